@@ -1,0 +1,44 @@
+"""Write one benchmark's figures into its own section of benchmarks/RESULTS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import resource
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+HEADER = "# Benchmark results\n\nFigures from runs on this project's machines; each section says the command that made it.\n"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write_section(name: str, command: str, body: str) -> None:
+    """Replace (or add) the section called ``name`` and print it."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    section = (
+        f"<!-- {name}:start -->\n## {name}\n\n"
+        f"Command: `{command}` — run {stamp} on {machine()}.\n\n{body.strip()}\n"
+        f"<!-- {name}:end -->\n"
+    )
+    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    pattern = re.compile(
+        rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->\n", re.S
+    )
+    text = (
+        pattern.sub(lambda _: section, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + section
+    )
+    RESULTS.write_text(text)
+    sys.stdout.write(section)

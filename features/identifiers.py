@@ -1,0 +1,149 @@
+"""Keyed hashing of personal identifiers (HMAC-SHA256) and the secret it needs.
+
+Why keyed: a plain SHA-256 of an email or an IPv4 address can be reversed by enumeration;
+an HMAC with a secret kept outside the data cannot. Hashes exist only to link reports that
+share an identifier. Each kind of identifier is normalised first (case, IP notation, phone
+punctuation) so that spellings of the same value link, and is hashed under its own label so
+that equal strings of different kinds do not.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from hashlib import sha256
+from pathlib import Path
+
+from features.schema import LinkageKeys, RawIdentifiers, ReportSubmission, TipReport
+
+logger = logging.getLogger(__name__)
+
+KEY_BYTES = 32
+MIN_KEY_BYTES = 16
+_NON_DIGITS = re.compile(r"\D")
+_SPACE = re.compile(r"\s+")
+
+
+class SecretError(RuntimeError):
+    """The HMAC secret is missing, unreadable or too short."""
+
+
+def _normalise_ip(value: str) -> str:
+    try:
+        return ipaddress.ip_address(value.strip()).compressed
+    except ValueError:
+        return value.strip().lower()
+
+
+def _normalise_phone(value: str) -> str:
+    digits = _NON_DIGITS.sub("", value)
+    return digits or value.strip()
+
+
+def _normalise_text(value: str) -> str:
+    return _SPACE.sub(" ", value.strip()).casefold()
+
+
+NORMALISERS: dict[str, Callable[[str], str]] = {
+    "account": lambda v: v.strip(),
+    "screen_name": _normalise_text,
+    "email": _normalise_text,
+    "phone": _normalise_phone,
+    "ip": _normalise_ip,
+    "device": lambda v: v.strip().upper(),
+    "file_hash": lambda v: v.strip().lower(),
+}
+"""How each kind of identifier is normalised before hashing."""
+
+
+class IdentifierHasher:
+    """Hash identifiers with HMAC-SHA256 under one secret key.
+
+    Args:
+        key: the secret, at least 16 bytes.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < MIN_KEY_BYTES:
+            raise SecretError(
+                f"HMAC secret: expected at least {MIN_KEY_BYTES} bytes, got {len(key)}"
+            )
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "IdentifierHasher(key=<hidden>)"
+
+    def hash(self, kind: str, value: str, scope: str = "") -> str:
+        """Return the hex digest of one identifier of ``kind`` (optionally ESP-scoped)."""
+        normalised = NORMALISERS[kind](value)
+        message = f"{kind}\x1f{scope}\x1f{normalised}".encode()
+        return hmac.new(self._key, message, sha256).hexdigest()
+
+    def hash_all(self, kind: str, values: Iterable[str], scope: str = "") -> list[str]:
+        """Hash many identifiers of one kind; duplicates collapse, order is kept."""
+        return list(
+            dict.fromkeys(self.hash(kind, v, scope) for v in values if v.strip())
+        )
+
+
+def load_or_create_key(key_file: Path) -> bytes:
+    """Read the HMAC secret from ``key_file``, creating it (mode 0600) if it is absent.
+
+    Creation is logged with the path, so an operator learns where the secret lives and can
+    back it up: losing it breaks linkage with every earlier report.
+    """
+    if key_file.exists():
+        key = key_file.read_bytes().strip()
+        try:
+            raw = bytes.fromhex(key.decode("ascii"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise SecretError(
+                f"HMAC secret file {key_file}: expected hex text"
+            ) from exc
+        if len(raw) < MIN_KEY_BYTES:
+            raise SecretError(
+                f"HMAC secret file {key_file}: expected at least {MIN_KEY_BYTES} bytes "
+                f"of hex, got {len(raw)}"
+            )
+        return raw
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    raw = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(raw.hex() + "\n")
+    logger.warning(
+        "created a new HMAC secret at %s; keep it safe and back it up: "
+        "identifier hashes made with another secret will not link",
+        key_file,
+    )
+    return raw
+
+
+def hash_identifiers(
+    raw: RawIdentifiers, hasher: IdentifierHasher, esp: str | None
+) -> LinkageKeys:
+    """Turn raw identifiers into linkage keys; account ids are scoped to their ESP."""
+    scope = (esp or "").casefold()
+    accounts = hasher.hash_all("account", raw.accounts, scope) + hasher.hash_all(
+        "screen_name", raw.screen_names, scope
+    )
+    return LinkageKeys(
+        accounts=list(dict.fromkeys(accounts)),
+        emails=hasher.hash_all("email", raw.emails),
+        phones=hasher.hash_all("phone", raw.phones),
+        ips=hasher.hash_all("ip", raw.ips),
+        devices=hasher.hash_all("device", raw.devices),
+        file_hashes=hasher.hash_all("file_hash", raw.file_hashes),
+    )
+
+
+def to_contract(submission: ReportSubmission, hasher: IdentifierHasher) -> TipReport:
+    """Turn a JSON submission into the contract, hashing its identifiers on the way."""
+    fields = submission.model_dump(exclude={"identifiers"})
+    linkage = hash_identifiers(submission.identifiers, hasher, submission.esp)
+    return TipReport.model_validate({**fields, "linkage": linkage})

@@ -1,0 +1,234 @@
+"""The report contract: ``TipReport``, the metadata of one CyberTipline report and its files.
+
+Why this shape: it models the ESP Reporting API (``<report>`` + ``<fileDetails>``) reduced to
+what a metadata-only model may see (see docs/report-contract.md). Identifiers exist here only
+as keyed hashes (``linkage``), free text not at all, file content never. Every model forbids
+unknown fields so a typo or a smuggled field is an error that names it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from features.refusal import refuse_content
+from features.vocab import (
+    FileRelevance,
+    HashMatch,
+    IncidentType,
+    IndustryClass,
+    LocationSource,
+    MediaKind,
+    ReporterType,
+)
+
+SCHEMA_VERSION = "1.0"
+"""Version of the report contract; bumped on any incompatible change."""
+
+MAX_FILES = 10_000
+MAX_COUNT = 100_000
+CLOCK_SKEW = timedelta(hours=1)
+
+HexDigest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+"""An HMAC-SHA256 digest as 64 lower-case hex characters (never a raw identifier)."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
+
+class Strict(BaseModel):
+    """Base for every contract model: unknown fields are errors; instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ReportAnnotations(Strict):
+    """``incidentSummary/reportAnnotations`` presence flags set by the ESP."""
+
+    sextortion: bool = False
+    csam_solicitation: bool = False
+    minor_to_minor_interaction: bool = False
+    spam: bool = False
+    sadistic_online_exploitation: bool = False
+
+
+class IncidentKinds(Strict):
+    """Which ``internetDetails`` incident kinds the report contains."""
+
+    web_page: bool = False
+    email: bool = False
+    newsgroup: bool = False
+    chat_im: bool = False
+    online_gaming: bool = False
+    cell_phone: bool = False
+    peer_to_peer: bool = False
+    non_internet: bool = False
+
+
+class ReportedPerson(Strict):
+    """What was supplied about the reported person(s): presence and counts, never values."""
+
+    count: Count = 0
+    esp_user_id: bool = False
+    screen_name: bool = False
+    email: bool = False
+    phone: bool = False
+    ip_events: Count = 0
+    upload_ip: bool = False
+    device_ids: Count = 0
+    age_or_dob: bool = False
+    estimated_location: bool = False
+    account_temporarily_disabled: bool = False
+    account_permanently_disabled: bool = False
+    prior_ct_reports: Count = 0
+
+
+class PartySummary(Strict):
+    """Victims or intended recipients: how many, and whether any is stated to be under 18."""
+
+    count: Count = 0
+    minor_stated: bool = False
+
+
+class Location(Strict):
+    """The report's country (ISO 3166 alpha-2, or a GeoIP pseudo-code) and how it was found."""
+
+    country_code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]$")] | None = None
+    source: LocationSource = LocationSource.UNKNOWN
+
+    @model_validator(mode="after")
+    def _source_matches_code(self) -> Location:
+        if (self.country_code is None) != (self.source is LocationSource.UNKNOWN):
+            raise ValueError(
+                "location: source must be 'unknown' exactly when country_code is null; "
+                f"got country_code={self.country_code!r}, source={self.source.value!r}"
+            )
+        return self
+
+
+class Bundle(Strict):
+    """Batched (bundled) reports: one report standing for several incidents of viral content."""
+
+    batched: bool = False
+    incident_count: Annotated[int, Field(ge=1, le=MAX_COUNT)] = 1
+
+
+class FileAnnotations(Strict):
+    """The ten ``fileAnnotations`` tags of one file."""
+
+    anime_drawing_virtual_hentai: bool = False
+    potential_meme: bool = False
+    viral: bool = False
+    possible_self_production: bool = False
+    physical_harm: bool = False
+    violence_gore: bool = False
+    bestiality: bool = False
+    live_streaming: bool = False
+    infant: bool = False
+    generative_ai: bool = False
+
+
+class FileMeta(Strict):
+    """Metadata of one reported file (``<fileDetails>``); no name, hash value or bytes.
+
+    ``viewed_by_esp`` is ``None`` when the ESP did not say: the law treats that as "not
+    viewed", and so do the features and warnings built on it.
+    """
+
+    media_kind: MediaKind = MediaKind.UNKNOWN
+    viewed_by_esp: bool | None = None
+    exif_viewed_by_esp: bool | None = None
+    publicly_available: bool | None = None
+    relevance: FileRelevance = FileRelevance.REPORTED
+    annotations: FileAnnotations = FileAnnotations()
+    industry_classification: IndustryClass | None = None
+    hash_match: HashMatch = HashMatch.UNKNOWN
+    upload_ip: bool = False
+
+
+class LinkageKeys(Strict):
+    """Keyed hashes of identifiers, kept only to link related reports (never for the model)."""
+
+    accounts: list[HexDigest] = Field(default_factory=list, max_length=1000)
+    emails: list[HexDigest] = Field(default_factory=list, max_length=1000)
+    phones: list[HexDigest] = Field(default_factory=list, max_length=1000)
+    ips: list[HexDigest] = Field(default_factory=list, max_length=1000)
+    devices: list[HexDigest] = Field(default_factory=list, max_length=1000)
+    file_hashes: list[HexDigest] = Field(default_factory=list, max_length=MAX_FILES)
+
+
+class ReportMetadata(Strict):
+    """All metadata fields of a report: shared by the contract and the JSON submission."""
+
+    report_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
+    incident_type: IncidentType
+    incident_at: AwareDatetime
+    received_at: AwareDatetime
+    reporter_type: ReporterType = ReporterType.ESP
+    esp: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    esp_escalated: bool = False
+    annotations: ReportAnnotations = ReportAnnotations()
+    incident_kinds: IncidentKinds = IncidentKinds()
+    reported_person: ReportedPerson = ReportedPerson()
+    victims: PartySummary = PartySummary()
+    recipients: PartySummary = PartySummary()
+    location: Location = Location()
+    bundle: Bundle = Bundle()
+    files: list[FileMeta] = Field(default_factory=list, max_length=MAX_FILES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _metadata_only(cls, data: Any) -> Any:
+        return refuse_content(data)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReportMetadata:
+        if self.incident_at > self.received_at + CLOCK_SKEW:
+            raise ValueError(
+                "incident_at: must not be after received_at; got incident_at="
+                f"{self.incident_at.isoformat()}, received_at={self.received_at.isoformat()}"
+            )
+        return self
+
+
+class TipReport(ReportMetadata):
+    """The contract: one report's metadata plus the keyed hashes that link it to others."""
+
+    linkage: LinkageKeys = LinkageKeys()
+
+
+class RawIdentifiers(Strict):
+    """Identifiers as an intake system knows them; hashed on arrival, never stored raw."""
+
+    accounts: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    screen_names: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    emails: list[Annotated[str, Field(min_length=3, max_length=320)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    phones: list[Annotated[str, Field(min_length=3, max_length=50)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    ips: list[Annotated[str, Field(min_length=2, max_length=64)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    devices: list[Annotated[str, Field(min_length=1, max_length=2083)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    file_hashes: list[Annotated[str, Field(min_length=8, max_length=512)]] = Field(
+        default_factory=list, max_length=MAX_FILES
+    )
+
+
+class ReportSubmission(ReportMetadata):
+    """A report as an intake system sends it as JSON: metadata plus raw identifiers.
+
+    ``features.identifiers.to_contract`` turns it into a ``TipReport``; the raw values live
+    only in memory for that call.
+    """
+
+    identifiers: RawIdentifiers = RawIdentifiers()

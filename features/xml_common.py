@@ -1,0 +1,129 @@
+"""Small, lenient readers shared by the ``<report>`` and ``<fileDetails>`` parsers.
+
+Why lenient: real clients drift from the XSD (see shared/samples/xml/SOURCES.md). What can
+still be read unambiguously is read and noted as a ``ParseWarning``; what cannot be a report
+raises ``XmlIntakeError``. Values of identifier and free-text elements never appear in a
+warning or an error message.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from features.identifiers import IdentifierHasher
+from features.xml_safe import ParseWarning, XmlIntakeError
+
+_TRUE = {"true", "1"}
+_FALSE = {"false", "0"}
+
+
+def local(tag: object) -> str:
+    """The element's name without a namespace."""
+    name = str(tag)
+    return name.rsplit("}", 1)[-1]
+
+
+def children(element: ET.Element, name: str | None = None) -> Iterator[ET.Element]:
+    """Child elements (comments skipped), optionally only those called ``name``."""
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        if name is None or local(child.tag) == name:
+            yield child
+
+
+def child(element: ET.Element, name: str) -> ET.Element | None:
+    """The first child element called ``name``, if any."""
+    return next(children(element, name), None)
+
+
+def text(element: ET.Element | None) -> str:
+    """Stripped text of an element ('' when absent or empty)."""
+    if element is None or element.text is None:
+        return ""
+    return element.text.strip()
+
+
+@dataclass
+class Context:
+    """What a parser carries while walking one document: warnings and the hasher."""
+
+    hasher: IdentifierHasher
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+    def warn(self, code: str, path: str, message: str) -> None:
+        """Record a tolerated deviation."""
+        self.warnings.append(ParseWarning(code=code, path=path, message=message))
+
+
+def boolean(ctx: Context, element: ET.Element | None, path: str) -> bool | None:
+    """Read an ``xs:boolean``; an unreadable value is a warning and counts as absent."""
+    if element is None:
+        return None
+    value = text(element).lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    ctx.warn("invalid_boolean", path, "expected true or false; the value was ignored")
+    return None
+
+
+def presence_flag(ctx: Context, element: ET.Element, path: str) -> bool:
+    """Read a presence flag (``<tag/>``, ``<tag>true</tag>``); ``false`` is not a flag."""
+    value = text(element).lower()
+    if value == "":
+        return True
+    if value in _TRUE:
+        ctx.warn(
+            "presence_flag_text",
+            path,
+            "presence flag written with text 'true'; read as set",
+        )
+        return True
+    ctx.warn(
+        "presence_flag_false", path, "presence flags cannot be false; read as unset"
+    )
+    return False
+
+
+def date_time(ctx: Context, element: ET.Element | None, path: str) -> datetime | None:
+    """Read an ``xs:dateTime``; a missing zone is read as UTC with a warning."""
+    raw = text(element)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise XmlIntakeError(
+            "invalid_value", path, f"expected an ISO-8601 date-time, got {raw[:40]!r}"
+        ) from exc
+    if value.tzinfo is None:
+        ctx.warn("naive_datetime", path, "date-time has no zone; read as UTC")
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def age_from_dob(element: ET.Element | None, at: datetime) -> int | None:
+    """Age in whole years at ``at`` for an ``xs:date`` of birth (never stored itself)."""
+    raw = text(element)
+    if not raw:
+        return None
+    try:
+        born = date.fromisoformat(raw[:10])
+    except ValueError:
+        return None
+    day = at.date()
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def integer(element: ET.Element | None) -> int | None:
+    """Read an ``xs:int``; anything else is None."""
+    raw = text(element)
+    try:
+        return int(raw)
+    except ValueError:
+        return None

@@ -1,0 +1,232 @@
+"""CyberTipline XML intake: one ``<report>`` plus N ``<fileDetails>`` → ``TipReport``.
+
+The ``<report>`` document carries no report id (NCMEC assigns it at ``/submit``); the id comes
+from the caller, or from the ``reportId`` its ``<fileDetails>`` documents share, or — for a
+bare report — is derived from the document's bytes (with a warning). The reporting ESP, the
+receipt time and hash-match results are not in the XML either: the intake system supplies
+them in ``IntakeOptions``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from features.identifiers import IdentifierHasher, hash_identifiers
+from features.schema import FileMeta, RawIdentifiers, TipReport
+from features.vocab import HashMatch, LocationSource, ReporterType
+from features.xml_common import Context, local
+from features.xml_files import FileDoc, read_file_details
+from features.xml_parties import RawBag
+from features.xml_report import (
+    check_report_children,
+    read_annotations,
+    read_bundle,
+    read_escalation,
+    read_incident_kinds,
+    read_incident_type,
+    read_parties,
+    read_summary,
+)
+from features.xml_safe import (
+    ParseWarning,
+    XmlDocument,
+    XmlIntakeError,
+    XmlLimits,
+    read_xml,
+    validate_xsd,
+)
+
+_COUNTRY_LEN = 2
+
+
+@dataclass(frozen=True)
+class IntakeOptions:
+    """What the intake system knows beside the XML."""
+
+    esp: str | None = None
+    reporter_type: ReporterType = ReporterType.ESP
+    report_id: str | None = None
+    received_at: datetime | None = None
+    hash_matches: Mapping[str, HashMatch] = field(default_factory=dict)
+    xsd_path: Path | None = None
+    limits: XmlLimits = field(default_factory=XmlLimits)
+
+
+class ParsedReport(BaseModel):
+    """The contract parsed from XML, with every tolerated deviation as a warning."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    report: TipReport
+    warnings: list[ParseWarning]
+
+
+def _read(data: bytes, options: IntakeOptions, ctx: Context, name: str) -> XmlDocument:
+    document = read_xml(data, options.limits)
+    if options.xsd_path is not None:
+        problems = validate_xsd(data, options.xsd_path)
+        if problems:
+            raise XmlIntakeError(
+                "xsd_invalid", f"/{local(document.root.tag)}", "; ".join(problems[:5])
+            )
+    if not document.has_declaration:
+        ctx.warn("no_xml_declaration", name, "document has no <?xml ...?> declaration")
+    if document.has_comments:
+        ctx.warn("xml_comment", name, "document contains comments; they were ignored")
+    return document
+
+
+def _split(
+    documents: Sequence[bytes], options: IntakeOptions, ctx: Context, bag: RawBag
+) -> tuple[XmlDocument, bytes, list[FileDoc]]:
+    reports: list[tuple[XmlDocument, bytes]] = []
+    files: list[FileDoc] = []
+    for index, data in enumerate(documents):
+        document = _read(data, options, ctx, f"document[{index + 1}]")
+        root_name = local(document.root.tag)
+        if root_name == "report":
+            reports.append((document, data))
+        elif root_name == "fileDetails":
+            files.append(read_file_details(ctx, document.root, bag))
+        else:
+            raise XmlIntakeError(
+                "wrong_root",
+                f"/{root_name[:60]}",
+                "root element must be <report> or <fileDetails>",
+            )
+    if len(reports) != 1:
+        raise XmlIntakeError(
+            "report_count",
+            "/report",
+            f"expected exactly one <report> document, got {len(reports)}",
+        )
+    return reports[0][0], reports[0][1], files
+
+
+def _report_id(
+    options: IntakeOptions, files: list[FileDoc], data: bytes, ctx: Context
+) -> str:
+    ids = {f.report_id for f in files}
+    if options.report_id is not None:
+        ids.discard(options.report_id)
+        if ids:
+            raise XmlIntakeError(
+                "report_id_mismatch",
+                "/fileDetails/reportId",
+                f"fileDetails belong to report(s) {sorted(ids)}, not {options.report_id!r}",
+            )
+        return options.report_id
+    if len(ids) > 1:
+        raise XmlIntakeError(
+            "report_id_mismatch",
+            "/fileDetails/reportId",
+            f"fileDetails name different reports: {sorted(ids)}",
+        )
+    if ids:
+        return ids.pop()
+    derived = "xml-" + hashlib.sha256(data).hexdigest()[:16]
+    ctx.warn(
+        "report_id_derived", "/report", f"no report id supplied; derived {derived}"
+    )
+    return derived
+
+
+def _location(ctx: Context, codes: list[str]) -> dict[str, Any]:
+    for code in codes:
+        upper = code.strip().upper()
+        if len(upper) == _COUNTRY_LEN and upper.isalnum():
+            return {"country_code": upper, "source": LocationSource.SUPPLIED}
+        ctx.warn("invalid_country", "/report", "a country code is not ISO 3166 alpha-2")
+    return {"country_code": None, "source": LocationSource.UNKNOWN}
+
+
+def _files(files: list[FileDoc], options: IntakeOptions) -> list[dict[str, Any]]:
+    return [
+        {
+            **f.fields,
+            "hash_match": options.hash_matches.get(f.file_id, HashMatch.UNKNOWN),
+        }
+        for f in files
+    ]
+
+
+def _report_fields(
+    ctx: Context, root: Any, options: IntakeOptions, bag: RawBag
+) -> dict[str, Any]:
+    check_report_children(ctx, root)
+    summary, incident_at = read_summary(ctx, root)
+    parties = read_parties(ctx, root, incident_at, bag)
+    if options.reporter_type is ReporterType.ESP and options.esp is None:
+        ctx.warn(
+            "esp_not_given", "/report", "reporting ESP not supplied; read as 'other'"
+        )
+    return {
+        "incident_type": read_incident_type(ctx, summary),
+        "incident_at": incident_at,
+        "received_at": options.received_at or datetime.now(UTC),
+        "reporter_type": options.reporter_type,
+        "esp": options.esp,
+        "esp_escalated": read_escalation(ctx, summary),
+        "annotations": read_annotations(ctx, summary),
+        "incident_kinds": read_incident_kinds(ctx, root, bag),
+        "reported_person": parties.person,
+        "victims": parties.victims,
+        "recipients": parties.recipients,
+        "location": _location(ctx, parties.country_codes),
+        "bundle": read_bundle(root, parties.person["count"]),
+    }
+
+
+def parse_submission(
+    documents: Sequence[bytes], hasher: IdentifierHasher, options: IntakeOptions
+) -> ParsedReport:
+    """Parse one ``<report>`` and its ``<fileDetails>`` documents into the contract.
+
+    Raises:
+        XmlIntakeError: the documents cannot be a report; the error names the element.
+    """
+    ctx, bag = Context(hasher=hasher), RawBag()
+    document, data, files = _split(documents, options, ctx, bag)
+    fields = _report_fields(ctx, document.root, options, bag)
+    fields["report_id"] = _report_id(options, files, data, ctx)
+    fields["files"] = _files(files, options)
+    if any(f.fields["upload_ip"] for f in files):
+        fields["reported_person"] = {**fields["reported_person"], "upload_ip": True}
+    raw = RawIdentifiers.model_construct(**vars(bag))
+    fields["linkage"] = hash_identifiers(raw, hasher, options.esp)
+    try:
+        report = TipReport.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "/".join(str(p) for p in first["loc"])
+        raise XmlIntakeError(
+            "invalid_report", f"/report ({where})", first["msg"]
+        ) from exc
+    return ParsedReport(report=report, warnings=ctx.warnings)
+
+
+def parse_file_details(
+    data: bytes, hasher: IdentifierHasher, options: IntakeOptions
+) -> tuple[str, FileMeta, list[ParseWarning]]:
+    """Parse a lone ``<fileDetails>`` document: its report id, metadata and warnings."""
+    ctx, bag = Context(hasher=hasher), RawBag()
+    document = _read(data, options, ctx, "document[1]")
+    if local(document.root.tag) != "fileDetails":
+        raise XmlIntakeError(
+            "wrong_root", f"/{local(document.root.tag)[:60]}", "expected <fileDetails>"
+        )
+    doc = read_file_details(ctx, document.root, bag)
+    meta = FileMeta.model_validate(_files([doc], options)[0])
+    return doc.report_id, meta, ctx.warnings
+
+
+def root_name(data: bytes, limits: XmlLimits) -> str:
+    """The root element's name of a document (after the same safety checks as a parse)."""
+    return local(read_xml(data, limits).root.tag)

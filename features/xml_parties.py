@@ -1,0 +1,179 @@
+"""Reading the people in a ``<report>``: reported persons, intended recipients, victims.
+
+Only presence, counts, stated ages under 18 and a country code are kept. Identifier values
+(ESP ids, screen names, emails, phones, IPs, device ids) are collected into ``RawBag`` only to
+be hashed at the end of the parse; names, addresses and free text are never read at all.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from features.xml_common import Context, age_from_dob, boolean, child, children, text
+
+ADULT_AGE = 18
+
+
+@dataclass
+class RawBag:
+    """Raw identifier values met while parsing; hashed and dropped before the parse returns."""
+
+    accounts: list[str] = field(default_factory=list)
+    screen_names: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    ips: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    file_hashes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PartyFacts:
+    """What the parties of a report tell the contract."""
+
+    person: dict[str, Any] = field(default_factory=dict)
+    victims: dict[str, Any] = field(default_factory=dict)
+    recipients: dict[str, Any] = field(default_factory=dict)
+    country_codes: list[str] = field(default_factory=list)
+
+
+def _contact(person: ET.Element | None, bag: RawBag) -> tuple[bool, bool]:
+    """Collect a ``person`` element's emails and phones; say which were present."""
+    if person is None:
+        return False, False
+    emails = [text(e) for e in children(person, "email") if text(e)]
+    phones = [text(p) for p in children(person, "phone") if text(p)]
+    bag.emails += emails
+    bag.phones += phones
+    return bool(emails), bool(phones)
+
+
+def _countries(party: ET.Element, person: ET.Element | None) -> list[str]:
+    codes = []
+    location = child(party, "estimatedLocation")
+    if location is not None:
+        codes.append(text(child(location, "countryCode")))
+    if person is not None:
+        codes += [text(child(a, "country")) for a in children(person, "address")]
+    return [c for c in codes if c]
+
+
+def _ip_events(party: ET.Element, bag: RawBag) -> tuple[int, bool]:
+    """Count a party's IP capture events, collect their addresses, spot an upload IP."""
+    events = list(children(party, "ipCaptureEvent"))
+    bag.ips += [
+        text(child(e, "ipAddress")) for e in events if text(child(e, "ipAddress"))
+    ]
+    upload = any(text(child(e, "eventName")) == "Upload" for e in events)
+    return len(events), upload
+
+
+def _devices(party: ET.Element, bag: RawBag) -> int:
+    devices = list(children(party, "deviceId"))
+    bag.devices += [
+        text(child(d, "idValue")) for d in devices if text(child(d, "idValue"))
+    ]
+    return len(devices)
+
+
+def _associated(party: ET.Element, bag: RawBag) -> None:
+    for account in children(party, "associatedAccount"):
+        if text(child(account, "espIdentifier")):
+            bag.accounts.append(text(child(account, "espIdentifier")))
+        if text(child(account, "screenName")):
+            bag.screen_names.append(text(child(account, "screenName")))
+        _contact(account, bag)
+        _ip_events(account, bag)
+        _devices(account, bag)
+
+
+_ANY = (
+    "esp_user_id",
+    "screen_name",
+    "email",
+    "phone",
+    "upload_ip",
+    "age_or_dob",
+    "estimated_location",
+    "account_temporarily_disabled",
+    "account_permanently_disabled",
+)
+_SUM = ("ip_events", "device_ids", "prior_ct_reports")
+
+
+def _one_reported(
+    ctx: Context, party: ET.Element, path: str, bag: RawBag
+) -> dict[str, Any]:
+    """Facts about one ``personOrUserReported`` element."""
+    person = child(party, "personOrUserReportedPerson")
+    has_email, has_phone = _contact(person, bag)
+    ip_count, upload = _ip_events(party, bag)
+    esp_id, screen = (
+        text(child(party, "espIdentifier")),
+        text(child(party, "screenName")),
+    )
+    bag.accounts += [esp_id] if esp_id else []
+    bag.screen_names += [screen] if screen else []
+    _associated(party, bag)
+    facts: dict[str, Any] = {
+        "esp_user_id": bool(esp_id),
+        "screen_name": bool(screen),
+        "email": has_email,
+        "phone": has_phone,
+        "ip_events": ip_count,
+        "upload_ip": upload,
+        "device_ids": _devices(party, bag),
+        "age_or_dob": person is not None
+        and (
+            child(person, "age") is not None or child(person, "dateOfBirth") is not None
+        ),
+        "estimated_location": child(party, "estimatedLocation") is not None,
+        "prior_ct_reports": len(list(children(party, "priorCTReports"))),
+    }
+    for flag, name in (
+        ("account_temporarily_disabled", "accountTemporarilyDisabled"),
+        ("account_permanently_disabled", "accountPermanentlyDisabled"),
+    ):
+        facts[flag] = bool(boolean(ctx, child(party, name), f"{path}/{name}"))
+    return facts
+
+
+def read_reported(ctx: Context, parties: list[ET.Element], bag: RawBag) -> PartyFacts:
+    """Summarise the ``personOrUserReported`` elements of a report (any / sum over them)."""
+    facts = PartyFacts(person={"count": len(parties)})
+    for index, party in enumerate(parties):
+        path = f"/report/personOrUserReported[{index + 1}]"
+        one = _one_reported(ctx, party, path, bag)
+        for key in _ANY:
+            facts.person[key] = facts.person.get(key, False) or one[key]
+        for key in _SUM:
+            facts.person[key] = facts.person.get(key, 0) + one[key]
+        facts.country_codes += _countries(
+            party, child(party, "personOrUserReportedPerson")
+        )
+    return facts
+
+
+def _stated_age(person: ET.Element | None, at: datetime) -> int | None:
+    if person is None:
+        return None
+    raw = text(child(person, "age"))
+    if raw.isdigit():
+        return int(raw)
+    return age_from_dob(child(person, "dateOfBirth"), at)
+
+
+def read_party_summary(
+    parties: list[ET.Element], person_tag: str, at: datetime, facts: PartyFacts
+) -> dict[str, Any]:
+    """Count victims or recipients and say whether any is stated to be under 18."""
+    minor = False
+    for party in parties:
+        person = child(party, person_tag)
+        age = _stated_age(person, at)
+        minor = minor or (age is not None and age < ADULT_AGE)
+        facts.country_codes += _countries(party, person)
+    return {"count": len(parties), "minor_stated": minor}

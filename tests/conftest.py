@@ -1,0 +1,43 @@
+"""Shared fixtures; every test gets the marker of the folder it lives in."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from features.identifiers import IdentifierHasher
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TIPSCORE_SHARED_DIR", ROOT.parent / "shared"))
+SAMPLES = SHARED / "samples" / "xml"
+XSD = SHARED / "reference" / "cybertipline-xml" / "cyber_tipline.xsd"
+KINDS = ("unit", "data", "model", "service", "browser", "reliability")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its folder so folder and marker cannot disagree."""
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        if parts and parts[0] in KINDS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
+
+
+@pytest.fixture
+def hasher() -> IdentifierHasher:
+    return IdentifierHasher(b"test-secret-key-0123456789abcdef")
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.fail(f"shared samples not found at {SAMPLES} (set TIPSCORE_SHARED_DIR)")
+    return SAMPLES
+
+
+@pytest.fixture
+def xsd() -> Path:
+    if not XSD.is_file():
+        pytest.fail(f"shared XSD not found at {XSD} (set TIPSCORE_SHARED_DIR)")
+    return XSD

@@ -1,0 +1,183 @@
+"""The one feature path: spec order and dtypes, fixed categories, one row either way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from features.extract import (
+    FeatureInputError,
+    build_features,
+    country_category,
+    describe_row,
+    esp_category,
+    reports_to_frame,
+)
+from features.flat import FLAT_COLUMNS, flat_frame, flatten
+from features.spec import FEATURE_NAMES, FEATURE_SPEC, FEATURES
+from tests.factories import make_report
+
+DTYPES = {"bool": "bool", "int": "int64", "float": "float64"}
+
+
+def rich_report(report_id: str = "r-2", **overrides: object):  # type: ignore[no-untyped-def]
+    files = [
+        {"media_kind": "video", "viewed_by_esp": True, "industry_classification": "B1"},
+        {"media_kind": "image", "viewed_by_esp": None, "annotations": {"infant": True}},
+        {"media_kind": "image", "viewed_by_esp": False, "hash_match": "known"},
+        {"media_kind": "image", "industry_classification": "A2", "hash_match": "novel"},
+    ]
+    base = {
+        "report_id": report_id,
+        "files": files,
+        "esp": "twitter",
+        "location": {"country_code": "FR", "source": "ip_derived"},
+        "reported_person": {"count": 1, "upload_ip": True, "ip_events": 2},
+        "victims": {"count": 1, "minor_stated": True},
+    }
+    return make_report(**{**base, **overrides})
+
+
+def test_frame_follows_the_spec() -> None:
+    frame = reports_to_frame([rich_report(), make_report()])
+    assert tuple(frame.columns) == FEATURE_NAMES
+    for feature in FEATURE_SPEC:
+        column = frame[feature.name]
+        if feature.kind == "category":
+            assert isinstance(column.dtype, pd.CategoricalDtype)
+            assert tuple(column.cat.categories) == feature.categories
+        else:
+            assert column.dtype == DTYPES[feature.kind], feature.name
+
+
+def test_file_fields_are_aggregated_per_report() -> None:
+    row = reports_to_frame([rich_report()]).iloc[0]
+    assert row["files_count"] == 4
+    assert row["files_video"] == 1
+    assert row["files_not_viewed"] == 3  # missing flag counts as not viewed
+    assert row["files_tag_infant"] == 1
+    assert row["files_worst_class"] == "A2"
+    assert row["files_hash_known"] == 1 and row["files_hash_novel"] == 1
+    assert row["esp"] == "X Corp"
+    assert row["country"] == "other"
+    assert row["location_source"] == "ip_derived"
+    assert row["incident_lag_days"] == pytest.approx(2 + 4 / 24)
+
+
+def test_no_files_means_worst_class_none() -> None:
+    assert reports_to_frame([make_report()]).iloc[0]["files_worst_class"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("name", "public", "expected"),
+    [
+        ("Meta", False, "Facebook"),
+        ("X Corp.", False, "X Corp"),
+        ("  discord ", False, "Discord"),
+        ("Tiny Forum LLC", False, "other"),
+        (None, False, "other"),
+        (None, True, "none"),
+    ],
+)
+def test_esp_names_map_to_fixed_categories(
+    name: str | None, public: bool, expected: str
+) -> None:
+    assert esp_category(name, public) == expected
+
+
+def test_country_categories() -> None:
+    assert country_category("US") == "US"
+    assert country_category("FR") == "other"
+    assert country_category(None) == "unknown"
+
+
+def test_public_reports_have_esp_none() -> None:
+    frame = reports_to_frame([make_report(reporter_type="public", esp=None)])
+    assert frame.iloc[0]["esp"] == "none"
+    assert bool(frame.iloc[0]["reporter_public"])
+
+
+def test_same_rows_from_contracts_and_from_a_parquet_history(tmp_path: Path) -> None:
+    reports = [rich_report(f"r-{i}") for i in range(3)] + [make_report(report_id="r-9")]
+    path = tmp_path / "history.parquet"
+    flat_frame(reports).to_parquet(path)
+    from_history = build_features(pd.read_parquet(path))
+    pdt.assert_frame_equal(reports_to_frame(reports), from_history)
+
+
+def test_one_report_alone_gives_its_row_in_a_batch() -> None:
+    reports = [
+        rich_report("a"),
+        make_report(report_id="b"),
+        rich_report("c", esp="Kik"),
+    ]
+    batch = reports_to_frame(reports)
+    for index, report in enumerate(reports):
+        alone = reports_to_frame([report])
+        pdt.assert_frame_equal(alone, batch.iloc[[index]].reset_index(drop=True))
+
+
+def test_missing_column_is_named() -> None:
+    flat = flat_frame([make_report()]).drop(columns=["files_count"])
+    with pytest.raises(FeatureInputError, match="column 'files_count': missing"):
+        build_features(flat)
+
+
+def test_unknown_category_value_is_named() -> None:
+    flat = flat_frame([make_report()])
+    flat["incident_type"] = "Theft"
+    with pytest.raises(
+        FeatureInputError, match="column 'incident_type': value 'Theft'"
+    ):
+        build_features(flat)
+
+
+def test_missing_boolean_is_refused() -> None:
+    flat = flat_frame([make_report()])
+    flat["esp_escalated"] = pd.array([None], dtype="boolean")
+    with pytest.raises(
+        FeatureInputError, match="'esp_escalated': booleans may not be missing"
+    ):
+        build_features(flat)
+
+
+def test_flat_row_has_every_column() -> None:
+    assert set(flatten(rich_report())) == set(FLAT_COLUMNS)
+
+
+def test_descriptions_use_the_rows_values() -> None:
+    frame = reports_to_frame([rich_report()])
+    text = describe_row(frame, 0, ["files_not_viewed", "rp_upload_ip", "esp"])
+    assert text == [
+        "3 of 4 files were not viewed by the platform",
+        "Reporter supplied an upload IP address",
+        "Reporting platform: X Corp",
+    ]
+
+
+def test_every_feature_can_be_described() -> None:
+    frame = reports_to_frame([rich_report(), make_report()])
+    for index in range(2):
+        sentences = describe_row(frame, index, FEATURE_NAMES)
+        assert all(s and "{" not in s for s in sentences)
+    assert set(FEATURES) == set(FEATURE_NAMES)
+
+
+def test_vectorised_path_handles_numpy_columns() -> None:
+    flat = flat_frame([rich_report(), make_report()])
+    as_arrays = {name: flat[name].to_numpy() for name in flat.columns}
+    as_arrays["esp"] = np.array(["twitter", "Discord"], dtype=object)
+    pdt.assert_frame_equal(build_features(as_arrays), build_features(flat))
+
+
+def test_negative_count_is_refused() -> None:
+    flat = flat_frame([make_report()])
+    flat["files_count"] = -1
+    with pytest.raises(
+        FeatureInputError, match="'files_count': counts may not be negative"
+    ):
+        build_features(flat)

@@ -1,0 +1,91 @@
+"""The contract accepts valid reports and names the field of every bad one."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from pydantic import ValidationError
+
+from features.schema import ReportSubmission, TipReport
+from tests.factories import make_report
+
+
+def errors_of(**overrides: object) -> list[dict]:  # type: ignore[type-arg]
+    with pytest.raises(ValidationError) as caught:
+        make_report(**overrides)
+    return caught.value.errors()
+
+
+def test_minimal_report_is_valid() -> None:
+    report = make_report()
+    assert report.files == []
+    assert report.location.source == "unknown"
+
+
+def test_unknown_field_is_named() -> None:
+    (error,) = errors_of(priority="1")
+    assert error["type"] == "extra_forbidden"
+    assert error["loc"] == ("priority",)
+
+
+def test_bad_enum_is_named() -> None:
+    (error,) = errors_of(incident_type="Theft")
+    assert error["loc"] == ("incident_type",)
+
+
+def test_naive_time_is_refused() -> None:
+    (error,) = errors_of(incident_at="2024-05-30T08:00:00")
+    assert error["loc"] == ("incident_at",)
+    assert error["type"] == "timezone_aware"
+
+
+def test_incident_after_receipt_is_refused() -> None:
+    (error,) = errors_of(incident_at="2024-07-01T00:00:00Z")
+    assert "incident_at: must not be after received_at" in error["msg"]
+
+
+def test_location_source_must_match_code() -> None:
+    (error,) = errors_of(location={"country_code": "US"})
+    assert "location: source must be 'unknown' exactly when" in error["msg"]
+
+
+def test_linkage_accepts_only_hex_digests() -> None:
+    (error,) = errors_of(linkage={"emails": ["someone@example.org"]})
+    assert error["loc"] == ("linkage", "emails", 0)
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"fileContent": "abc"}, "fileContent"),
+        ({"image": "abc"}, "image"),
+        (
+            {"files": [{"media_kind": "image", "image_base64": "abc"}]},
+            "files[0].image_base64",
+        ),
+        ({"files": [{"video_bytes": "abc"}]}, "files[0].video_bytes"),
+        ({"esp": "data:image/png;base64,iVBORw0KGgo="}, "esp"),
+        ({"esp": base64.b64encode(bytes(range(256)) * 2).decode()}, "esp"),
+        ({"thumbnail": None}, "thumbnail"),
+    ],
+)
+def test_file_content_is_refused_naming_the_field(payload: dict, field: str) -> None:  # type: ignore[type-arg]
+    (error,) = errors_of(**payload)
+    assert error["type"] == "metadata_only"
+    assert f"field '{field}'" in error["msg"]
+    assert "accepts report metadata only" in error["msg"]
+
+
+def test_submission_refuses_content_too() -> None:
+    with pytest.raises(ValidationError, match="metadata only"):
+        ReportSubmission.model_validate_json(
+            '{"report_id": "1", "incident_type": "Child Sex Tourism",'
+            ' "incident_at": "2024-01-01T00:00:00Z", "received_at": "2024-01-02T00:00:00Z",'
+            ' "identifiers": {"emails": ["x@y.z"]}, "imageData": "AAAA"}'
+        )
+
+
+def test_contract_round_trips_through_json() -> None:
+    report = make_report(files=[{"media_kind": "video", "viewed_by_esp": False}])
+    assert TipReport.model_validate_json(report.model_dump_json()) == report

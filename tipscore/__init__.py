@@ -1,0 +1,1 @@
+"""tipscore package."""

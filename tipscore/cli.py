@@ -1,0 +1,159 @@
+"""The ``tipscore`` command line: one typer app whose subcommands call the three rooms.
+
+Why a package of its own: the CLI composes ``features``, ``training`` and ``serving`` (parse,
+train, serve, ...), while those rooms must not import each other beyond the architecture's
+rules. Commands stay thin: parse options, call a library function, print, set the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from features.identifiers import IdentifierHasher
+from features.settings import IntakeSettings
+from features.vocab import HashMatch, ReporterType
+from features.xml_intake import (
+    IntakeOptions,
+    parse_file_details,
+    parse_submission,
+    root_name,
+)
+from features.xml_safe import XmlIntakeError, XmlLimits
+
+app = typer.Typer(
+    name="tipscore",
+    help="Metadata-only priority scoring for CyberTipline-style tip reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_BAD_INPUT = 2
+
+
+@app.callback()
+def _setup(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log debug detail.")
+    ] = False,
+) -> None:
+    """Configure logging once, for every subcommand (never at import)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _hash_matches(pairs: list[str]) -> dict[str, HashMatch]:
+    matches = {}
+    for pair in pairs:
+        file_id, _, result = pair.partition("=")
+        try:
+            matches[file_id] = HashMatch(result)
+        except ValueError:
+            raise typer.BadParameter(
+                f"expected FILE_ID=known|novel|unknown, got {pair!r}",
+                param_hint="--hash-match",
+            ) from None
+    return matches
+
+
+def _read_all(files: list[Path]) -> list[bytes]:
+    documents = []
+    for path in files:
+        try:
+            documents.append(path.read_bytes())
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot read {path}: {exc.strerror}") from exc
+    return documents
+
+
+@app.command()
+def parse(
+    files: Annotated[
+        list[Path], typer.Argument(help="One <report> XML and its <fileDetails> XMLs.")
+    ],
+    esp: Annotated[str | None, typer.Option(help="Reporting ESP's name.")] = None,
+    public: Annotated[bool, typer.Option(help="Reported by the public.")] = False,
+    report_id: Annotated[
+        str | None, typer.Option(help="Report id (not in the XML).")
+    ] = None,
+    received_at: Annotated[
+        datetime | None,
+        typer.Option(help="Receipt time, ISO-8601 (default: now, UTC)."),
+    ] = None,
+    hash_match: Annotated[
+        list[str] | None, typer.Option(help="FILE_ID=known|novel|unknown (repeatable).")
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            help="Also validate against the XSD (TIPSCORE_XSD_PATH or --xsd)."
+        ),
+    ] = False,
+    xsd: Annotated[Path | None, typer.Option(help="XSD file for --strict.")] = None,
+) -> None:
+    """Parse CyberTipline XML into the report contract and print it as JSON.
+
+    Identifiers come out only as keyed hashes; free text is dropped. Tolerated deviations
+    from the XSD are listed under "warnings". A lone <fileDetails> prints its file metadata.
+    """
+    settings = IntakeSettings()
+    xsd_path = (xsd or settings.xsd_path) if strict else None
+    if strict and xsd_path is None:
+        raise typer.BadParameter(
+            "--strict needs --xsd or TIPSCORE_XSD_PATH", param_hint="--xsd"
+        )
+    if received_at is not None and received_at.tzinfo is None:
+        raise typer.BadParameter(
+            "needs a zone, e.g. 2024-05-01T12:00:00Z", param_hint="--received-at"
+        )
+    options = IntakeOptions(
+        esp=esp,
+        reporter_type=ReporterType.PUBLIC if public else ReporterType.ESP,
+        report_id=report_id,
+        received_at=received_at,
+        hash_matches=_hash_matches(hash_match or []),
+        xsd_path=xsd_path,
+        limits=XmlLimits(
+            settings.xml_max_bytes, settings.xml_max_depth, settings.xml_max_elements
+        ),
+    )
+    documents = _read_all(files)
+    hasher = settings.hasher()
+    try:
+        if all(root_name(d, options.limits) == "fileDetails" for d in documents):
+            out = [_file_json(d, hasher, options) for d in documents]
+            typer.echo(json.dumps({"files": out}, indent=2))
+            return
+        parsed = parse_submission(documents, hasher, options)
+    except XmlIntakeError as exc:
+        typer.echo(f"error [{exc.code}] {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(parsed.model_dump_json(indent=2))
+    if parsed.warnings:
+        typer.echo(f'{len(parsed.warnings)} warning(s); see "warnings"', err=True)
+
+
+def _file_json(
+    data: bytes, hasher: IdentifierHasher, options: IntakeOptions
+) -> dict[str, object]:
+    report_id, meta, warnings = parse_file_details(data, hasher, options)
+    return {
+        "report_id": report_id,
+        "file": meta.model_dump(mode="json"),
+        "warnings": [w.model_dump() for w in warnings],
+    }
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
