@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import peak_rss_mb, write_section  # noqa: E402
+from results import peak_rss_mb, write_section
 
-from features.extract import build_features, reports_to_frame  # noqa: E402
-from features.flat import FLAT_COLUMNS  # noqa: E402
-from features.schema import TipReport  # noqa: E402
-from features.vocab import IncidentType  # noqa: E402
+from features.extract import build_features, reports_to_frame
+from features.flat import FLAT_COLUMNS
+from features.schema import TipReport
+from features.vocab import IncidentType
 
 ESPS = [
     "Facebook",
@@ -104,11 +104,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "flat.parquet"
-        flat.drop(columns=[c for c in flat.columns if c.startswith("link_")]).to_parquet(path)
+        flat.drop(
+            columns=[c for c in flat.columns if c.startswith("link_")]
+        ).to_parquet(path)
         del flat, frame
         started = time.perf_counter()
-        frame = build_features(pd.read_parquet(path))
+        rows = len(build_features(pd.read_parquet(path)))
         from_file = time.perf_counter() - started
+        assert rows == args.rows
 
     reports = [one_report(i) for i in range(2_000)]
     started = time.perf_counter()

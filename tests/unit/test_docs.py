@@ -17,7 +17,11 @@ def field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     paths = []
     for name, info in model.model_fields.items():
         annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in (LinkageKeys,):
+        if (
+            isinstance(annotation, type)
+            and issubclass(annotation, BaseModel)
+            and annotation not in (LinkageKeys,)
+        ):
             paths += field_paths(annotation, f"{prefix}{name}.")
         else:
             paths.append(prefix + name)
