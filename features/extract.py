@@ -77,9 +77,9 @@ def _missing(values: np.ndarray) -> np.ndarray:
     if values.dtype == object:
         return np.asarray(pd.isna(values), dtype=bool)
     if values.dtype.kind == "f":
-        return np.isnan(values)
+        return np.asarray(np.isnan(values), dtype=bool)
     if values.dtype.kind == "M":
-        return np.isnat(values)
+        return np.asarray(np.isnat(values), dtype=bool)
     return np.zeros(len(values), dtype=bool)
 
 
