@@ -40,9 +40,15 @@ test-fast: install ## the test suite without lint and type checks
 
 bench: install ## run the benchmarks and update benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/features_bench.py
+	$(BIN)/python benchmarks/generate_bench.py
 
-demo: install ## the main job (for now: install and show the CLI)
-	$(BIN)/tipscore --help
+DEMO_DATA ?= data/history.parquet
+DEMO_ROWS ?= 200000
+
+demo: install ## the main job (so far: generate a synthetic history and validate it)
+	$(BIN)/tipscore generate --rows $(DEMO_ROWS) --seed 0 --out $(DEMO_DATA)
+	$(BIN)/tipscore validate-data $(DEMO_DATA)
+	@echo "Dataset card: $(DEMO_DATA:.parquet=.card.md). Training, registry and serving arrive with their issues."
 
 clean: ## remove caches (keeps .venv, mlruns/ and state/)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

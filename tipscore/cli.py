@@ -33,6 +33,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 
 EXIT_BAD_INPUT = 2
@@ -79,7 +80,8 @@ def _read_all(files: list[Path]) -> list[bytes]:
 @app.command()
 def parse(
     files: Annotated[
-        list[Path], typer.Argument(help="One <report> XML and its <fileDetails> XMLs.")
+        list[Path],
+        typer.Argument(help="One `<report>` XML and its `<fileDetails>` XMLs."),
     ],
     esp: Annotated[str | None, typer.Option(help="Reporting ESP's name.")] = None,
     public: Annotated[bool, typer.Option(help="Reported by the public.")] = False,
@@ -104,7 +106,7 @@ def parse(
     """Parse CyberTipline XML into the report contract and print it as JSON.
 
     Identifiers come out only as keyed hashes; free text is dropped. Tolerated deviations
-    from the XSD are listed under "warnings". A lone <fileDetails> prints its file metadata.
+    from the XSD are listed under "warnings". A lone `<fileDetails>` prints its file metadata.
     """
     settings = IntakeSettings()
     xsd_path = (xsd or settings.xsd_path) if strict else None
@@ -157,3 +159,80 @@ def _file_json(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+@app.command()
+def generate(
+    out: Annotated[
+        Path, typer.Option(help="Parquet file to write (a .card.md goes beside it).")
+    ],
+    rows: Annotated[
+        int, typer.Option(min=1, max=100_000_000, help="Reports to generate.")
+    ] = 200_000,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Random seed: same seed, same bytes.")
+    ] = 0,
+    start: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="First receipt day.")
+    ] = datetime(2023, 1, 1),
+    end: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="Last receipt day.")
+    ] = datetime(2024, 12, 31),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Generator knobs (default: training/configs/synthetic.toml)."
+        ),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Generate a synthetic report history calibrated to NCMEC's published figures.
+
+    Every row carries p_true, the true escalation probability given what a model could know,
+    so model quality can be measured against the best possible. See docs/training-data.md.
+    """
+    from training.synth.config import ConfigError, load_config
+    from training.synth.generate import GenerateRequest
+    from training.synth.generate import generate as run
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
+    if end < start:
+        raise typer.BadParameter(
+            f"{end.date()} is before --start {start.date()}", param_hint="--end"
+        )
+    request = GenerateRequest(rows, seed, start.date(), end.date(), out, progress)
+    result = run(request, cfg)
+    typer.echo(
+        f"wrote {result.rows:,} reports to {result.path} "
+        f"(escalation rate {result.escalation_rate:.4%}, mean p_true {result.mean_p_true:.4%}); "
+        f"dataset card: {result.card}"
+    )
+
+
+@app.command("validate-data")
+def validate_data(
+    path: Annotated[Path, typer.Argument(help="History file (Parquet) to check.")],
+) -> None:
+    """Check a history file against the training-data format (docs/training-data.md).
+
+    Prints every problem with its column and sample rows and exits 1, or prints a summary.
+    """
+    from training.validate_data import validate_history
+
+    problems, summary = validate_history(path)
+    if problems:
+        for p in problems:
+            sample = (
+                f" e.g. rows {p.rows} (report ids {p.report_ids})" if p.rows else ""
+            )
+            count = f" [{p.count} rows]" if p.count else ""
+            typer.echo(f"{p.column}: {p.problem}{count}{sample}", err=True)
+        typer.echo(f"{path}: {len(problems)} problem(s); not a valid history", err=True)
+        raise typer.Exit(1)
+    assert summary is not None
+    typer.echo(f"{path}: valid history")
+    for key, value in summary.model_dump().items():
+        typer.echo(f"  {key}: {value}")

@@ -42,3 +42,11 @@ def test_every_warning_and_error_code_is_documented() -> None:
     assert len(codes) > 20
     for code in codes:
         assert f"`{code}`" in DOC, code
+
+
+def test_every_history_column_is_documented() -> None:
+    from training.data_format import history_schema
+
+    doc = (ROOT / "docs" / "training-data.md").read_text()
+    for name in history_schema(with_p_true=True).names:
+        assert f"`{name}`" in doc, name

@@ -1,0 +1,52 @@
+"""The training-data format: the contract between a history file and training.
+
+One row per report: the report contract's flat columns (``features.flat.FLAT_COLUMNS``), the
+hashed identifiers for linking (``link_*``), and the outcome columns. Documented in
+docs/training-data.md; a data scientist bringing their own history must match it, and
+``validate_history`` says exactly where a file does not.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from features.flat import FLAT_COLUMNS
+
+OUTCOME_COLUMNS: dict[str, pa.DataType] = {
+    "escalated": pa.bool_(),
+    "priority": pa.string(),
+    "designation": pa.string(),
+}
+OPTIONAL_COLUMNS: dict[str, pa.DataType] = {"p_true": pa.float64()}
+PRIORITIES = ("1", "2", "3", "E")
+DESIGNATIONS = ("referral", "informational")
+NULLABLE = frozenset({"esp", "country_code"})
+
+_KIND_TYPES = {
+    "string": pa.string(),
+    "string?": pa.string(),
+    "bool": pa.bool_(),
+    "int": pa.int64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "list": pa.list_(pa.string()),
+}
+
+
+def history_schema(with_p_true: bool) -> pa.Schema:
+    """The Arrow schema of a history file (``p_true`` only for synthetic histories)."""
+    fields = [
+        pa.field(name, _KIND_TYPES[kind], nullable=name in NULLABLE)
+        for name, kind in FLAT_COLUMNS.items()
+    ]
+    fields += [
+        pa.field(name, kind, nullable=False) for name, kind in OUTCOME_COLUMNS.items()
+    ]
+    if with_p_true:
+        fields.append(pa.field("p_true", pa.float64(), nullable=False))
+    return pa.schema(fields)
+
+
+REQUIRED_TYPES: dict[str, pa.DataType] = {
+    field.name: field.type for field in history_schema(with_p_true=False)
+}
+"""Every required column and its Arrow type."""

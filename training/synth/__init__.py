@@ -1,0 +1,1 @@
+"""The synthetic report-history generator (``tipscore generate``)."""
