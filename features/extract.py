@@ -8,13 +8,14 @@ same code. ``reports_to_frame`` is the per-report entry: contract â†’ flat row â
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features.flat import FLAT_COLUMNS, flat_columns
+from features.linkage import no_history
 from features.schema import TipReport
 from features.spec import FEATURE_SPEC, FEATURES, FeatureDef
 from features.vocab import COUNTRY_CATEGORIES, ESP_ALIASES, ESP_CATEGORIES
@@ -203,9 +204,38 @@ def build_features(flat: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(typed)
 
 
-def reports_to_frame(reports: Iterable[TipReport]) -> pd.DataFrame:
+def report_columns(
+    reports: Sequence[TipReport], history: Mapping[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Flat columns of contracts plus their linkage features (None: no history known)."""
+    columns: dict[str, Any] = dict(flat_columns(reports))
+    columns |= no_history(len(reports)) if history is None else dict(history)
+    return columns
+
+
+def reports_to_frame(
+    reports: Sequence[TipReport], history: Mapping[str, np.ndarray] | None = None
+) -> pd.DataFrame:
     """The model frame for reports given as contracts (the serving path)."""
-    return build_features(flat_columns(reports))
+    return build_features(report_columns(reports, history))
+
+
+CATEGORICAL_INDEX: tuple[int, ...] = tuple(
+    i for i, f in enumerate(FEATURE_SPEC) if f.kind == "category"
+)
+"""Positions of the categorical features in the model matrix."""
+
+
+def to_matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Feature columns (from ``build_columns``) as the model's float64 matrix.
+
+    Categorical features become their fixed category codes, which LightGBM is told are
+    categorical; training and serving build the booster's input this one way.
+    """
+    matrix = np.empty((len(next(iter(columns.values()))), len(FEATURE_SPEC)), dtype=np.float64)
+    for i, feature in enumerate(FEATURE_SPEC):
+        matrix[:, i] = columns[feature.name]
+    return matrix
 
 
 def describe_row(frame: pd.DataFrame, index: int, names: Sequence[str]) -> list[str]:

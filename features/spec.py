@@ -21,10 +21,12 @@ from features.vocab import (
     LocationSource,
 )
 
-FEATURE_SPEC_VERSION = "1.0"
+FEATURE_SPEC_VERSION = "1.1"
 
 Kind = Literal["bool", "int", "float", "category"]
-Group = Literal["report", "platform", "location", "identifiers", "parties", "files"]
+Group = Literal[
+    "report", "platform", "location", "identifiers", "parties", "files", "history"
+]
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,57 @@ _FILES = [
     ),
 ]
 
+_HISTORY = [
+    FeatureDef(
+        "hist_account_reports_30d",
+        "int",
+        "history",
+        "The reported account appeared in {value} earlier report(s) in the past 30 days",
+    ),
+    FeatureDef(
+        "hist_account_reports_365d",
+        "int",
+        "history",
+        "The reported account appeared in {value} earlier report(s) in the past year",
+    ),
+    FeatureDef(
+        "hist_account_escalations_365d",
+        "int",
+        "history",
+        "{value} earlier report(s) on this account were escalated in the past year",
+    ),
+    FeatureDef(
+        "hist_email_reports_365d",
+        "int",
+        "history",
+        "The reported email appeared in {value} earlier report(s) in the past year",
+    ),
+    FeatureDef(
+        "hist_phone_reports_365d",
+        "int",
+        "history",
+        "The reported phone appeared in {value} earlier report(s) in the past year",
+    ),
+    FeatureDef(
+        "hist_ip_reports_365d",
+        "int",
+        "history",
+        "The IP address appeared in {value} earlier report(s) in the past year",
+    ),
+    FeatureDef(
+        "hist_device_reports_365d",
+        "int",
+        "history",
+        "The device appeared in {value} earlier report(s) in the past year",
+    ),
+    FeatureDef(
+        "hist_file_reports_365d",
+        "int",
+        "history",
+        "A reported file appeared in {value} earlier report(s) in the past year",
+    ),
+]
+
 FEATURE_SPEC: tuple[FeatureDef, ...] = (
     *_REPORT,
     *_PLATFORM,
@@ -303,6 +356,7 @@ FEATURE_SPEC: tuple[FeatureDef, ...] = (
     *_IDENTIFIERS,
     *_PARTIES,
     *_FILES,
+    *_HISTORY,
 )
 """Every model column, in model order."""
 

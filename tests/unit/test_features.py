@@ -18,6 +18,7 @@ from features.extract import (
     reports_to_frame,
 )
 from features.flat import FLAT_COLUMNS, flat_frame, flatten
+from features.linkage import history_frame_features
 from features.spec import FEATURE_NAMES, FEATURE_SPEC, FEATURES
 from tests.factories import make_report
 
@@ -101,12 +102,19 @@ def test_public_reports_have_esp_none() -> None:
     assert bool(frame.iloc[0]["reporter_public"])
 
 
+def flat_with_history(reports: list) -> pd.DataFrame:  # type: ignore[type-arg]
+    flat = flat_frame(reports)
+    return flat.assign(**history_frame_features(flat))
+
+
 def test_same_rows_from_contracts_and_from_a_parquet_history(tmp_path: Path) -> None:
     reports = [rich_report(f"r-{i}") for i in range(3)] + [make_report(report_id="r-9")]
     path = tmp_path / "history.parquet"
     flat_frame(reports).to_parquet(path)
-    from_history = build_features(pd.read_parquet(path))
-    pdt.assert_frame_equal(reports_to_frame(reports), from_history)
+    stored = pd.read_parquet(path)
+    from_history = build_features(stored.assign(**history_frame_features(stored)))
+    history = history_frame_features(flat_frame(reports))
+    pdt.assert_frame_equal(reports_to_frame(reports, history), from_history)
 
 
 def test_one_report_alone_gives_its_row_in_a_batch() -> None:
@@ -122,13 +130,13 @@ def test_one_report_alone_gives_its_row_in_a_batch() -> None:
 
 
 def test_missing_column_is_named() -> None:
-    flat = flat_frame([make_report()]).drop(columns=["files_count"])
+    flat = flat_with_history([make_report()]).drop(columns=["files_count"])
     with pytest.raises(FeatureInputError, match="column 'files_count': missing"):
         build_features(flat)
 
 
 def test_unknown_category_value_is_named() -> None:
-    flat = flat_frame([make_report()])
+    flat = flat_with_history([make_report()])
     flat["incident_type"] = "Theft"
     with pytest.raises(
         FeatureInputError, match="column 'incident_type': value 'Theft'"
@@ -137,7 +145,7 @@ def test_unknown_category_value_is_named() -> None:
 
 
 def test_missing_boolean_is_refused() -> None:
-    flat = flat_frame([make_report()])
+    flat = flat_with_history([make_report()])
     flat["esp_escalated"] = pd.array([None], dtype="boolean")
     with pytest.raises(
         FeatureInputError, match="'esp_escalated': booleans may not be missing"
@@ -168,14 +176,14 @@ def test_every_feature_can_be_described() -> None:
 
 
 def test_vectorised_path_handles_numpy_columns() -> None:
-    flat = flat_frame([rich_report(), make_report()])
+    flat = flat_with_history([rich_report(), make_report()])
     as_arrays = {name: flat[name].to_numpy() for name in flat.columns}
     as_arrays["esp"] = np.array(["twitter", "Discord"], dtype=object)
     pdt.assert_frame_equal(build_features(as_arrays), build_features(flat))
 
 
 def test_negative_count_is_refused() -> None:
-    flat = flat_frame([make_report()])
+    flat = flat_with_history([make_report()])
     flat["files_count"] = -1
     with pytest.raises(
         FeatureInputError, match="'files_count': counts may not be negative"

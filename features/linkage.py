@@ -1,0 +1,199 @@
+"""Point-in-time linkage features: how often a report's hashed identifiers were seen before.
+
+One definition, two back-ends that must agree exactly:
+
+- ``history_frame_features`` computes them over a whole history (training), vectorised;
+- ``LinkageStore`` looks them up in a SQLite store of past reports (serving), one report at
+  a time, and records each report after scoring so later ones see it.
+
+Definition, for a report received at time t and each feature (identifier kind, window W):
+for each of the report's hashes of that kind, count the *other* reports carrying the same
+hash that were received in ``[t - W, t)`` — strictly before t, so reports received at the
+same instant never see each other — and take the maximum over the report's hashes (0 when it
+has none). Escalation counts only count earlier reports recorded as escalated.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MICROS_PER_DAY = 86_400_000_000
+
+
+@dataclass(frozen=True)
+class LinkDef:
+    """One linkage feature: which hashes, over which window, counting what."""
+
+    name: str
+    column: str
+    days: int
+    escalations: bool = False
+
+
+LINK_FEATURES: tuple[LinkDef, ...] = (
+    LinkDef("hist_account_reports_30d", "link_accounts", 30),
+    LinkDef("hist_account_reports_365d", "link_accounts", 365),
+    LinkDef("hist_account_escalations_365d", "link_accounts", 365, escalations=True),
+    LinkDef("hist_email_reports_365d", "link_emails", 365),
+    LinkDef("hist_phone_reports_365d", "link_phones", 365),
+    LinkDef("hist_ip_reports_365d", "link_ips", 365),
+    LinkDef("hist_device_reports_365d", "link_devices", 365),
+    LinkDef("hist_file_reports_365d", "link_file_hashes", 365),
+)
+LINK_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(d.column for d in LINK_FEATURES))
+
+
+def no_history(n: int) -> dict[str, np.ndarray]:
+    """Linkage features for reports with no earlier reports known (all zero)."""
+    return {d.name: np.zeros(n, dtype=np.int64) for d in LINK_FEATURES}
+
+
+def to_micros(values: Any) -> np.ndarray:
+    """Times (tz-aware, or naive meaning UTC) as int64 microseconds since the epoch."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    array = np.asarray(values)
+    if array.dtype.kind != "M":
+        array = pd.to_datetime(array, utc=True).tz_localize(None).to_numpy()
+    micros: np.ndarray = array.astype("datetime64[us]").astype(np.int64)
+    return micros
+
+
+def _items(column: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(row, hash) pairs of a list column (Arrow, pandas or a sequence of lists)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if not isinstance(column, pa.Array):
+        column = pa.array(list(column), type=pa.list_(pa.string()))
+    rows = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
+    values = pc.list_flatten(column).to_numpy(zero_copy_only=False)
+    return rows.astype(np.int64), values
+
+
+def _windowed_counts(
+    codes: np.ndarray, ranks: np.ndarray, start_ranks: np.ndarray, mask: np.ndarray, span: int
+) -> np.ndarray:
+    """For each item: earlier items (where ``mask``) with the same code and rank in window."""
+    keys = np.sort(codes[mask] * span + ranks[mask])
+    upper = np.searchsorted(keys, codes * span + ranks, side="left")
+    lower = np.searchsorted(keys, codes * span + start_ranks, side="left")
+    counts: np.ndarray = upper - lower
+    return counts
+
+
+def history_frame_features(
+    flat: Mapping[str, Any], escalated: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Linkage features for every row of a history (the training back-end).
+
+    Args:
+        flat: columns ``received_at`` and the ``link_*`` lists, any row order.
+        escalated: per-row labels; needed for escalation counts (zeros when None).
+    """
+    micros = to_micros(flat["received_at"])
+    n = len(micros)
+    unique_times = np.unique(micros)
+    span = len(unique_times) + 1
+    row_rank = np.searchsorted(unique_times, micros, side="left")
+    labels = np.zeros(n, dtype=bool) if escalated is None else np.asarray(escalated, dtype=bool)
+    out = no_history(n)
+    for column in LINK_COLUMNS:
+        rows, values = _items(flat[column])
+        if not len(rows):
+            continue
+        codes, uniques = pd.factorize(values)
+        pairs = np.unique(rows * (len(uniques) + 1) + codes)  # a hash counts once per report
+        rows, codes = pairs // (len(uniques) + 1), pairs % (len(uniques) + 1)
+        ranks = row_rank[rows]
+        for d in (d for d in LINK_FEATURES if d.column == column):
+            start = np.searchsorted(unique_times, micros[rows] - d.days * MICROS_PER_DAY)
+            mask = labels[rows] if d.escalations else np.ones(len(rows), dtype=bool)
+            counts = _windowed_counts(codes, ranks, start, mask, span)
+            np.maximum.at(out[d.name], rows, counts)
+    return out
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS link (
+    kind TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    received_us INTEGER NOT NULL,
+    report_id TEXT NOT NULL,
+    escalated INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, hash, report_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS link_by_time ON link (kind, hash, received_us);
+CREATE INDEX IF NOT EXISTS link_by_report ON link (report_id);
+"""
+
+
+class LinkageStore:
+    """The serving back-end: past reports' hashes in SQLite (WAL), looked up per report.
+
+    Holds keyed hashes, times, report ids and escalation flags only — never a raw
+    identifier.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def lookup(self, received_us: int, links: Mapping[str, Sequence[str]]) -> dict[str, int]:
+        """The linkage features of one report received at ``received_us``."""
+        out = {d.name: 0 for d in LINK_FEATURES}
+        for d in LINK_FEATURES:
+            for value in dict.fromkeys(links.get(d.column, ())):
+                query = (
+                    "SELECT COUNT(*) FROM link WHERE kind = ? AND hash = ? "
+                    "AND received_us >= ? AND received_us < ?"
+                    + (" AND escalated = 1" if d.escalations else "")
+                )
+                start = received_us - d.days * MICROS_PER_DAY
+                (count,) = self._db.execute(query, (d.column, value, start, received_us)).fetchone()
+                out[d.name] = max(out[d.name], int(count))
+        return out
+
+    def record(
+        self,
+        report_id: str,
+        received_us: int,
+        links: Mapping[str, Sequence[str]],
+        escalated: bool = False,
+    ) -> None:
+        """Remember a report's hashes so later reports can link to it (idempotent)."""
+        rows = [
+            (column, value, received_us, report_id, int(escalated))
+            for column in LINK_COLUMNS
+            for value in dict.fromkeys(links.get(column, ()))
+        ]
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?)", rows
+            )
+
+    def set_escalated(self, report_id: str, escalated: bool) -> None:
+        """Record an analyst's escalation decision for a stored report."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "UPDATE link SET escalated = ? WHERE report_id = ?", (int(escalated), report_id)
+            )

@@ -1,0 +1,121 @@
+"""Point-in-time linkage: the training and serving back-ends agree; no look-ahead."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.linkage import LINK_COLUMNS, LINK_FEATURES, LinkageStore, history_frame_features, to_micros
+from training.synth.config import load_config
+from training.synth.generate import GenerateRequest, generate
+
+H = [f"{i:064x}" for i in range(10)]
+DAY = pd.Timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    out = tmp_path_factory.mktemp("link") / "h.parquet"
+    generate(GenerateRequest(4_000, 9, date(2024, 1, 1), date(2024, 3, 31), out, progress=False), load_config())
+    return pd.read_parquet(out)
+
+
+def hand_made() -> pd.DataFrame:
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    empty: list[str] = []
+    rows = [
+        (t0, [H[0]], [H[5], H[5]], False),
+        (t0, [H[0]], empty, True),  # same instant as the first: neither sees the other
+        (t0 + DAY, [H[0], H[1]], [H[5]], False),
+        (t0 + 31 * DAY, [H[0]], empty, False),  # only the third is within 30 days (inclusive)
+        (t0 + 400 * DAY, [H[0]], [H[5]], False),  # everything is outside the year
+    ]
+    frame = pd.DataFrame(rows, columns=["received_at", "link_accounts", "link_file_hashes", "escalated"])
+    for column in LINK_COLUMNS:
+        if column not in frame:
+            frame[column] = [empty] * len(frame)
+    return frame
+
+
+def test_hand_worked_counts() -> None:
+    frame = hand_made()
+    out = history_frame_features(frame, frame["escalated"].to_numpy())
+    assert out["hist_account_reports_365d"].tolist() == [0, 0, 2, 3, 0]
+    assert out["hist_account_reports_30d"].tolist() == [0, 0, 2, 1, 0]
+    assert out["hist_account_escalations_365d"].tolist() == [0, 0, 1, 1, 0]
+    assert out["hist_file_reports_365d"].tolist() == [0, 0, 1, 0, 0]  # a hash counts once per report
+
+
+def store_features(frame: pd.DataFrame, path: Path | str) -> dict[str, np.ndarray]:
+    store = LinkageStore(path)
+    micros = to_micros(frame["received_at"])
+    found = {d.name: [] for d in LINK_FEATURES}
+    for i in range(len(frame)):
+        links = {c: list(frame[c].iloc[i]) for c in LINK_COLUMNS}
+        for name, value in store.lookup(int(micros[i]), links).items():
+            found[name].append(value)
+        if i + 1 == len(frame) or micros[i + 1] != micros[i]:
+            start = i
+            while start > 0 and micros[start - 1] == micros[i]:
+                start -= 1
+            for j in range(start, i + 1):  # record a whole instant after looking all of it up
+                links_j = {c: list(frame[c].iloc[j]) for c in LINK_COLUMNS}
+                store.record(f"r{j}", int(micros[j]), links_j, bool(frame["escalated"].iloc[j]))
+    store.close()
+    return {k: np.array(v, dtype=np.int64) for k, v in found.items()}
+
+
+def test_back_ends_agree_on_hand_made_history() -> None:
+    frame = hand_made()
+    expected = history_frame_features(frame, frame["escalated"].to_numpy())
+    got = store_features(frame, ":memory:")
+    for name in expected:
+        assert got[name].tolist() == expected[name].tolist(), name
+
+
+def test_back_ends_agree_on_generated_history(history: pd.DataFrame, tmp_path: Path) -> None:
+    expected = history_frame_features(history, history["escalated"].to_numpy())
+    got = store_features(history, tmp_path / "linkage.db")
+    assert expected["hist_account_reports_365d"].sum() > 50  # repeat offenders exist
+    assert expected["hist_file_reports_365d"].sum() > 50
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+
+
+def test_appending_later_reports_changes_no_earlier_feature(history: pd.DataFrame) -> None:
+    full = history_frame_features(history, history["escalated"].to_numpy())
+    head = history.iloc[:2_500]
+    part = history_frame_features(head, head["escalated"].to_numpy())
+    for name in full:
+        np.testing.assert_array_equal(part[name], full[name][:2_500], err_msg=name)
+
+
+def test_row_order_does_not_matter(history: pd.DataFrame) -> None:
+    full = history_frame_features(history, history["escalated"].to_numpy())
+    shuffled = history.sample(frac=1.0, random_state=3)
+    again = history_frame_features(shuffled, shuffled["escalated"].to_numpy())
+    for name in full:
+        np.testing.assert_array_equal(again[name], full[name][shuffled.index.to_numpy()], err_msg=name)
+
+
+def test_account_history_matches_the_generators_truth(history: pd.DataFrame) -> None:
+    from training.synth.history import build_population
+
+    pop = build_population(4_000, 9, date(2024, 1, 1), date(2024, 3, 31), load_config())
+    found = history_frame_features(history)["hist_account_reports_365d"]
+    np.testing.assert_array_equal(found, pop.prior_reports)
+
+
+def test_store_records_escalation_decisions(tmp_path: Path) -> None:
+    store = LinkageStore(tmp_path / "s.db")
+    store.record("a", 1_000, {"link_accounts": [H[3]]})
+    assert store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"] == 0
+    store.set_escalated("a", True)
+    assert store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"] == 1
+    store.record("a", 1_000, {"link_accounts": [H[3]]})  # idempotent
+    assert store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_reports_365d"] == 1
+    store.close()
