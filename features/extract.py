@@ -232,7 +232,9 @@ def to_matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     Categorical features become their fixed category codes, which LightGBM is told are
     categorical; training and serving build the booster's input this one way.
     """
-    matrix = np.empty((len(next(iter(columns.values()))), len(FEATURE_SPEC)), dtype=np.float64)
+    matrix = np.empty(
+        (len(next(iter(columns.values()))), len(FEATURE_SPEC)), dtype=np.float64
+    )
     for i, feature in enumerate(FEATURE_SPEC):
         matrix[:, i] = columns[feature.name]
     return matrix

@@ -68,19 +68,32 @@ def to_micros(values: Any) -> np.ndarray:
     return micros
 
 
-def _items(column: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(row, hash) pairs of a list column (Arrow, pandas or a sequence of lists)."""
+def _items(column: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Distinct (row, hash code) pairs of a list column, and the number of distinct hashes.
+
+    Accepts Arrow arrays or any sequence of lists; hashes are dictionary-encoded in Arrow,
+    never turned into Python strings, which keeps millions of rows fast.
+    """
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if not isinstance(column, pa.Array):
         column = pa.array(list(column), type=pa.list_(pa.string()))
-    rows = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
-    values = pc.list_flatten(column).to_numpy(zero_copy_only=False)
-    return rows.astype(np.int64), values
+    rows = (
+        pc.list_parent_indices(column).to_numpy(zero_copy_only=False).astype(np.int64)
+    )
+    encoded = pc.dictionary_encode(pc.list_flatten(column))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    distinct = len(encoded.dictionary) + 1
+    pairs = pd.unique(rows * distinct + codes)  # a hash counts once per report
+    return pairs // distinct, pairs % distinct, distinct
 
 
 def _windowed_counts(
-    codes: np.ndarray, ranks: np.ndarray, start_ranks: np.ndarray, mask: np.ndarray, span: int
+    codes: np.ndarray,
+    ranks: np.ndarray,
+    start_ranks: np.ndarray,
+    mask: np.ndarray,
+    span: int,
 ) -> np.ndarray:
     """For each item: earlier items (where ``mask``) with the same code and rank in window."""
     keys = np.sort(codes[mask] * span + ranks[mask])
@@ -104,18 +117,21 @@ def history_frame_features(
     unique_times = np.unique(micros)
     span = len(unique_times) + 1
     row_rank = np.searchsorted(unique_times, micros, side="left")
-    labels = np.zeros(n, dtype=bool) if escalated is None else np.asarray(escalated, dtype=bool)
+    labels = (
+        np.zeros(n, dtype=bool)
+        if escalated is None
+        else np.asarray(escalated, dtype=bool)
+    )
     out = no_history(n)
     for column in LINK_COLUMNS:
-        rows, values = _items(flat[column])
+        rows, codes, _ = _items(flat[column])
         if not len(rows):
             continue
-        codes, uniques = pd.factorize(values)
-        pairs = np.unique(rows * (len(uniques) + 1) + codes)  # a hash counts once per report
-        rows, codes = pairs // (len(uniques) + 1), pairs % (len(uniques) + 1)
         ranks = row_rank[rows]
         for d in (d for d in LINK_FEATURES if d.column == column):
-            start = np.searchsorted(unique_times, micros[rows] - d.days * MICROS_PER_DAY)
+            start = np.searchsorted(
+                unique_times, micros[rows] - d.days * MICROS_PER_DAY
+            )
             mask = labels[rows] if d.escalations else np.ones(len(rows), dtype=bool)
             counts = _windowed_counts(codes, ranks, start, mask, span)
             np.maximum.at(out[d.name], rows, counts)
@@ -147,7 +163,9 @@ class LinkageStore:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
@@ -156,7 +174,9 @@ class LinkageStore:
         """Close the database."""
         self._db.close()
 
-    def lookup(self, received_us: int, links: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    def lookup(
+        self, received_us: int, links: Mapping[str, Sequence[str]]
+    ) -> dict[str, int]:
         """The linkage features of one report received at ``received_us``."""
         out = {d.name: 0 for d in LINK_FEATURES}
         for d in LINK_FEATURES:
@@ -167,7 +187,9 @@ class LinkageStore:
                     + (" AND escalated = 1" if d.escalations else "")
                 )
                 start = received_us - d.days * MICROS_PER_DAY
-                (count,) = self._db.execute(query, (d.column, value, start, received_us)).fetchone()
+                (count,) = self._db.execute(
+                    query, (d.column, value, start, received_us)
+                ).fetchone()
                 out[d.name] = max(out[d.name], int(count))
         return out
 
@@ -195,5 +217,6 @@ class LinkageStore:
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
-                "UPDATE link SET escalated = ? WHERE report_id = ?", (int(escalated), report_id)
+                "UPDATE link SET escalated = ? WHERE report_id = ?",
+                (int(escalated), report_id),
             )

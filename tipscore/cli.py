@@ -12,7 +12,7 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -236,3 +236,145 @@ def validate_data(
     typer.echo(f"{path}: valid history")
     for key, value in summary.model_dump().items():
         typer.echo(f"  {key}: {value}")
+
+
+def _train_config(config: Path | None) -> tuple[Any, str]:
+    from training.config import TrainConfigError, load_train_config
+
+    try:
+        return load_train_config(config)
+    except TrainConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
+
+
+@app.command()
+def train(
+    data: Annotated[
+        Path, typer.Option(help="History file (Parquet, training-data format).")
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Experiment config (default: training/configs/baseline.toml)."
+        ),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+) -> None:
+    """Train the escalation model on a history, evaluate it on the latest window, log it to MLflow.
+
+    Prints the MLflow run id and the test-window metrics beside the oracle (when the history
+    has `p_true`) and the baselines. Promote it with `tipscore promote --run RUN_ID`.
+    """
+    from training.data import HistoryError
+    from training.train import metrics_table
+    from training.train import train as run_training
+
+    cfg, text = _train_config(config)
+    try:
+        result = run_training(data, cfg, text, progress=progress)
+    except (HistoryError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(f"run id: {result.run_id}")
+    typer.echo(f"model: {result.model_uri}")
+    typer.echo(f"windows (rows): {result.split}")
+    typer.echo(metrics_table(result.metrics))
+
+
+@app.command()
+def evaluate(
+    model: Annotated[
+        str,
+        typer.Option(
+            help="Model URI, e.g. models:/tip-escalation@champion or runs:/ID/model."
+        ),
+    ],
+    data: Annotated[Path, typer.Option(help="History file to evaluate on.")],
+    window: Annotated[
+        str,
+        typer.Option(
+            help="all rows, or the latest (test) window of the config's split."
+        ),
+    ] = "all",
+    config: Annotated[
+        Path | None, typer.Option(help="Experiment config (policy, bins, split).")
+    ] = None,
+) -> None:
+    """Evaluate any logged or registered model on any history; print and log `eval_*` metrics."""
+    import mlflow
+
+    from training import registry
+    from training.data import HistoryError, load_history
+    from training.evaluate import evaluate_file
+    from training.splits import temporal_split
+
+    if window not in ("all", "test"):
+        raise typer.BadParameter("expected all or test", param_hint="--window")
+    cfg, _ = _train_config(config)
+    registry.configure()
+    try:
+        loaded = registry.load_model(model)
+        history = load_history(data)
+    except (registry.RegistryError, HistoryError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    rows = slice(0, len(history.labels))
+    if window == "test":
+        rows = temporal_split(
+            history.micros, cfg.split.valid_fraction, cfg.split.test_fraction
+        ).test
+    metrics = evaluate_file(loaded, history, rows, cfg)
+    with mlflow.start_run(
+        experiment_id=registry.experiment_id(f"{cfg.experiment}-evaluation")
+    ) as run:
+        mlflow.set_tags(
+            {
+                "model_uri": model,
+                "data_path": str(data),
+                "data_sha256": history.sha256,
+                "window": window,
+            }
+        )
+        mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})
+    typer.echo(f"evaluation run id: {run.info.run_id}")
+    for key in sorted(metrics):
+        typer.echo(f"  {key:<34}{metrics[key]:.4f}")
+
+
+@app.command()
+def promote(
+    run: Annotated[
+        str, typer.Option("--run", help="MLflow run id of a `tipscore train` run.")
+    ],
+    force: Annotated[
+        bool, typer.Option(help="Promote even if a gate fails (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why a forced promotion is justified (recorded).")
+    ] = None,
+) -> None:
+    """Register the run's model and move the `champion` alias to it if every gate passes.
+
+    Gates: beats both baselines on test PR-AUC; calibration error within bound; not worse
+    than the current champion on the same window beyond the tolerance. Exits 1 naming the
+    failed gates, unless `--force --reason "..."`.
+    """
+    from training import registry
+    from training.promote import promote as run_promotion
+
+    registry.configure()
+    try:
+        result = run_promotion(run, force=force, reason=reason)
+    except (registry.RegistryError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    for gate in result.results:
+        typer.echo(
+            f"  [{'pass' if gate.passed else 'FAIL'}] {gate.gate}: {gate.detail}"
+        )
+    if not result.promoted:
+        failed = ", ".join(g.gate for g in result.results if not g.passed)
+        typer.echo(f"not promoted: failed gate(s): {failed}", err=True)
+        raise typer.Exit(1)
+    note = " (forced; reason recorded)" if result.forced else ""
+    typer.echo(f"promoted run {run} as version {result.version}: champion{note}")

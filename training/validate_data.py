@@ -297,10 +297,21 @@ def validate_history(path: Path) -> tuple[list[Problem], Summary | None]:
     problems = check_schema(schema)
     if problems:
         return problems, None
-    table = pq.read_table(path)
-    frame = table.drop_columns(
-        [n for n in table.column_names if n.startswith("link_")]
-    ).to_pandas()
+    return validate_table(pq.read_table(path))
+
+
+def history_frame(table: pa.Table) -> pd.DataFrame:
+    """The non-list columns of a history as pandas (link lists stay in Arrow: fast)."""
+    names = [n for n in table.column_names if not n.startswith("link_")]
+    return table.select(names).to_pandas()
+
+
+def validate_table(table: pa.Table) -> tuple[list[Problem], Summary | None]:
+    """Check a history already read into Arrow (schema and values)."""
+    problems = check_schema(table.schema)
+    if problems:
+        return problems, None
+    frame = history_frame(table)
     check = _Checker(frame)
     for run in CHECKS:
         run(check)

@@ -48,7 +48,10 @@ def test_serving_uses_only_trainings_model_loading() -> None:
 
 PROBE = """
 import sys, importlib, pkgutil
-import numpy, pandas, pydantic, pydantic_settings, typer, defusedxml, lxml
+import numpy, pandas, pydantic, pydantic_settings, typer, defusedxml, lxml, tqdm
+import pyarrow.parquet, pyarrow.compute, lightgbm, mlflow, mlflow.pyfunc, mlflow.models
+import mlflow.tracking, mlflow.types, sklearn.metrics, sklearn.isotonic, sklearn.linear_model
+import sklearn.compose, sklearn.pipeline, sklearn.preprocessing
 opened = []
 def hook(event, args):
     if event == "open" and isinstance(args[0], str) and not args[0].endswith((".py", ".pyc", ".so")):

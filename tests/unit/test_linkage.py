@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.linkage import LINK_COLUMNS, LINK_FEATURES, LinkageStore, history_frame_features, to_micros
+from features.linkage import (
+    LINK_COLUMNS,
+    LINK_FEATURES,
+    LinkageStore,
+    history_frame_features,
+    to_micros,
+)
 from training.synth.config import load_config
 from training.synth.generate import GenerateRequest, generate
 
@@ -20,7 +26,12 @@ DAY = pd.Timedelta(days=1)
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("link") / "h.parquet"
-    generate(GenerateRequest(4_000, 9, date(2024, 1, 1), date(2024, 3, 31), out, progress=False), load_config())
+    generate(
+        GenerateRequest(
+            4_000, 9, date(2024, 1, 1), date(2024, 3, 31), out, progress=False
+        ),
+        load_config(),
+    )
     return pd.read_parquet(out)
 
 
@@ -31,10 +42,17 @@ def hand_made() -> pd.DataFrame:
         (t0, [H[0]], [H[5], H[5]], False),
         (t0, [H[0]], empty, True),  # same instant as the first: neither sees the other
         (t0 + DAY, [H[0], H[1]], [H[5]], False),
-        (t0 + 31 * DAY, [H[0]], empty, False),  # only the third is within 30 days (inclusive)
+        (
+            t0 + 31 * DAY,
+            [H[0]],
+            empty,
+            False,
+        ),  # only the third is within 30 days (inclusive)
         (t0 + 400 * DAY, [H[0]], [H[5]], False),  # everything is outside the year
     ]
-    frame = pd.DataFrame(rows, columns=["received_at", "link_accounts", "link_file_hashes", "escalated"])
+    frame = pd.DataFrame(
+        rows, columns=["received_at", "link_accounts", "link_file_hashes", "escalated"]
+    )
     for column in LINK_COLUMNS:
         if column not in frame:
             frame[column] = [empty] * len(frame)
@@ -47,7 +65,13 @@ def test_hand_worked_counts() -> None:
     assert out["hist_account_reports_365d"].tolist() == [0, 0, 2, 3, 0]
     assert out["hist_account_reports_30d"].tolist() == [0, 0, 2, 1, 0]
     assert out["hist_account_escalations_365d"].tolist() == [0, 0, 1, 1, 0]
-    assert out["hist_file_reports_365d"].tolist() == [0, 0, 1, 0, 0]  # a hash counts once per report
+    assert out["hist_file_reports_365d"].tolist() == [
+        0,
+        0,
+        1,
+        0,
+        0,
+    ]  # a hash counts once per report
 
 
 def store_features(frame: pd.DataFrame, path: Path | str) -> dict[str, np.ndarray]:
@@ -62,9 +86,13 @@ def store_features(frame: pd.DataFrame, path: Path | str) -> dict[str, np.ndarra
             start = i
             while start > 0 and micros[start - 1] == micros[i]:
                 start -= 1
-            for j in range(start, i + 1):  # record a whole instant after looking all of it up
+            for j in range(
+                start, i + 1
+            ):  # record a whole instant after looking all of it up
                 links_j = {c: list(frame[c].iloc[j]) for c in LINK_COLUMNS}
-                store.record(f"r{j}", int(micros[j]), links_j, bool(frame["escalated"].iloc[j]))
+                store.record(
+                    f"r{j}", int(micros[j]), links_j, bool(frame["escalated"].iloc[j])
+                )
     store.close()
     return {k: np.array(v, dtype=np.int64) for k, v in found.items()}
 
@@ -77,7 +105,9 @@ def test_back_ends_agree_on_hand_made_history() -> None:
         assert got[name].tolist() == expected[name].tolist(), name
 
 
-def test_back_ends_agree_on_generated_history(history: pd.DataFrame, tmp_path: Path) -> None:
+def test_back_ends_agree_on_generated_history(
+    history: pd.DataFrame, tmp_path: Path
+) -> None:
     expected = history_frame_features(history, history["escalated"].to_numpy())
     got = store_features(history, tmp_path / "linkage.db")
     assert expected["hist_account_reports_365d"].sum() > 50  # repeat offenders exist
@@ -86,7 +116,9 @@ def test_back_ends_agree_on_generated_history(history: pd.DataFrame, tmp_path: P
         np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
 
 
-def test_appending_later_reports_changes_no_earlier_feature(history: pd.DataFrame) -> None:
+def test_appending_later_reports_changes_no_earlier_feature(
+    history: pd.DataFrame,
+) -> None:
     full = history_frame_features(history, history["escalated"].to_numpy())
     head = history.iloc[:2_500]
     part = history_frame_features(head, head["escalated"].to_numpy())
@@ -99,7 +131,9 @@ def test_row_order_does_not_matter(history: pd.DataFrame) -> None:
     shuffled = history.sample(frac=1.0, random_state=3)
     again = history_frame_features(shuffled, shuffled["escalated"].to_numpy())
     for name in full:
-        np.testing.assert_array_equal(again[name], full[name][shuffled.index.to_numpy()], err_msg=name)
+        np.testing.assert_array_equal(
+            again[name], full[name][shuffled.index.to_numpy()], err_msg=name
+        )
 
 
 def test_account_history_matches_the_generators_truth(history: pd.DataFrame) -> None:
@@ -113,9 +147,17 @@ def test_account_history_matches_the_generators_truth(history: pd.DataFrame) -> 
 def test_store_records_escalation_decisions(tmp_path: Path) -> None:
     store = LinkageStore(tmp_path / "s.db")
     store.record("a", 1_000, {"link_accounts": [H[3]]})
-    assert store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"] == 0
+    assert (
+        store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"]
+        == 0
+    )
     store.set_escalated("a", True)
-    assert store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"] == 1
+    assert (
+        store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"]
+        == 1
+    )
     store.record("a", 1_000, {"link_accounts": [H[3]]})  # idempotent
-    assert store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_reports_365d"] == 1
+    assert (
+        store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_reports_365d"] == 1
+    )
     store.close()

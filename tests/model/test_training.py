@@ -1,0 +1,117 @@
+"""Training on generated history: beats the baselines, near the oracle, calibrated, logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.model.conftest import Trained, history_file
+from training import registry
+from training.config import load_train_config
+from training.data import load_history
+from training.train import train
+
+METRIC_KEYS = [
+    "test_pr_auc",
+    "test_roc_auc",
+    "test_log_loss",
+    "test_brier",
+    "test_ece",
+    "test_p1_recall",
+    "test_p1_precision",
+    "test_p12_recall",
+    "oracle_test_pr_auc",
+    "oracle_test_p1_recall",
+    "baseline_rules_test_pr_auc",
+    "baseline_logreg_test_pr_auc",
+]
+
+
+def test_model_beats_both_baselines(trained: Trained) -> None:
+    m = trained.result.metrics
+    assert m["test_pr_auc"] > m["baseline_rules_test_pr_auc"]
+    assert m["test_pr_auc"] > m["baseline_logreg_test_pr_auc"]
+
+
+def test_model_reaches_ninety_percent_of_the_oracle(trained: Trained) -> None:
+    m = trained.result.metrics
+    assert m["test_pr_auc"] >= 0.9 * m["oracle_test_pr_auc"]
+    assert m["test_pr_auc_ratio_to_oracle"] == pytest.approx(
+        m["test_pr_auc"] / m["oracle_test_pr_auc"]
+    )
+
+
+def test_model_is_calibrated_within_the_bound(trained: Trained) -> None:
+    config, _ = load_train_config()
+    assert trained.result.metrics["test_ece"] <= config.gates.max_ece
+    assert trained.result.metrics["valid_p1_share"] <= config.policy.p1_share
+    assert trained.result.metrics["valid_p12_share"] <= config.policy.p12_share
+
+
+def test_run_logs_the_public_metric_keys_tags_and_artifacts(trained: Trained) -> None:
+    registry.configure(trained.store)
+    run = MlflowClient().get_run(trained.result.run_id)
+    assert set(METRIC_KEYS) <= set(run.data.metrics)
+    for tag in (
+        "git_commit",
+        "config_sha256",
+        "data_sha256",
+        "contract_version",
+        "model_uri",
+    ):
+        assert run.data.tags.get(tag), tag
+    assert run.data.params["model.num_leaves"] == "4"
+    artifacts = {
+        a.path for a in MlflowClient().list_artifacts(trained.result.run_id, "plots")
+    }
+    assert artifacts == {
+        "plots/pr_curve.png",
+        "plots/calibration_curve.png",
+        "plots/shap_importance.png",
+    }
+    top = {a.path for a in MlflowClient().list_artifacts(trained.result.run_id)}
+    assert {
+        "metrics.json",
+        "threshold_policy.json",
+        "config.toml",
+        "metrics_by_month.json",
+    } <= top
+
+
+def test_logged_model_predicts_through_pyfunc_like_the_runtime(
+    trained: Trained,
+) -> None:
+    registry.configure(trained.store)
+    history = load_history(trained.data)
+    rows = history.flat.iloc[-500:]
+    pyfunc = mlflow.pyfunc.load_model(trained.result.model_uri)
+    via_pyfunc = pyfunc.predict(registry.pyfunc_frame(rows))
+    direct = registry.load_model(trained.result.model_uri).predict(rows)
+    pd.testing.assert_frame_equal(
+        via_pyfunc.reset_index(drop=True), direct.reset_index(drop=True)
+    )
+    assert set(direct["suggested_priority"]) <= {1, 2, 3}
+
+
+def test_same_seed_same_metrics(tmp_path: Path, mlflow_store: str) -> None:
+    data = history_file(tmp_path / "small.parquet", 60_000, seed=4, rate=0.02)
+    config, text = load_train_config()
+    first = train(data, config, text, progress=False).metrics
+    second = train(data, config, text, progress=False).metrics
+    assert first == second
+
+
+def test_invalid_history_is_refused_before_training(
+    tmp_path: Path, mlflow_store: str
+) -> None:
+    from training.data import HistoryError
+
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame({"report_id": ["a"]}).to_parquet(bad)
+    config, text = load_train_config()
+    with pytest.raises(HistoryError, match="missing column"):
+        train(bad, config, text, progress=False)

@@ -1,0 +1,147 @@
+"""Evaluation metrics: pure functions of (labels, scores[, threshold]); no I/O.
+
+Why these: positives are ~0.2% of reports, so ranking quality is judged by PR-AUC (ROC-AUC
+is reported but flatters rare-event models), probabilities by log-loss, Brier and expected
+calibration error, and the desk's real question — how many escalations land in the queues
+analysts can work — by recall and precision inside the P1 and P1+P2 queues.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+EPS = 1e-15
+HIGHER_IS_BETTER: Mapping[str, bool] = {
+    "pr_auc": True,
+    "roc_auc": True,
+    "log_loss": False,
+    "brier": False,
+    "ece": False,
+    "p1_recall": True,
+    "p1_precision": True,
+    "p12_recall": True,
+    "p12_precision": True,
+    "p1_share": False,
+    "p12_share": False,
+}
+"""Direction of every metric, for comparisons and gates."""
+
+
+def _arrays(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=np.float64)
+    if y.shape != s.shape:
+        raise ValueError(f"labels and scores differ in shape: {y.shape} vs {s.shape}")
+    return y, s
+
+
+def pr_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Average precision (area under the precision-recall step curve); NaN without positives."""
+    y, s = _arrays(labels, scores)
+    if not y.any():
+        return math.nan
+    return float(average_precision_score(y, s))
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve (ties count one half); NaN with a single class."""
+    y, s = _arrays(labels, scores)
+    if y.all() or not y.any():
+        return math.nan
+    return float(roc_auc_score(y, s))
+
+
+def log_loss(labels: np.ndarray, probabilities: np.ndarray) -> float:
+    """Mean negative log-likelihood of the labels (probabilities clipped to [1e-15, 1-1e-15])."""
+    y, p = _arrays(labels, probabilities)
+    p = np.clip(p, EPS, 1 - EPS)
+    return float(-np.mean(np.where(y, np.log(p), np.log(1 - p))))
+
+
+def brier(labels: np.ndarray, probabilities: np.ndarray) -> float:
+    """Mean squared error of the probabilities."""
+    y, p = _arrays(labels, probabilities)
+    return float(np.mean((p - y) ** 2))
+
+
+def ece(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over equal-mass bins of the predicted probability.
+
+    Equal-mass, not equal-width: with probabilities mostly near 0.002, equal-width bins
+    would put nearly every report in the first bin and hide miscalibration at the top.
+    """
+    y, p = _arrays(labels, probabilities)
+    if not len(p):
+        return math.nan
+    order = np.argsort(p, kind="stable")
+    total = 0.0
+    for chunk in np.array_split(order, min(bins, len(p))):
+        total += len(chunk) * abs(float(p[chunk].mean()) - float(y[chunk].mean()))
+    return total / len(p)
+
+
+def queue_metrics(
+    labels: np.ndarray, scores: np.ndarray, threshold: float
+) -> dict[str, float]:
+    """Share of reports in the queue ``score >= threshold``, recall and precision inside it.
+
+    Every report tied at the threshold is in the queue: thresholds, not ranks, decide.
+    """
+    y, s = _arrays(labels, scores)
+    queued = s >= threshold
+    hits = int((queued & y).sum())
+    return {
+        "share": float(queued.mean()) if len(s) else math.nan,
+        "recall": hits / int(y.sum()) if y.any() else math.nan,
+        "precision": hits / int(queued.sum()) if queued.any() else math.nan,
+    }
+
+
+def capacity_threshold(scores: np.ndarray, share: float) -> float:
+    """The lowest threshold whose queue ``score >= threshold`` holds at most ``share``.
+
+    A group of tied scores that would overflow the capacity is left out whole, so the queue
+    never exceeds its share; when even the top score's ties overflow, the threshold lies
+    above every score (an empty queue).
+    """
+    s = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    capacity = math.floor(share * len(s) + 1e-9)
+    if capacity <= 0 or not len(s):
+        return math.inf
+    if capacity >= len(s):
+        return float(s[-1])
+    candidate = s[capacity - 1]
+    if s[capacity] < candidate:
+        return float(candidate)
+    above = s[s > candidate]
+    return float(above[-1]) if len(above) else math.inf
+
+
+def summary(
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    thresholds: tuple[float, float],
+    bins: int = 10,
+) -> dict[str, float]:
+    """Every headline metric of calibrated probabilities with (P1, P2) thresholds."""
+    p1 = queue_metrics(labels, probabilities, thresholds[0])
+    p12 = queue_metrics(labels, probabilities, thresholds[1])
+    return {
+        "pr_auc": pr_auc(labels, probabilities),
+        "roc_auc": roc_auc(labels, probabilities),
+        "log_loss": log_loss(labels, probabilities),
+        "brier": brier(labels, probabilities),
+        "ece": ece(labels, probabilities, bins),
+        "p1_recall": p1["recall"],
+        "p1_precision": p1["precision"],
+        "p1_share": p1["share"],
+        "p12_recall": p12["recall"],
+        "p12_precision": p12["precision"],
+        "p12_share": p12["share"],
+        "positives": float(np.asarray(labels, dtype=bool).sum()),
+        "reports": float(len(labels)),
+    }

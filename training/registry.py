@@ -1,0 +1,179 @@
+"""MLflow tracking and registry: where runs go, logging the one model, aliases, loading.
+
+Nothing happens at import. Entry points call ``configure()``; the default store is
+``sqlite:///mlruns/mlflow.db`` with artifacts in ``mlruns/artifacts`` (the plain-folder store
+is deprecated in MLflow 3); ``MLFLOW_TRACKING_URI`` points elsewhere, e.g. a team server.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, Schema
+
+from features.flat import FLAT_COLUMNS
+from features.linkage import LINK_FEATURES
+from training.runtime import EscalationModel
+
+MODEL_NAME = "tip-escalation"
+CHAMPION = "champion"
+MODEL_CODE = Path(__file__).resolve().parent / "model_code" / "escalation.py"
+ROOM_DIRS = [
+    str(Path(__file__).resolve().parents[1] / room) for room in ("features", "training")
+]
+_SIGNATURE_TYPES = {
+    "string": "string",
+    "string?": "string",
+    "bool": "boolean",
+    "int": "long",
+    "timestamp": "datetime",
+}
+
+
+class RegistryError(RuntimeError):
+    """A model or run that cannot be found or used; says which and why."""
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI``, or the project's SQLite store under ``mlruns/``."""
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{Path('mlruns').resolve()}/mlflow.db"
+    )
+
+
+def configure(uri: str | None = None) -> str:
+    """Point MLflow's tracking and registry at ``uri`` (default: ``tracking_uri()``)."""
+    uri = uri or tracking_uri()
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def experiment_id(name: str) -> str:
+    """The experiment's id, creating it (artifacts beside a SQLite store) if needed."""
+    client = MlflowClient()
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    uri = mlflow.get_tracking_uri()
+    location = None
+    if uri.startswith("sqlite:///"):
+        location = (
+            (Path(uri.removeprefix("sqlite:///")).parent / "artifacts")
+            .resolve()
+            .as_uri()
+        )
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+def signature() -> ModelSignature:
+    """The pyfunc's input and output schema: flat report columns plus linkage features."""
+    inputs = [
+        ColSpec(_SIGNATURE_TYPES[kind], name, required=not kind.endswith("?"))
+        for name, kind in FLAT_COLUMNS.items()
+        if kind != "list"
+    ]
+    inputs += [ColSpec("long", d.name) for d in LINK_FEATURES]
+    outputs = [
+        ColSpec("double", "escalation_probability"),
+        ColSpec("double", "raw_score"),
+        ColSpec("long", "suggested_priority"),
+    ]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))  # type: ignore[arg-type]
+
+
+def pyfunc_frame(flat: pd.DataFrame) -> pd.DataFrame:
+    """Flat rows in the pyfunc's input form (no link lists; times as naive UTC)."""
+    wanted = [n for n, kind in FLAT_COLUMNS.items() if kind != "list"] + [
+        d.name for d in LINK_FEATURES
+    ]
+    frame = flat[[c for c in wanted if c in flat.columns]].copy()
+    for name in ("incident_at", "received_at"):
+        times = pd.to_datetime(frame[name], utc=True)
+        frame[name] = times.dt.tz_localize(None).astype("datetime64[us]")
+    for name, kind in FLAT_COLUMNS.items():
+        if kind.startswith("string") and name in frame:
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    return frame
+
+
+def log_model(model: EscalationModel, example: pd.DataFrame) -> str:
+    """Log the model once, as a pyfunc from code, into the active run; return its URI."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "escalation_model"
+        model.save(folder)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(MODEL_CODE),
+            artifacts={"model_dir": str(folder)},
+            code_paths=ROOM_DIRS,
+            signature=signature(),
+            input_example=example,
+            pip_requirements=_requirements(),
+        )
+    return str(info.model_uri)
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [
+        f"{name}=={version(name)}"
+        for name in (
+            "mlflow",
+            "lightgbm",
+            "numpy",
+            "pandas",
+            "pyarrow",
+            "scikit-learn",
+            "pydantic",
+        )
+    ]
+
+
+def load_model(model_uri: str) -> EscalationModel:
+    """Load a logged or registered model (e.g. ``models:/tip-escalation@champion``)."""
+    try:
+        pyfunc = mlflow.pyfunc.load_model(model_uri)
+    except mlflow.exceptions.MlflowException as exc:
+        raise RegistryError(f"cannot load {model_uri}: {exc.message}") from exc
+    wrapped: Any = pyfunc.unwrap_python_model()
+    model: EscalationModel = wrapped.model
+    return model
+
+
+def register(run_id: str, name: str = MODEL_NAME) -> str:
+    """Register the run's logged model under ``name``; return the new version."""
+    client = MlflowClient()
+    run = client.get_run(run_id)
+    model_uri = run.data.tags.get("model_uri")
+    if not model_uri:
+        raise RegistryError(f"run {run_id} has no logged model (tag model_uri missing)")
+    version = mlflow.register_model(model_uri, name, tags={"run_id": run_id})
+    client.set_model_version_tag(name, version.version, "run_id", run_id)
+    return str(version.version)
+
+
+def champion(name: str = MODEL_NAME) -> tuple[str, str] | None:
+    """(version, run id) of the model the ``champion`` alias points to, if any."""
+    client = MlflowClient()
+    try:
+        version = client.get_model_version_by_alias(name, CHAMPION)
+    except mlflow.exceptions.MlflowException:
+        return None
+    return str(version.version), str(version.tags.get("run_id") or version.run_id)
+
+
+def set_champion(name: str, version: str) -> None:
+    """Move the ``champion`` alias to ``version``."""
+    MlflowClient().set_registered_model_alias(name, CHAMPION, version)

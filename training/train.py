@@ -1,0 +1,246 @@
+"""``tipscore train``: history file in, one MLflow run with metrics, plots and the model out.
+
+Orchestration only: loading, splitting, fitting, evaluating and logging live in their own
+modules. Progress is shown per stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+from tqdm import tqdm
+
+from features.extract import build_features
+from features.schema import SCHEMA_VERSION
+from features.spec import FEATURE_NAMES, FEATURE_SPEC_VERSION
+from training import plots, registry
+from training.baselines import fit_logistic, rules_score
+from training.config import TrainConfig, config_hash, flatten_config
+from training.data import History, load_history
+from training.evaluate import (
+    baseline_pr_auc,
+    model_metrics,
+    model_probabilities,
+    monthly,
+    oracle_metrics,
+    prefixed,
+    ratio,
+)
+from training.model import fit_model
+from training.runtime import EscalationModel
+from training.splits import Split, temporal_split
+
+logger = logging.getLogger(__name__)
+SHAP_ROWS = 5_000
+STAGES = ("load history", "fit model", "baselines", "evaluate", "log to MLflow")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced."""
+
+    run_id: str
+    model_uri: str
+    metrics: dict[str, float]
+    split: dict[str, int]
+
+
+def git_commit() -> str:
+    """The source tree's commit, or ``unknown`` outside a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def _baselines(history: History, split: Split, seed: int) -> dict[str, float]:
+    test = history.labels[split.test]
+    rules = rules_score(history.flat.iloc[split.test])
+    frame = build_features(history.flat)
+    logistic = fit_logistic(frame.iloc[split.train], history.labels[split.train], seed)
+    scores = logistic.predict_proba(frame.iloc[split.test])[:, 1]
+    return {
+        "baseline_rules_test_pr_auc": baseline_pr_auc(test, rules),
+        "baseline_logreg_test_pr_auc": baseline_pr_auc(test, scores),
+    }
+
+
+def _metrics(
+    model: EscalationModel, history: History, split: Split, config: TrainConfig
+) -> dict[str, float]:
+    metrics = prefixed("test", model_metrics(model, history, split.test, config))
+    metrics |= prefixed("valid", model_metrics(model, history, split.valid, config))
+    oracle = oracle_metrics(history, split, config)
+    metrics |= prefixed("oracle_test", oracle)
+    if oracle:
+        metrics["test_pr_auc_ratio_to_oracle"] = ratio(
+            metrics["test_pr_auc"], oracle["pr_auc"]
+        )
+        metrics["test_p1_recall_ratio_to_oracle"] = ratio(
+            metrics["test_p1_recall"], oracle["p1_recall"]
+        )
+    metrics["model_trees"] = float(model.booster.num_trees())
+    return metrics
+
+
+def _log_figures(
+    model: EscalationModel,
+    history: History,
+    split: Split,
+    baselines: dict[str, np.ndarray],
+) -> None:
+    labels = history.labels[split.test]
+    probabilities = model_probabilities(model, history, split.test)
+    curves = {"model": probabilities, **baselines}
+    if history.p_true is not None:
+        curves["oracle (p_true)"] = history.p_true[split.test]
+    mlflow.log_figure(plots.pr_curves(labels, curves), "plots/pr_curve.png")
+    mlflow.log_figure(
+        plots.calibration_curve(labels, probabilities), "plots/calibration_curve.png"
+    )
+    sample = history.matrix[split.test][:SHAP_ROWS]
+    contributions = np.asarray(model.booster.predict(sample, pred_contrib=True))[:, :-1]
+    mlflow.log_figure(
+        plots.shap_importance(contributions, FEATURE_NAMES), "plots/shap_importance.png"
+    )
+
+
+def _log_run(
+    context: dict[str, Any],
+    model: EscalationModel,
+    history: History,
+    split: Split,
+    metrics: dict[str, float],
+) -> str:
+    config: TrainConfig = context["config"]
+    mlflow.log_params(
+        {
+            **flatten_config(config),
+            "data_path": str(history.path),
+            "rows": len(history.labels),
+            **{f"split.{k}_rows": v for k, v in split.sizes().items()},
+        }
+    )
+    mlflow.set_tags(
+        {
+            "git_commit": git_commit(),
+            "config_sha256": config_hash(context["config_text"]),
+            "data_sha256": history.sha256,
+            "contract_version": SCHEMA_VERSION,
+            "feature_spec_version": FEATURE_SPEC_VERSION,
+            "test_window": f"{history.flat['received_at'].iloc[split.test.start]} .. {history.flat['received_at'].iloc[split.test.stop - 1]}",
+        }
+    )
+    mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
+    _log_monthly(model, history, split, config)
+    _log_figures(model, history, split, context["baseline_scores"])
+    mlflow.log_dict(metrics, "metrics.json")
+    mlflow.log_dict({**model.policy.__dict__}, "threshold_policy.json")
+    mlflow.log_text(context["config_text"], "config.toml")
+    example = registry.pyfunc_frame(
+        history.flat.iloc[split.test.start : split.test.start + 5]
+    )
+    model_uri = registry.log_model(model, example)
+    mlflow.set_tag("model_uri", model_uri)
+    return model_uri
+
+
+def _log_monthly(
+    model: EscalationModel, history: History, split: Split, config: TrainConfig
+) -> None:
+    months = history.months[split.test]
+    table = monthly(
+        history.labels[split.test],
+        model_probabilities(model, history, split.test),
+        months,
+        (model.policy.p1_threshold, model.policy.p2_threshold),
+        config.evaluation.ece_bins,
+    )
+    for step, values in enumerate(table.values()):
+        for name in ("pr_auc", "p1_recall", "p12_recall", "ece"):
+            if np.isfinite(values[name]):
+                mlflow.log_metric(f"test_month_{name}", values[name], step=step)
+    mlflow.log_dict(table, "metrics_by_month.json")
+
+
+def train(
+    data: Path, config: TrainConfig, config_text: str, progress: bool = True
+) -> TrainResult:
+    """Train, evaluate and log one run; return its id and metrics."""
+    bar = tqdm(total=len(STAGES), desc="train", unit="stage", disable=not progress)
+    bar.set_postfix_str(STAGES[0])
+    history = load_history(data)
+    split = temporal_split(
+        history.micros, config.split.valid_fraction, config.split.test_fraction
+    )
+    bar.update()
+    bar.set_postfix_str(STAGES[1])
+    x, y = history.matrix, history.labels
+    model = fit_model(
+        config, (x[split.train], y[split.train]), (x[split.valid], y[split.valid])
+    )
+    bar.update()
+    bar.set_postfix_str(STAGES[2])
+    metrics = _baselines(history, split, config.seed)
+    baseline_scores = {"rules": rules_score(history.flat.iloc[split.test])}
+    bar.update()
+    bar.set_postfix_str(STAGES[3])
+    metrics |= _metrics(model, history, split, config)
+    bar.update()
+    bar.set_postfix_str(STAGES[4])
+    registry.configure()
+    with mlflow.start_run(
+        experiment_id=registry.experiment_id(config.experiment)
+    ) as run:
+        context = {
+            "config": config,
+            "config_text": config_text,
+            "baseline_scores": baseline_scores,
+        }
+        model_uri = _log_run(context, model, history, split, metrics)
+    bar.update()
+    bar.close()
+    return TrainResult(run.info.run_id, model_uri, metrics, split.sizes())
+
+
+def metrics_table(metrics: dict[str, float]) -> str:
+    """A short, aligned table of the headline metrics for the terminal."""
+    rows = [
+        ("PR-AUC", "test_pr_auc", "oracle_test_pr_auc"),
+        ("ROC-AUC", "test_roc_auc", "oracle_test_roc_auc"),
+        ("log-loss", "test_log_loss", "oracle_test_log_loss"),
+        ("Brier", "test_brier", "oracle_test_brier"),
+        ("ECE", "test_ece", "oracle_test_ece"),
+        ("P1 recall", "test_p1_recall", "oracle_test_p1_recall"),
+        ("P1 precision", "test_p1_precision", "oracle_test_p1_precision"),
+        ("P1+P2 recall", "test_p12_recall", "oracle_test_p12_recall"),
+    ]
+    lines = [f"{'metric (test window)':<22}{'model':>10}{'oracle':>10}"]
+    for label, key, oracle in rows:
+        lines.append(
+            f"{label:<22}{metrics.get(key, float('nan')):>10.4f}{metrics.get(oracle, float('nan')):>10.4f}"
+        )
+    lines.append(
+        f"{'rules baseline PR-AUC':<22}{metrics['baseline_rules_test_pr_auc']:>10.4f}"
+    )
+    lines.append(
+        f"{'logreg baseline PR-AUC':<22}{metrics['baseline_logreg_test_pr_auc']:>10.4f}"
+    )
+    if "test_pr_auc_ratio_to_oracle" in metrics:
+        lines.append(
+            f"{'model / oracle PR-AUC':<22}{metrics['test_pr_auc_ratio_to_oracle']:>10.3f}"
+        )
+    return "\n".join(lines)
