@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint fmt type check test test-fast bench demo clean
+.PHONY: help install lint fmt type check test test-fast bench demo mlflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -41,14 +41,21 @@ test-fast: install ## the test suite without lint and type checks
 bench: install ## run the benchmarks and update benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/features_bench.py
 	$(BIN)/python benchmarks/generate_bench.py
+	$(BIN)/python benchmarks/train_bench.py
 
 DEMO_DATA ?= data/history.parquet
-DEMO_ROWS ?= 200000
+DEMO_ROWS ?= 1000000
 
-demo: install ## the main job (so far: generate a synthetic history and validate it)
-	$(BIN)/tipscore generate --rows $(DEMO_ROWS) --seed 0 --out $(DEMO_DATA)
+demo: install ## the main job: generate a history, train, register the champion (serving: later issue)
+	$(BIN)/tipscore generate --rows $(DEMO_ROWS) --seed 1 --out $(DEMO_DATA)
 	$(BIN)/tipscore validate-data $(DEMO_DATA)
-	@echo "Dataset card: $(DEMO_DATA:.parquet=.card.md). Training, registry and serving arrive with their issues."
+	$(BIN)/tipscore train --data $(DEMO_DATA) | tee data/train.out
+	$(BIN)/tipscore promote --run $$(awk '/^run id:/ {print $$3}' data/train.out)
+	@echo "Dataset card: $(DEMO_DATA:.parquet=.card.md)"
+	@echo "Runs and registry: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db"
+
+mlflow-ui: install ## browse runs, metrics, plots and the registry
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db
 
 clean: ## remove caches (keeps .venv, mlruns/ and state/)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
