@@ -46,12 +46,14 @@ bench: install ## run the benchmarks and update benchmarks/RESULTS.md
 DEMO_DATA ?= data/history.parquet
 DEMO_ROWS ?= 1000000
 
-demo: install ## the main job: generate a history, train, register the champion (serving: later issue)
+demo: install ## the main job: generate a history, train, audit, register the champion (serving: later issue)
 	$(BIN)/tipscore generate --rows $(DEMO_ROWS) --seed 1 --out $(DEMO_DATA)
 	$(BIN)/tipscore validate-data $(DEMO_DATA)
 	$(BIN)/tipscore train --data $(DEMO_DATA) | tee data/train.out
+	$(BIN)/tipscore audit --model runs:/$$(awk '/^run id:/ {print $$3}' data/train.out)/model --data $(DEMO_DATA) --out data/audit
 	$(BIN)/tipscore promote --run $$(awk '/^run id:/ {print $$3}' data/train.out)
 	@echo "Dataset card: $(DEMO_DATA:.parquet=.card.md)"
+	@echo "Bias audit: data/audit/audit.html"
 	@echo "Runs and registry: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db"
 
 mlflow-ui: install ## browse runs, metrics, plots and the registry

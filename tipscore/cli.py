@@ -37,6 +37,12 @@ app = typer.Typer(
 )
 
 EXIT_BAD_INPUT = 2
+ModelUri = Annotated[
+    str,
+    typer.Option(
+        help="Model URI, e.g. models:/tip-escalation@champion or runs:/ID/model."
+    ),
+]
 
 
 @app.callback()
@@ -283,12 +289,7 @@ def train(
 
 @app.command()
 def evaluate(
-    model: Annotated[
-        str,
-        typer.Option(
-            help="Model URI, e.g. models:/tip-escalation@champion or runs:/ID/model."
-        ),
-    ],
+    model: ModelUri,
     data: Annotated[Path, typer.Option(help="History file to evaluate on.")],
     window: Annotated[
         str,
@@ -342,6 +343,58 @@ def evaluate(
 
 
 @app.command()
+def audit(
+    model: ModelUri,
+    data: Annotated[Path, typer.Option(help="History file to audit on.")],
+    out: Annotated[Path, typer.Option(help="Folder for audit.html and audit.json.")],
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Audit config (default: training/configs/audit.toml)."),
+    ] = None,
+    fail_on_flag: Annotated[
+        bool, typer.Option(help="Exit 1 when any group is flagged.")
+    ] = False,
+) -> None:
+    """Audit a model for disparities across platforms, regions and report kinds.
+
+    Writes `OUT/audit.html` (self-contained) and `OUT/audit.json` (`flags`, `groups`, ...),
+    logs both to the model's MLflow run, and prints every judged disparity. How to read it:
+    docs/bias-audit.md.
+    """
+    from training import registry
+    from training.audit_config import load_audit_config
+    from training.audit_job import audit_model
+    from training.audit_report import summary_rows, text_table
+    from training.data import HistoryError
+
+    try:
+        cfg = load_audit_config(config)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
+    registry.configure()
+    try:
+        outcome = audit_model(model, data, cfg, out)
+    except (registry.RegistryError, HistoryError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    result = outcome.result
+    typer.echo(
+        f"audited {result['rows']:,} reports ({result['positives']:,} escalations, "
+        f"window {cfg.window})"
+    )
+    typer.echo(text_table(summary_rows(result)))
+    logged = f"; logged to run {outcome.run_id}" if outcome.run_id else ""
+    typer.echo(f"wrote {outcome.html_path} and {outcome.json_path}{logged}")
+    if outcome.flagged:
+        groups = ", ".join(f"{f['attribute']}={f['group']}" for f in result["flags"])
+        typer.echo(f"flagged: {groups}", err=True)
+        if fail_on_flag:
+            raise typer.Exit(1)
+    else:
+        typer.echo("no group flagged")
+
+
+@app.command()
 def promote(
     run: Annotated[
         str, typer.Option("--run", help="MLflow run id of a `tipscore train` run.")
@@ -352,19 +405,29 @@ def promote(
     reason: Annotated[
         str | None, typer.Option(help="Why a forced promotion is justified (recorded).")
     ] = None,
+    audit_config: Annotated[
+        Path | None,
+        typer.Option(help="Audit config for the bias gate (default: audit.toml)."),
+    ] = None,
 ) -> None:
     """Register the run's model and move the `champion` alias to it if every gate passes.
 
     Gates: beats both baselines on test PR-AUC; calibration error within bound; not worse
-    than the current champion on the same window beyond the tolerance. Exits 1 naming the
-    failed gates, unless `--force --reason "..."`.
+    than the current champion on the same window beyond the tolerance; no group flagged by
+    the bias audit (`tipscore audit`) on the test window. Exits 1 naming the failed gates,
+    unless `--force --reason "..."`, which records the reason on the run and the version.
     """
     from training import registry
+    from training.audit_config import load_audit_config
     from training.promote import promote as run_promotion
 
+    try:
+        audit_cfg = load_audit_config(audit_config)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--audit-config") from None
     registry.configure()
     try:
-        result = run_promotion(run, force=force, reason=reason)
+        result = run_promotion(run, force=force, reason=reason, audit_config=audit_cfg)
     except (registry.RegistryError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -12,7 +12,8 @@ import numpy as np
 from sklearn.metrics import precision_recall_curve
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib.pyplot on the non-interactive Agg backend (chosen here, never at import)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,7 +24,7 @@ def _pyplot() -> Any:
 
 def pr_curves(labels: np.ndarray, scores: Mapping[str, np.ndarray]) -> Any:
     """Precision-recall curves of the model, the oracle and the baselines on one window."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for name, score in scores.items():
         precision, recall, _ = precision_recall_curve(labels, score)
@@ -38,7 +39,7 @@ def calibration_curve(
     labels: np.ndarray, probabilities: np.ndarray, bins: int = 10
 ) -> Any:
     """Mean predicted vs observed escalation rate over equal-mass bins (log-log axes)."""
-    plt = _pyplot()
+    plt = pyplot()
     order = np.argsort(probabilities, kind="stable")
     chunks = np.array_split(order, bins)
     predicted = [float(probabilities[c].mean()) for c in chunks]
@@ -63,7 +64,7 @@ def shap_importance(
     contributions: np.ndarray, names: tuple[str, ...], top: int = 20
 ) -> Any:
     """Mean |TreeSHAP contribution| per feature (log-odds), the largest ``top``."""
-    plt = _pyplot()
+    plt = pyplot()
     mean_abs = np.abs(contributions).mean(axis=0)
     order = np.argsort(mean_abs)[::-1][:top][::-1]
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(order) + 1))

@@ -8,6 +8,7 @@ and records the reason on the run and on the model version.
 from __future__ import annotations
 
 import math
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +18,10 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from training import registry
+from training.audit_config import AuditConfig, load_audit_config
+from training.audit_job import audit_model
 from training.config import TrainConfig
-from training.data import file_sha256, load_history
+from training.data import History, file_sha256, load_history
 from training.evaluate import model_metrics
 from training.splits import temporal_split
 
@@ -46,6 +49,21 @@ class Candidate:
 
 
 Gate = Callable[[Candidate], GateResult]
+
+
+def _missing_data(candidate: Candidate) -> str:
+    data = candidate.params.get("data_path", "")
+    return f"the run's data file {data} is missing or changed"
+
+
+def _history(candidate: Candidate) -> History | None:
+    """The run's history, loaded once for every gate; None if missing or changed."""
+    if "history" not in candidate.extra:
+        data = Path(candidate.params.get("data_path", ""))
+        same = data.is_file() and file_sha256(data) == candidate.tags.get("data_sha256")
+        candidate.extra["history"] = load_history(data) if same else None
+    history: History | None = candidate.extra["history"]  # type: ignore[assignment]
+    return history
 
 
 def beats_baselines(candidate: Candidate) -> GateResult:
@@ -85,14 +103,13 @@ def not_worse_than_champion(candidate: Candidate) -> GateResult:
         return GateResult(
             "champion", True, f"this run is already champion (version {version})"
         )
-    data = Path(candidate.params.get("data_path", ""))
-    if not data.is_file() or file_sha256(data) != candidate.tags.get("data_sha256"):
+    history = _history(candidate)
+    if history is None:
         return GateResult(
             "champion",
             False,
-            f"cannot compare with champion v{version}: the run's data file {data} is missing or changed",
+            f"cannot compare with champion v{version}: {_missing_data(candidate)}",
         )
-    history = load_history(data)
     split = temporal_split(
         history.micros,
         candidate.config.split.valid_fraction,
@@ -114,8 +131,45 @@ def not_worse_than_champion(candidate: Candidate) -> GateResult:
     )
 
 
-GATES: list[Gate] = [beats_baselines, calibrated, not_worse_than_champion]
-"""Every promotion gate, in order (the bias-audit issue appends its gate)."""
+def bias_audit(candidate: Candidate) -> GateResult:
+    """No group flagged by the bias audit on the run's test window (docs/bias-audit.md)."""
+    history = _history(candidate)
+    if history is None:
+        return GateResult(
+            "bias_audit", False, f"cannot audit: {_missing_data(candidate)}"
+        )
+    cfg = candidate.extra.get("audit_config") or load_audit_config()
+    with tempfile.TemporaryDirectory() as folder:
+        outcome = audit_model(
+            candidate.tags["model_uri"],
+            history.path,
+            cfg,  # type: ignore[arg-type]
+            Path(folder),
+            history,
+            reuse=True,
+        )
+    flags = outcome.result["flags"]
+    detail = "; ".join(
+        f"{f['attribute']}={f['group']} {f['metric']} ratio {f['ratio']:.2f} "
+        f"[{f['ci_low']:.2f}, {f['ci_high']:.2f}] vs {f['reference']}"
+        for f in flags
+    )
+    checked, too_few = (
+        len(outcome.result["checked"]),
+        len(outcome.result["too_few_positives"]),
+    )
+    return GateResult(
+        "bias_audit",
+        not flags,
+        f"flagged: {detail}"
+        if flags
+        else f"no group flagged ({checked} judged, "
+        f"{too_few} too small to judge); audit logged to the run under audit/",
+    )
+
+
+GATES: list[Gate] = [beats_baselines, calibrated, not_worse_than_champion, bias_audit]
+"""Every promotion gate, in order."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +204,10 @@ def load_candidate(run_id: str) -> Candidate:
 
 
 def promote(
-    run_id: str, force: bool = False, reason: str | None = None
+    run_id: str,
+    force: bool = False,
+    reason: str | None = None,
+    audit_config: AuditConfig | None = None,
 ) -> PromotionResult:
     """Check every gate; register and move ``champion`` when all pass (or when forced)."""
     if force and not (reason and reason.strip()):
@@ -158,6 +215,8 @@ def promote(
             "--force needs --reason: a promotion past a failed gate must say why"
         )
     candidate = load_candidate(run_id)
+    if audit_config is not None:
+        candidate.extra["audit_config"] = audit_config
     results = [gate(candidate) for gate in GATES]
     passed = all(r.passed for r in results)
     if not passed and not force:

@@ -1,7 +1,7 @@
 """A trained model on generated history, in a temporary MLflow store (once per session).
 
 The history is the default synthetic regime (0.18% escalations) at 1,000,000 rows, the size
-the quality claims are made for: ~360 positives in the test window.
+the quality claims are made for: ~750 escalations in the 200,000-row test window.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from training.config import load_train_config
-from training.synth.config import load_config
+from training.synth.config import LabelBias, load_config
 from training.synth.generate import GenerateRequest, generate
 from training.train import TrainResult, train
 
@@ -26,12 +26,20 @@ class Trained:
     store: str
 
 
-def history_file(path: Path, rows: int, seed: int, rate: float | None = None) -> Path:
+def history_file(
+    path: Path,
+    rows: int,
+    seed: int,
+    rate: float | None = None,
+    label_bias: list[LabelBias] | None = None,
+) -> Path:
     cfg = load_config()
     if rate is not None:
         cfg = cfg.model_copy(
             update={"escalation": cfg.escalation.model_copy(update={"base_rate": rate})}
         )
+    if label_bias is not None:
+        cfg = cfg.model_copy(update={"label_bias": label_bias})
     generate(
         GenerateRequest(
             rows, seed, date(2023, 1, 1), date(2024, 12, 31), path, progress=False
@@ -55,6 +63,25 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def trained(tmp_path_factory: pytest.TempPathFactory, mlflow_store: str) -> Trained:
     data = history_file(
         tmp_path_factory.mktemp("train") / "history.parquet", 1_000_000, seed=1
+    )
+    config, text = load_train_config()
+    return Trained(data, train(data, config, text, progress=False), mlflow_store)
+
+
+@pytest.fixture(scope="session")
+def biased(tmp_path_factory: pytest.TempPathFactory, mlflow_store: str) -> Trained:
+    """A model trained on history whose labels under-escalate India (factor 0.3).
+
+    The escalation rate is raised to 1% so that one country holds enough escalations in a
+    120,000-row test window to be judged (at the real 0.18% India has ~30 even before the
+    bias; the audit calls that too few); p_true is untouched by the knob.
+    """
+    data = history_file(
+        tmp_path_factory.mktemp("biased") / "history.parquet",
+        600_000,
+        seed=2,
+        rate=0.01,
+        label_bias=[LabelBias(attribute="country", group="IN", factor=0.3)],
     )
     config, text = load_train_config()
     return Trained(data, train(data, config, text, progress=False), mlflow_store)
