@@ -46,15 +46,25 @@ bench: install ## run the benchmarks and update benchmarks/RESULTS.md
 DEMO_DATA ?= data/history.parquet
 DEMO_ROWS ?= 1000000
 
-demo: install ## the main job: generate a history, train, audit, register the champion (serving: later issue)
+DEMO_PORT ?= 3000
+
+demo: install ## the main job: generate a history, train, audit, promote, then serve on 127.0.0.1:$(DEMO_PORT)
 	$(BIN)/tipscore generate --rows $(DEMO_ROWS) --seed 1 --out $(DEMO_DATA)
 	$(BIN)/tipscore validate-data $(DEMO_DATA)
 	$(BIN)/tipscore train --data $(DEMO_DATA) | tee data/train.out
 	$(BIN)/tipscore audit --model runs:/$$(awk '/^run id:/ {print $$3}' data/train.out)/model --data $(DEMO_DATA) --out data/audit
 	$(BIN)/tipscore promote --run $$(awk '/^run id:/ {print $$3}' data/train.out)
-	@echo "Dataset card: $(DEMO_DATA:.parquet=.card.md)"
-	@echo "Bias audit: data/audit/audit.html"
-	@echo "Runs and registry: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db"
+	$(BIN)/tipscore keys add --role intake --note "make demo" > data/demo.key
+	@echo ""
+	@echo "Dataset card:  $(DEMO_DATA:.parquet=.card.md)"
+	@echo "Bias audit:    data/audit/audit.html"
+	@echo "Runs/registry: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db"
+	@echo "Serving on http://127.0.0.1:$(DEMO_PORT)  (Ctrl-C stops it)"
+	@echo "  OpenAPI docs: http://127.0.0.1:$(DEMO_PORT)/docs"
+	@echo "  Model card:   curl -s -H \"Authorization: Bearer \$$(cat data/demo.key)\" http://127.0.0.1:$(DEMO_PORT)/model_card"
+	@echo "  Score:        curl -s -X POST -H \"Authorization: Bearer \$$(cat data/demo.key)\" -H 'content-type: application/json' -d @examples/report.json http://127.0.0.1:$(DEMO_PORT)/score"
+	@echo "  (the intake key is in data/demo.key; make more with: $(BIN)/tipscore keys add --role intake)"
+	$(BIN)/tipscore serve --host 127.0.0.1 --port $(DEMO_PORT)
 
 mlflow-ui: install ## browse runs, metrics, plots and the registry
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db

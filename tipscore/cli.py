@@ -441,3 +441,89 @@ def promote(
         raise typer.Exit(1)
     note = " (forced; reason recorded)" if result.forced else ""
     typer.echo(f"promoted run {run} as version {result.version}: champion{note}")
+
+
+keys_app = typer.Typer(
+    help="API keys for the scoring service (stored as hashes only).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("add")
+def keys_add(
+    role: Annotated[
+        str,
+        typer.Option(help="intake (score), analyst (read, decide) or admin (reload)."),
+    ],
+    note: Annotated[str, typer.Option(help="Who or what the key is for.")] = "",
+) -> None:
+    """Create a key, print it once, store only its hash in the keys file."""
+    from serving.keys import KeyStore, Role
+    from serving.settings import ServingSettings
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected one of {[r.value for r in Role]}, got {role!r}",
+            param_hint="--role",
+        ) from None
+    path = ServingSettings().keys_path
+    key, record = KeyStore(path).add(chosen, note)
+    typer.echo(key)
+    typer.echo(
+        f"key id {record.key_id}, role {record.role.value}; only its hash is stored in "
+        f"{path}. Copy the key now: it is not shown again.",
+        err=True,
+    )
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List key ids, roles and creation times (never the keys)."""
+    from serving.keys import KeyStore
+    from serving.settings import ServingSettings
+
+    for record in KeyStore(ServingSettings().keys_path).records():
+        typer.echo(
+            f"{record.key_id}  {record.role.value:<8} {record.created}  {record.note}"
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            help="Dev mode: requests without a key act as admin. Local demos only."
+        ),
+    ] = False,
+) -> None:
+    """Serve the champion model over HTTP (BentoML): /score, /score_batch, /score_xml, ...
+
+    Keys come from `tipscore keys add`; the model from `models:/tip-escalation@champion`
+    (`TIPSCORE_MODEL_URI`). See docs/serving.md.
+    """
+    import os
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "TIPSCORE_DEV_MODE": "true"} if dev else dict(os.environ)
+    if dev:
+        typer.echo("dev mode: requests without a key are accepted as admin", err=True)
+    command = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "serving.service:TipScoring",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--working-dir",
+        str(root),
+    ]
+    os.execvpe(command[0], command, env)

@@ -22,6 +22,19 @@ from features.flat import FLAT_COLUMNS
 from features.linkage import LINK_FEATURES
 from training.runtime import EscalationModel
 
+__all__ = [
+    "CHAMPION",
+    "MODEL_NAME",
+    "EscalationModel",
+    "RegistryError",
+    "champion",
+    "configure",
+    "load_model",
+    "register",
+    "set_champion",
+    "tracking_uri",
+]
+
 MODEL_NAME = "tip-escalation"
 CHAMPION = "champion"
 MODEL_CODE = Path(__file__).resolve().parent / "model_code" / "escalation.py"

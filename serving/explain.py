@@ -1,0 +1,76 @@
+"""Why a report got its score: exact TreeSHAP contributions in log-odds, in plain words.
+
+LightGBM computes TreeSHAP itself (``pred_contrib=True``): exact, the same values as
+``shap.TreeExplainer`` on the booster, and fast enough to explain every request. The
+contributions add up, with the base value, to the booster's raw score (log-odds); the
+calibrated probability is a monotone map of that score, so contributions must never be
+added to the probability — the response says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.spec import FEATURE_SPEC, FEATURES
+
+SCALE_NOTE = (
+    "contributions are in log-odds of the model's raw score: base_value plus all "
+    "contributions equals the raw score; the calibrated probability is a monotone map of "
+    "that raw score, so do not add contributions to the probability"
+)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One feature's signed push on one report's raw score."""
+
+    feature: str
+    value: Any
+    contribution: float
+    text: str
+
+
+def contributions(booster: Any, matrix: np.ndarray) -> np.ndarray:
+    """TreeSHAP values: one row per report, one column per feature plus the base value."""
+    values: np.ndarray = np.asarray(booster.predict(matrix, pred_contrib=True))
+    return values
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def sentence(feature: str, row: dict[str, Any], contribution: float) -> str:
+    """The feature spec's sentence for the report's value, with the direction it pushes."""
+    direction = "raises priority" if contribution > 0 else "lowers priority"
+    try:
+        said = FEATURES[feature].describe(row)
+    except (KeyError, ValueError, TypeError):
+        said = f"{feature} = {row.get(feature)}"
+    return f"{said}: {direction}"
+
+
+def top_contributions(
+    frame: pd.DataFrame, shap_row: np.ndarray, index: int, top_n: int
+) -> list[Contribution]:
+    """The ``top_n`` largest |contributions| of one report, largest first."""
+    row = {k: _plain(v) for k, v in frame.iloc[index].items()}
+    order = np.argsort(-np.abs(shap_row[:-1]), kind="stable")[:top_n]
+    out = []
+    for position in order:
+        value = float(shap_row[position])
+        if value == 0.0:
+            break
+        name = FEATURE_SPEC[position].name
+        out.append(
+            Contribution(name, _plain(row.get(name)), value, sentence(name, row, value))
+        )
+    return out

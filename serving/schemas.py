@@ -1,0 +1,118 @@
+"""What the service answers: typed responses, in the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from features.schema import ReportSubmission
+
+
+class Out(BaseModel):
+    """Response models: frozen, no extras."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContributionOut(Out):
+    """One feature's signed push on the raw score (log-odds), in words."""
+
+    feature: str
+    value: Any
+    contribution: float
+    text: str
+
+
+class Explanation(Out):
+    """Base value + contributions of every feature = raw score (log-odds)."""
+
+    scale: str = "log-odds"
+    base_value: float
+    raw_score: float
+    note: str
+    contributions: list[ContributionOut]
+
+
+class WarningOut(Out):
+    """A rule's or the parser's finding."""
+
+    code: str
+    text: str
+
+
+class Thresholds(Out):
+    """The calibrated-probability thresholds and the capacity policy they came from."""
+
+    p1: float
+    p2: float
+    p1_share: float
+    p12_share: float
+    policy: str
+
+
+class ScoreResponse(Out):
+    """A suggestion for one report: nothing is decided automatically."""
+
+    report_id: str
+    escalation_probability: float
+    suggested_priority: Annotated[int, Field(ge=1, le=3)]
+    thresholds: Thresholds
+    model_name: str
+    model_version: str
+    explanation: Explanation
+    warnings: list[WarningOut]
+    suggestion_only: str = (
+        "a suggested priority with its reasons; an analyst decides, nothing is acted on "
+        "automatically"
+    )
+
+
+class BatchRequest(BaseModel):
+    """Reports to score together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reports: list[ReportSubmission] = Field(min_length=1)
+
+
+class BatchResponse(Out):
+    """One response per report, in order."""
+
+    results: list[ScoreResponse]
+
+
+class XmlSubmission(BaseModel):
+    """A CyberTipline submission: the ``<report>`` document and its ``<fileDetails>``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report_xml: Annotated[str, Field(min_length=1)]
+    file_details_xml: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    esp: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    report_id: Annotated[str, Field(max_length=64)] | None = None
+    received_at: str | None = Field(
+        default=None, description="ISO 8601 time the report was received (default: now)"
+    )
+    hash_matches: dict[str, str] = Field(
+        default_factory=dict,
+        description="file id → known | novel | unknown (the clearinghouse's hash match)",
+    )
+
+
+class ModelCard(Out):
+    """What is being served, how it was trained and judged."""
+
+    model_name: str
+    model_version: str
+    model_uri: str
+    run_id: str | None
+    trained_at: str | None
+    data_sha256: str | None
+    windows: dict[str, Any]
+    thresholds: Thresholds
+    test_metrics: dict[str, float]
+    bias_audit: dict[str, Any]
+    feature_spec_version: str

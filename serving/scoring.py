@@ -1,0 +1,156 @@
+"""Scoring reports: the one feature path, the champion, TreeSHAP reasons, rules, linkage.
+
+Pure of HTTP: the BentoML service, the CLI and the benchmarks call ``Scorer.score``; it
+returns typed responses and the audit-log rows, and records each report's hashed
+identifiers in the linkage store so later reports see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+
+from features.extract import build_columns, build_features, report_columns, to_matrix
+from features.linkage import LINK_FEATURES, LinkageStore, to_micros
+from features.schema import TipReport
+from serving.explain import SCALE_NOTE, contributions, top_contributions
+from serving.model_holder import Served
+from serving.rules import PreservationPolicy, warnings_for
+from serving.schemas import (
+    ContributionOut,
+    Explanation,
+    ScoreResponse,
+    Thresholds,
+    WarningOut,
+)
+
+
+def linkage_keys(report: TipReport) -> dict[str, list[str]]:
+    """The report's hashed identifiers by linkage column."""
+    keys = report.linkage
+    return {
+        "link_accounts": keys.accounts,
+        "link_emails": keys.emails,
+        "link_phones": keys.phones,
+        "link_ips": keys.ips,
+        "link_devices": keys.devices,
+        "link_file_hashes": keys.file_hashes,
+    }
+
+
+def thresholds(served: Served) -> Thresholds:
+    """The served model's thresholds and the capacity policy behind them."""
+    policy = served.model.policy
+    return Thresholds(
+        p1=policy.p1_threshold,
+        p2=policy.p2_threshold,
+        p1_share=policy.p1_share,
+        p12_share=policy.p12_share,
+        policy=(
+            f"priority 1 for the top {policy.p1_share:.1%} of reports, priority 1 or 2 "
+            f"for the top {policy.p12_share:.1%} (analyst capacity), as set when the "
+            "model was trained"
+        ),
+    )
+
+
+@dataclass
+class Scorer:
+    """Scores contracts with the served model; keeps the linkage store up to date."""
+
+    linkage: LinkageStore
+    top_n: int = 5
+    today: Callable[[], date] = field(default=lambda: datetime.now(UTC).date())
+    policy: PreservationPolicy = field(default_factory=PreservationPolicy)
+
+    def links(self, reports: Sequence[TipReport]) -> list[dict[str, int]]:
+        """Linkage features of each report from earlier reports in the store."""
+        micros = to_micros([r.received_at for r in reports])
+        return [
+            self.linkage.lookup(int(t), linkage_keys(r))
+            for t, r in zip(micros, reports, strict=True)
+        ]
+
+    def score(
+        self,
+        served: Served,
+        reports: Sequence[TipReport],
+        extra_warnings: Sequence[Sequence[WarningOut]] = (),
+    ) -> list[ScoreResponse]:
+        """Score, explain and warn for every report; then record them for linkage."""
+        links = self.links(reports)
+        history = {
+            d.name: np.array([link[d.name] for link in links], dtype=np.int64)
+            for d in LINK_FEATURES
+        }
+        columns = report_columns(reports, history)
+        built = build_columns(columns)
+        matrix = to_matrix(built)
+        model = served.model
+        shap_values = contributions(model.booster, matrix)
+        raw = model.raw_scores(matrix)
+        probability = model.calibration.apply(raw)
+        priority = model.policy.priority(probability)
+        frame = build_features(columns)
+        limits, today = thresholds(served), self.today()
+        out = []
+        for i, report in enumerate(reports):
+            top = top_contributions(frame, shap_values[i], i, self.top_n)
+            rules = [
+                WarningOut(code=w.code, text=w.text)
+                for w in warnings_for(report, links[i], today, self.policy)
+            ]
+            parsed = list(extra_warnings[i]) if extra_warnings else []
+            out.append(
+                ScoreResponse(
+                    report_id=report.report_id,
+                    escalation_probability=float(probability[i]),
+                    suggested_priority=int(priority[i]),
+                    thresholds=limits,
+                    model_name=served.name,
+                    model_version=served.version,
+                    explanation=Explanation(
+                        base_value=float(shap_values[i, -1]),
+                        raw_score=float(raw[i]),
+                        note=SCALE_NOTE,
+                        contributions=[ContributionOut(**c.__dict__) for c in top],
+                    ),
+                    warnings=rules + parsed,
+                )
+            )
+        return out
+
+    def record(self, reports: Sequence[TipReport]) -> None:
+        """Remember the reports' hashed identifiers for later reports."""
+        micros = to_micros([r.received_at for r in reports])
+        for t, report in zip(micros, reports, strict=True):
+            self.linkage.record(report.report_id, int(t), linkage_keys(report))
+
+
+def audit_rows(
+    responses: Sequence[ScoreResponse], request_id: str, key_id: str, endpoint: str
+) -> list[dict[str, Any]]:
+    """Audit-log rows for responses: ids, score, reasons' features, warning codes."""
+    at = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return [
+        {
+            "request_id": request_id,
+            "at": at,
+            "key_id": key_id,
+            "endpoint": endpoint,
+            "report_id": r.report_id,
+            "model_version": f"{r.model_name}/{r.model_version}",
+            "probability": r.escalation_probability,
+            "priority": r.suggested_priority,
+            "reasons": [
+                {"feature": c.feature, "contribution": round(c.contribution, 6)}
+                for c in r.explanation.contributions
+            ],
+            "warnings": [w.code for w in r.warnings],
+        }
+        for r in responses
+    ]

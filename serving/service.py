@@ -1,0 +1,195 @@
+"""The BentoML service: ``/score``, ``/score_batch``, ``/score_xml``, ``/model_card``.
+
+Kept thin: it loads the champion (via ``ModelHolder``), turns requests into contracts,
+calls ``Scorer``, writes the audit log before answering, and maps errors to precise 4xx
+responses. ``bentoml serve serving.service:TipScoring`` (or ``tipscore serve``) runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+import bentoml
+from bentoml.exceptions import BentoMLException, InvalidArgument
+
+from features.identifiers import to_contract
+from features.linkage import LinkageStore
+from features.schema import ReportSubmission, TipReport
+from features.settings import IntakeSettings
+from features.vocab import HashMatch
+from features.xml_intake import IntakeOptions, parse_submission
+from features.xml_safe import XmlIntakeError, XmlLimits
+from serving import logs
+from serving.audit_log import AuditLog
+from serving.auth import AuthMiddleware
+from serving.model_card import model_card
+from serving.model_holder import ModelHolder, Served
+from serving.schemas import (
+    BatchResponse,
+    ModelCard,
+    ScoreResponse,
+    WarningOut,
+    XmlSubmission,
+)
+from serving.scoring import Scorer, audit_rows
+from serving.settings import ServingSettings
+from training.registry import RegistryError, configure
+
+logger = logging.getLogger(__name__)
+
+
+class NotReady(BentoMLException):
+    """No model is loaded: the service says why instead of guessing."""
+
+    error_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class ReloadFailed(BentoMLException):
+    """A reload could not load the new model; the old one keeps serving."""
+
+    error_code = HTTPStatus.CONFLICT
+
+
+def _key_id(ctx: bentoml.Context) -> str:
+    state = ctx.request.scope.get("state", {})
+    return str(state.get("key_id", "unknown"))
+
+
+@bentoml.service(
+    name="tipscore",
+    traffic={"timeout": 60},
+    workers=1,
+)
+class TipScoring:
+    """Suggested priorities with reasons for tip reports; an analyst decides."""
+
+    def __init__(self) -> None:
+        logs.install()
+        self.settings = ServingSettings()
+        configure()
+        self.intake = IntakeSettings()
+        self.hasher = self.intake.hasher()
+        self.holder = ModelHolder(self.settings.model_uri)
+        try:
+            self.holder.load()
+        except RegistryError:
+            logger.error("not ready: %s", self.holder.error)
+        self.scorer = Scorer(
+            LinkageStore(self.settings.linkage_path), self.settings.top_n
+        )
+        self.audit = AuditLog(self.settings.audit_path)
+        self._write = threading.Lock()
+
+    def __is_ready__(self) -> bool:
+        return self.holder.current is not None
+
+    def _served(self) -> Served:
+        try:
+            return self.holder.get()
+        except RegistryError as exc:
+            raise NotReady(f"no model is being served: {exc}") from None
+
+    def _run(
+        self,
+        reports: list[TipReport],
+        ctx: bentoml.Context,
+        endpoint: str,
+        parsed: list[list[WarningOut]] | None = None,
+    ) -> list[ScoreResponse]:
+        served = self._served()
+        with self._write:
+            responses = self.scorer.score(served, reports, parsed or ())
+            rows = audit_rows(responses, uuid.uuid4().hex, _key_id(ctx), endpoint)
+            self.audit.append(rows)
+            self.scorer.record(reports)
+        return responses
+
+    @bentoml.api(route="/score")
+    def score(self, report: ReportSubmission, ctx: bentoml.Context) -> ScoreResponse:
+        """Score one report (JSON contract with raw identifiers, hashed on arrival)."""
+        contract = to_contract(report, self.hasher)
+        return self._run([contract], ctx, "/score")[0]
+
+    @bentoml.api(route="/score_batch")
+    def score_batch(
+        self, reports: list[ReportSubmission], ctx: bentoml.Context
+    ) -> BatchResponse:
+        """Score many reports in one call, answers in the same order."""
+        if not reports:
+            raise InvalidArgument("reports: at least one report is needed")
+        if len(reports) > self.settings.max_batch:
+            raise InvalidArgument(
+                f"reports: at most {self.settings.max_batch} per batch, got {len(reports)}"
+            )
+        contracts = [to_contract(r, self.hasher) for r in reports]
+        return BatchResponse(results=self._run(contracts, ctx, "/score_batch"))
+
+    @bentoml.api(route="/score_xml")
+    def score_xml(
+        self, submission: XmlSubmission, ctx: bentoml.Context
+    ) -> ScoreResponse:
+        """Score a CyberTipline ``<report>`` with its ``<fileDetails>`` documents."""
+        options = self._xml_options(submission)
+        documents = [submission.report_xml.encode()] + [
+            d.encode() for d in submission.file_details_xml
+        ]
+        try:
+            parsed = parse_submission(documents, self.hasher, options)
+        except XmlIntakeError as exc:
+            raise InvalidArgument(f"{exc.code} at {exc.path}: {exc.message}") from None
+        warnings = [
+            WarningOut(code=f"xml_{w.code}", text=f"{w.path}: {w.message}")
+            for w in parsed.warnings
+        ]
+        return self._run([parsed.report], ctx, "/score_xml", [warnings])[0]
+
+    def _xml_options(self, submission: XmlSubmission) -> IntakeOptions:
+        try:
+            received = (
+                datetime.fromisoformat(submission.received_at)
+                if submission.received_at
+                else datetime.now(UTC)
+            )
+            matches = {k: HashMatch(v) for k, v in submission.hash_matches.items()}
+        except ValueError as exc:
+            raise InvalidArgument(f"received_at or hash_matches: {exc}") from None
+        if received.tzinfo is None:
+            raise InvalidArgument(
+                "received_at: needs a time zone, e.g. 2024-06-01T12:00:00Z"
+            )
+        return IntakeOptions(
+            esp=submission.esp,
+            report_id=submission.report_id,
+            received_at=received,
+            hash_matches=matches,
+            limits=XmlLimits(
+                max_bytes=self.intake.xml_max_bytes,
+                max_depth=self.intake.xml_max_depth,
+                max_elements=self.intake.xml_max_elements,
+            ),
+        )
+
+    @bentoml.api(route="/model_card")
+    def model_card(self) -> ModelCard:
+        """What is served: version, training window, test metrics, bias-audit summary.
+
+        Also answers ``GET /model_card`` (the middleware maps it to this call).
+        """
+        return model_card(self._served())
+
+    @bentoml.api(route="/admin/reload")
+    def reload(self) -> dict[str, Any]:
+        """Load the current champion; on failure the old model keeps serving."""
+        try:
+            served = self.holder.load()
+        except RegistryError as exc:
+            raise ReloadFailed(f"{exc}; still serving the previous model") from None
+        return {"model_name": served.name, "model_version": served.version}
+
+
+TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]

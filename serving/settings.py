@@ -1,0 +1,55 @@
+"""Settings of the scoring service, from ``TIPSCORE_*`` environment variables or ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from features.settings import DEFAULT_STATE_DIR
+
+
+class ServingSettings(BaseSettings):
+    """Where the service keeps its state and how it behaves.
+
+    Attributes:
+        state_dir: the local, git-ignored state folder (shared with intake settings).
+        keys_file: API key hashes and roles (``tipscore keys add`` writes it).
+        audit_log: append-only SQLite log of every request and response.
+        linkage_db: SQLite store of earlier reports' hashed identifiers.
+        model_uri: the model served; the registry's champion by default.
+        dev_mode: accept requests without a key, as role ``admin`` (local demos only).
+        top_n: contributions returned in each explanation.
+        max_body_bytes: requests larger than this are refused before parsing.
+        max_batch: most reports in one ``/score_batch`` call.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TIPSCORE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    keys_file: Path | None = None
+    audit_log: Path | None = None
+    linkage_db: Path | None = None
+    model_uri: str = "models:/tip-escalation@champion"
+    dev_mode: bool = False
+    top_n: int = Field(default=5, ge=1, le=50)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_batch: int = Field(default=1000, ge=1, le=100_000)
+
+    @property
+    def keys_path(self) -> Path:
+        """The keys file."""
+        return self.keys_file or self.state_dir / "api_keys.json"
+
+    @property
+    def audit_path(self) -> Path:
+        """The audit log database."""
+        return self.audit_log or self.state_dir / "audit.db"
+
+    @property
+    def linkage_path(self) -> Path:
+        """The linkage store database."""
+        return self.linkage_db or self.state_dir / "linkage.db"

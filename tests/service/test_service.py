@@ -1,0 +1,290 @@
+"""The scoring service in-process: answers, parity, explanations, auth, audit log, reload."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+from features.extract import report_columns
+from features.flat import flat_frame
+from features.identifiers import to_contract
+from features.linkage import no_history
+from features.schema import ReportSubmission
+from features.settings import IntakeSettings
+from tests.conftest import SAMPLES
+from tests.service.conftest import Deployed, auth, submission
+from training import registry
+
+
+def test_score_is_a_suggestion_with_reasons(
+    client: TestClient, deployed: Deployed
+) -> None:
+    response = client.post(
+        "/score",
+        json={"report": submission("s-1")},
+        headers=auth(deployed.keys["intake"]),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["report_id"] == "s-1"
+    assert 0.0 <= body["escalation_probability"] <= 1.0
+    assert body["suggested_priority"] in (1, 2, 3)
+    assert body["thresholds"]["p1"] > body["thresholds"]["p2"]
+    assert body["model_name"] == "tip-escalation" and body["model_version"] == "1"
+    explanation = body["explanation"]
+    assert explanation["scale"] == "log-odds" and "do not add" in explanation["note"]
+    assert 1 <= len(explanation["contributions"]) <= 5
+    for item in explanation["contributions"]:
+        assert set(item) == {"feature", "value", "contribution", "text"}
+        assert item["text"].endswith(("raises priority", "lowers priority"))
+    codes = {w["code"] for w in body["warnings"]}
+    assert "files_not_viewed" in codes
+    assert codes & {"preservation_deadline", "preservation_expired"}
+    assert "an analyst decides" in body["suggestion_only"]
+
+
+def test_probability_equals_the_training_pipeline(
+    client: TestClient, deployed: Deployed
+) -> None:
+    report = submission("s-parity", identifiers={"accounts": ["parity-only"]})
+    response = client.post(
+        "/score", json={"report": report}, headers=auth(deployed.keys["intake"])
+    )
+    served = response.json()["escalation_probability"]
+    contract = to_contract(
+        ReportSubmission.model_validate(report), IntakeSettings().hasher()
+    )
+    model = registry.load_model("models:/tip-escalation@champion")
+    columns = report_columns([contract])
+    direct = model.calibration.apply(model.raw_scores(model.matrix(columns)))[0]
+    assert served == direct
+    pyfunc = model.predict(flat_frame([contract]).assign(**no_history(1)))
+    assert served == pyfunc["escalation_probability"].iloc[0]
+
+
+def test_batch_answers_in_order(client: TestClient, deployed: Deployed) -> None:
+    reports = [submission(f"b-{i}") for i in range(3)]
+    response = client.post(
+        "/score_batch", json={"reports": reports}, headers=auth(deployed.keys["intake"])
+    )
+    assert response.status_code == 200, response.text
+    assert [r["report_id"] for r in response.json()["results"]] == ["b-0", "b-1", "b-2"]
+
+
+def test_xml_submission_is_scored_with_parser_warnings(
+    client: TestClient, deployed: Deployed
+) -> None:
+    xml = (
+        SAMPLES / "jatools_report_required_only_INVALID_incidentType.xml"
+    ).read_text()
+    body = {
+        "report_xml": xml,
+        "esp": "Discord",
+        "report_id": "x-1",
+        "received_at": "2024-06-01T00:00:00Z",
+    }
+    response = client.post(
+        "/score_xml", json={"submission": body}, headers=auth(deployed.keys["intake"])
+    )
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert "incident" in response.text.lower()
+    good = sorted(SAMPLES.glob("*report*.xml"))
+    scored = 0
+    for path in good:
+        if "INVALID" in path.name:
+            continue
+        body = {
+            "report_xml": path.read_text(),
+            "esp": "Discord",
+            "received_at": "2024-06-01T00:00:00Z",
+        }
+        r = client.post(
+            "/score_xml",
+            json={"submission": body},
+            headers=auth(deployed.keys["intake"]),
+        )
+        if r.status_code == 200:
+            scored += 1
+            assert r.json()["suggested_priority"] in (1, 2, 3)
+    assert scored >= 1
+
+
+def test_content_and_bad_fields_get_precise_400s(
+    client: TestClient, deployed: Deployed
+) -> None:
+    headers = auth(deployed.keys["intake"])
+    content = submission("bad-1", image_base64="QUJD")
+    r = client.post("/score", json={"report": content}, headers=headers)
+    assert r.status_code == 400
+    assert "metadata only" in r.text and "image_base64" in r.text
+    wrong = submission("bad-2", incident_type="nope")
+    r = client.post("/score", json={"report": wrong}, headers=headers)
+    assert r.status_code == 400 and "incident_type" in r.text
+
+
+def test_oversize_body_is_refused_before_parsing(
+    client: TestClient, deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huge = b"{" + b" " * (9 * 1024 * 1024) + b"}"
+    r = client.post(
+        "/score",
+        content=huge,
+        headers={**auth(deployed.keys["intake"]), "content-type": "application/json"},
+    )
+    assert r.status_code == 413 and "body_too_large" in r.text
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status"),
+    [
+        (None, "/score", 401),
+        ("wrong", "/score", 401),
+        ("analyst", "/score", 403),
+        ("intake", "/admin/reload", 403),
+        ("analyst", "/admin/reload", 403),
+        ("intake", "/model_card", 200),
+        ("analyst", "/model_card", 200),
+        ("admin", "/admin/reload", 200),
+    ],
+)
+def test_auth_matrix(
+    client: TestClient, deployed: Deployed, role: str | None, path: str, status: int
+) -> None:
+    headers = {}
+    if role == "wrong":
+        headers = auth("tsk_not-a-key")
+    elif role is not None:
+        headers = auth(deployed.keys[role])
+    body = {"report": submission("auth-1")} if path == "/score" else {}
+    r = client.post(path, json=body, headers=headers)
+    assert r.status_code == status, r.text
+
+
+def test_model_card_on_get(client: TestClient, deployed: Deployed) -> None:
+    r = client.get("/model_card", headers=auth(deployed.keys["analyst"]))
+    assert r.status_code == 200, r.text
+    card = r.json()
+    assert card["run_id"] == deployed.run_id
+    assert "test_pr_auc" in card["test_metrics"]
+    assert card["windows"]["rows"]["test"] > 0
+    assert card["bias_audit"]["status"] in ("not audited", "no flags", "flagged")
+
+
+def test_audit_log_has_every_request_and_no_raw_identifier(
+    client: TestClient, deployed: Deployed
+) -> None:
+    report = submission(
+        "audit-1",
+        identifiers={
+            "accounts": ["raw-account-zq"],
+            "emails": ["raw.person@example.org"],
+            "phones": ["+1 555 0100"],
+            "ips": ["198.51.100.77"],
+        },
+    )
+    r = client.post(
+        "/score", json={"report": report}, headers=auth(deployed.keys["intake"])
+    )
+    assert r.status_code == 200
+    db = sqlite3.connect(deployed.state / "audit.db", isolation_level=None)
+    rows = db.execute(
+        "SELECT key_id, endpoint, probability, priority FROM requests WHERE report_id = ?",
+        ("audit-1",),
+    ).fetchall()
+    assert len(rows) == 1 and rows[0][1] == "/score" and rows[0][0] != "unknown"
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM requests")
+    db.close()
+    for path in deployed.state.iterdir():
+        data = path.read_bytes()
+        for raw in (
+            b"raw-account-zq",
+            b"raw.person@example.org",
+            b"198.51.100.77",
+            b"555 0100",
+        ):
+            assert raw not in data, (path.name, raw)
+
+
+def test_linked_reports_are_seen_by_later_reports(
+    client: TestClient, deployed: Deployed
+) -> None:
+    headers = auth(deployed.keys["intake"])
+    first = submission("link-1", identifiers={"accounts": ["shared-acct"]})
+    later = submission(
+        "link-2",
+        received_at="2024-06-20T10:00:00Z",
+        identifiers={"accounts": ["shared-acct"]},
+    )
+    assert (
+        client.post("/score", json={"report": first}, headers=headers).status_code
+        == 200
+    )
+    r = client.post("/score", json={"report": later}, headers=headers)
+    codes = [w["code"] for w in r.json()["warnings"]]
+    assert "linked_reports" in codes
+
+
+def test_reload_swaps_and_a_failed_reload_keeps_serving(
+    client: TestClient, deployed: Deployed
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    admin, intake = auth(deployed.keys["admin"]), auth(deployed.keys["intake"])
+    r = client.post("/admin/reload", json={}, headers=admin)
+    assert r.status_code == 200 and r.json()["model_version"] == "1"
+    registry.configure(deployed.store)
+    MlflowClient().delete_registered_model_alias("tip-escalation", "champion")
+    try:
+        r = client.post("/admin/reload", json={}, headers=admin)
+        assert r.status_code == 409 and "still serving the previous model" in r.text
+        r = client.post(
+            "/score", json={"report": submission("after-failed-reload")}, headers=intake
+        )
+        assert r.status_code == 200 and r.json()["model_version"] == "1"
+        assert client.get("/readyz").status_code == 200
+    finally:
+        registry.set_champion("tip-escalation", "1")
+
+
+def test_not_ready_without_a_champion(
+    deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serving.service import NotReady, TipScoring
+
+    # one BentoML app per process (its metrics registry is global): the class itself
+    monkeypatch.setenv("TIPSCORE_MODEL_URI", "models:/no-such-model@champion")
+    service = TipScoring.inner()
+    assert service.__is_ready__() is False
+    with pytest.raises(NotReady, match=r"no model is being served.*no-such-model"):
+        service._served()
+
+
+def test_contributions_add_up_and_agree_with_shap(deployed: Deployed) -> None:
+    import shap
+
+    from serving.explain import contributions
+
+    model = registry.load_model("models:/tip-escalation@champion")
+    columns = report_columns(
+        [
+            to_contract(
+                ReportSubmission.model_validate(submission(f"e-{i}")),
+                IntakeSettings().hasher(),
+            )
+            for i in range(20)
+        ]
+    )
+    matrix = model.matrix(columns)
+    values = contributions(model.booster, matrix)
+    np.testing.assert_allclose(values.sum(axis=1), model.raw_scores(matrix), atol=1e-9)
+    explainer = shap.TreeExplainer(
+        model.booster, feature_perturbation="tree_path_dependent"
+    )
+    reference = explainer.shap_values(matrix)
+    np.testing.assert_allclose(values[:, :-1], np.asarray(reference), atol=1e-9)
+    assert np.asarray(explainer.expected_value).item() == pytest.approx(values[0, -1])
