@@ -42,6 +42,7 @@ bench: install ## run the benchmarks and update benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/features_bench.py
 	$(BIN)/python benchmarks/generate_bench.py
 	$(BIN)/python benchmarks/train_bench.py
+	$(BIN)/python benchmarks/serve_bench.py   # needs a champion in mlruns/ (make demo)
 
 DEMO_DATA ?= data/history.parquet
 DEMO_ROWS ?= 1000000

@@ -12,6 +12,7 @@ same 2 cores as the server, so throughput figures are conservative.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import signal
@@ -65,6 +66,11 @@ def report(i: int, rng: random.Random) -> dict[str, Any]:
             for _ in range(rng.randint(0, 4))
         ],
     }
+
+
+def verdict(met: bool) -> str:
+    """Met or missed, in words."""
+    return "met" if met else "**missed**"
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -216,9 +222,11 @@ def mlflow_serve(reports: list[dict[str, Any]], env: dict[str, str]) -> dict[str
     for r in reports[:200]:
         contract = to_contract(ReportSubmission.model_validate(r), hasher)
         frame = pyfunc_frame(flat_frame([contract]).assign(**no_history(1)))
-        rows.append(frame.to_dict(orient="split"))
+        rows.append(json.loads(frame.to_json(orient="split", date_format="iso")))
     port = _port()
     url = f"http://127.0.0.1:{port}"
+    # mlflow starts uvicorn by name: the venv's bin must be on PATH
+    env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"}
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m"]
     command += ["models:/tip-escalation@champion", "--env-manager", "local"]
     command += ["-p", str(port), "-h", "127.0.0.1"]
@@ -254,7 +262,8 @@ def main() -> None:
         ours = this_service(reports, env)
         theirs = mlflow_serve(reports, env)
     body = f"""
-Same champion ({floor["trees"]} trees) in all rows; 1,000 varied synthetic reports; clients
+Same champion ({floor["trees"]} trees of 4 leaves, depth 2: `training/configs/baseline.toml`
+trained on `make demo`'s 1M-report history, seed 1) in all rows; 1,000 varied synthetic reports; clients
 are threads in the benchmark process, on the same 2 cores as the server.
 
 | what | 1 client p50 | 1 client p99 | 16 clients p50 | 16 clients p99 | 16 clients req/s | 1,000-report batch |
@@ -263,8 +272,16 @@ are threads in the benchmark process, on the same 2 cores as the server.
 | this service, scored **and explained** (HTTP, auth, audit log) | {ours["c1"]["p50"]:.1f} ms | {ours["c1"]["p99"]:.1f} ms | {ours["c16"]["p50"]:.1f} ms | {ours["c16"]["p99"]:.1f} ms | {ours["c16"]["rps"]:.0f} | {ours["batch"]:.2f} s |
 | `mlflow models serve --env-manager local` (probability only) | {theirs["c1"]["p50"]:.1f} ms | {theirs["c1"]["p99"]:.1f} ms | {theirs["c16"]["p50"]:.1f} ms | {theirs["c16"]["p99"]:.1f} ms | {theirs["c16"]["rps"]:.0f} | – |
 
-Targets: p50 ≤ 10 ms and p99 ≤ 50 ms at 1 client; 16-client throughput ≥ 2× `mlflow models
-serve` ({ours["c16"]["rps"] / theirs["c16"]["rps"]:.1f}× measured); a 1,000-report batch ≤ 1 s.
+Targets (issue 6), as measured here:
+- single report p50 ≤ 10 ms at 1 client: {verdict(ours["c1"]["p50"] <= 10)} ({ours["c1"]["p50"]:.1f} ms);
+  p99 ≤ 50 ms: {verdict(ours["c1"]["p99"] <= 50)} ({ours["c1"]["p99"]:.1f} ms);
+- 16-client throughput ≥ 2× `mlflow models serve`: {verdict(ours["c16"]["rps"] >= 2 * theirs["c16"]["rps"])} ({ours["c16"]["rps"] / theirs["c16"]["rps"]:.1f}×);
+- a 1,000-report batch scored and explained ≤ 1 s: {verdict(ours["batch"] <= 1.0)} ({ours["batch"]:.2f} s).
+
+The in-process floor is what the model, TreeSHAP and the rules cost. The rest of a service
+call is HTTP, BentoML's request validation and response serialisation, the key check, the
+durable audit-log write (~0.4 ms, fsync'd) and the linkage update. For a 1,000-report batch,
+about two thirds of the time is spent outside the model.
 """
     write_section(
         "Serving (issue 6)",

@@ -19,7 +19,13 @@ from collections.abc import Callable, Iterable
 from hashlib import sha256
 from pathlib import Path
 
-from features.schema import LinkageKeys, RawIdentifiers, ReportSubmission, TipReport
+from features.schema import (
+    LinkageKeys,
+    RawIdentifiers,
+    ReportMetadata,
+    ReportSubmission,
+    TipReport,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +150,8 @@ def hash_identifiers(
 
 def to_contract(submission: ReportSubmission, hasher: IdentifierHasher) -> TipReport:
     """Turn a JSON submission into the contract, hashing its identifiers on the way."""
-    fields = submission.model_dump(exclude={"identifiers"})
     linkage = hash_identifiers(submission.identifiers, hasher, submission.esp)
-    return TipReport.model_validate({**fields, "linkage": linkage})
+    # Every field was validated (content refusal included) when the submission was built;
+    # re-validating a full dump would walk every default value again, for nothing.
+    fields = {name: getattr(submission, name) for name in ReportMetadata.model_fields}
+    return TipReport.model_construct(**fields, linkage=linkage)

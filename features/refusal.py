@@ -8,6 +8,7 @@ must not slip through either. Every request body is scanned before model validat
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -30,6 +31,7 @@ METADATA_ONLY = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def snake(name: str) -> str:
     """Turn ``fileContent`` or ``file-content`` into ``file_content``."""
     return _CAMEL.sub(r"_\1", name).replace("-", "_").lower()

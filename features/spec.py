@@ -56,7 +56,21 @@ class FeatureDef:
         else:
             template = self.text
         shown = f"{value:.1f}" if isinstance(value, float) else value
-        return template.format(**{**row, "value": shown})
+        return template.format_map(_WithValue(row, shown))
+
+
+class _WithValue:
+    """The row's fields for a template, ``{value}`` being the described feature's own.
+
+    Looks fields up only when the template names them, so describing one feature of a
+    wide row does not touch the others.
+    """
+
+    def __init__(self, row: Mapping[str, Any], value: Any) -> None:
+        self.row, self.value = row, value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.value if key == "value" else self.row[key]
 
 
 def _flag(name: str, group: Group, yes: str, no: str) -> FeatureDef:

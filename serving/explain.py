@@ -9,11 +9,11 @@ added to the probability — the response says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from features.spec import FEATURE_SPEC, FEATURES
 
@@ -48,7 +48,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def sentence(feature: str, row: dict[str, Any], contribution: float) -> str:
+def sentence(feature: str, row: Mapping[str, Any], contribution: float) -> str:
     """The feature spec's sentence for the report's value, with the direction it pushes."""
     direction = "raises priority" if contribution > 0 else "lowers priority"
     try:
@@ -58,11 +58,34 @@ def sentence(feature: str, row: dict[str, Any], contribution: float) -> str:
     return f"{said}: {direction}"
 
 
+class LazyRow(Mapping[str, Any]):
+    """One report's feature values (``build_columns`` arrays), made plain only when read.
+
+    Category codes are turned back into their labels, so sentences read "Snapchat".
+    """
+
+    def __init__(self, columns: Mapping[str, np.ndarray], index: int) -> None:
+        self.columns, self.index = columns, index
+
+    def __getitem__(self, name: str) -> Any:
+        value = self.columns[name][self.index]
+        feature = FEATURES.get(name)
+        if feature is not None and feature.kind == "category":
+            return feature.categories[int(value)]
+        return _plain(value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+
 def top_contributions(
-    frame: pd.DataFrame, shap_row: np.ndarray, index: int, top_n: int
+    columns: Mapping[str, np.ndarray], shap_row: np.ndarray, index: int, top_n: int
 ) -> list[Contribution]:
     """The ``top_n`` largest |contributions| of one report, largest first."""
-    row = {k: _plain(v) for k, v in frame.iloc[index].items()}
+    row = LazyRow(columns, index)
     order = np.argsort(-np.abs(shap_row[:-1]), kind="stable")[:top_n]
     out = []
     for position in order:
@@ -70,7 +93,5 @@ def top_contributions(
         if value == 0.0:
             break
         name = FEATURE_SPEC[position].name
-        out.append(
-            Contribution(name, _plain(row.get(name)), value, sentence(name, row, value))
-        )
+        out.append(Contribution(name, row[name], value, sentence(name, row, value)))
     return out

@@ -14,10 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from features.extract import build_columns, build_features, report_columns, to_matrix
+from features.extract import build_columns, report_columns, to_matrix
 from features.linkage import LINK_FEATURES, LinkageStore, to_micros
 from features.schema import TipReport
-from serving.explain import SCALE_NOTE, contributions, top_contributions
+from serving.explain import (
+    SCALE_NOTE,
+    contributions,
+    top_contributions,
+)
 from serving.model_holder import Served
 from serving.rules import PreservationPolicy, warnings_for
 from serving.schemas import (
@@ -95,11 +99,10 @@ class Scorer:
         raw = model.raw_scores(matrix)
         probability = model.calibration.apply(raw)
         priority = model.policy.priority(probability)
-        frame = build_features(columns)
         limits, today = thresholds(served), self.today()
         out = []
         for i, report in enumerate(reports):
-            top = top_contributions(frame, shap_values[i], i, self.top_n)
+            top = top_contributions(built, shap_values[i], i, self.top_n)
             rules = [
                 WarningOut(code=w.code, text=w.text)
                 for w in warnings_for(report, links[i], today, self.policy)
