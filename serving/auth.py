@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
 from typing import Any
+
+from bentoml.exceptions import BentoMLException
 
 from serving.keys import KeyStore, Role
 from serving.settings import ServingSettings
@@ -83,7 +86,11 @@ class AuthMiddleware:
                 send, 413, "body_too_large", f"request body {length} bytes > {cap}"
             )
             return
-        key_id = self._key_id(scope)
+        try:
+            key_id = self._key_id(scope)
+        except (ValueError, KeyError, TypeError) as exc:
+            await _reply(send, 503, "keys_file_unreadable", f"{self.keys.path}: {exc}")
+            return
         if key_id is None:
             await _reply(
                 send,
@@ -123,8 +130,10 @@ async def _empty_json() -> Message:
     return {"type": "http.request", "body": b"{}", "more_body": False}
 
 
-class BodyTooLarge(Exception):
-    """A streamed body went past the cap."""
+class BodyTooLarge(BentoMLException):
+    """A streamed body (no Content-Length) went past the cap: 413, not a server error."""
+
+    error_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
 def _capped(receive: Receive, cap: int) -> Receive:

@@ -72,7 +72,17 @@ def model_card(served: Served) -> ModelCard:
             bias_audit={"status": "unknown: no run"},
         )
     client = MlflowClient()
-    run = client.get_run(served.run_id)
+    try:
+        run = client.get_run(served.run_id)
+    except mlflow.exceptions.MlflowException as exc:
+        return ModelCard(
+            **base,
+            trained_at=None,
+            data_sha256=None,
+            windows={},
+            test_metrics={},
+            bias_audit={"status": f"unknown: run unavailable ({exc.error_code})"},
+        )
     params, tags, metrics = run.data.params, run.data.tags, run.data.metrics
     return ModelCard(
         **base,

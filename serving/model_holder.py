@@ -30,7 +30,12 @@ class Served:
 
 
 def _version(uri: str) -> tuple[str, str, str | None]:
-    """(name, version, run id) behind a ``models:/NAME@ALIAS`` or ``models:/NAME/N`` URI."""
+    """(name, version, run id) behind a ``models:/NAME@ALIAS`` or ``models:/NAME/N`` URI.
+
+    Other URIs (``runs:/ID/model``, ``models:/m-ID``) are served as "unregistered".
+    """
+    if not uri.startswith("models:/") or uri.removeprefix("models:/").startswith("m-"):
+        return uri, "unregistered", None
     target = uri.removeprefix("models:/")
     client = MlflowClient()
     if "@" in target:
@@ -58,7 +63,10 @@ class ModelHolder:
         """Load the model behind ``uri``; on failure keep the current one and raise."""
         try:
             name, version, run_id = _version(self.uri)
-            model = load_model(f"models:/{name}/{version}")
+            pinned = (
+                self.uri if version == "unregistered" else f"models:/{name}/{version}"
+            )
+            model = load_model(pinned)
         except (RegistryError, mlflow.exceptions.MlflowException) as exc:
             message = getattr(exc, "message", str(exc))
             self.error = f"cannot load {self.uri}: {message}"

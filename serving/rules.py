@@ -9,7 +9,7 @@ reports share its hashed identifiers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,20 +28,31 @@ class RuleWarning(BaseModel):
 
 @dataclass(frozen=True)
 class PreservationPolicy:
-    """Preservation period by receipt date (18 U.S.C. 2258A(h), REPORT Act of 2024)."""
+    """Preservation period by receipt date (18 U.S.C. 2258A(h), REPORT Act of 2024).
+
+    Dates are taken in UTC. Before ``change_date`` the period is ``days_before`` days; from
+    it, one calendar year (a 29 February deadline falls back to 28 February).
+    """
 
     change_date: date = date(2024, 5, 7)
     days_before: int = 90
-    days_after: int = 365
+
+    def period(self, received_at: datetime) -> str:
+        """The period in words."""
+        return f"{self.days_before}-day" if self._old(received_at) else "one-year"
+
+    def _old(self, received_at: datetime) -> bool:
+        return received_at.astimezone(UTC).date() < self.change_date
 
     def deadline(self, received_at: datetime) -> date:
         """The last day the platform must preserve the reported content."""
-        days = (
-            self.days_before
-            if received_at.date() < self.change_date
-            else self.days_after
-        )
-        return (received_at + timedelta(days=days)).date()
+        received = received_at.astimezone(UTC).date()
+        if self._old(received_at):
+            return received + timedelta(days=self.days_before)
+        try:
+            return received.replace(year=received.year + 1)
+        except ValueError:  # 29 February
+            return received.replace(year=received.year + 1, day=28)
 
 
 def files_not_viewed(report: TipReport) -> RuleWarning | None:
@@ -65,23 +76,19 @@ def preservation(
     """The preservation deadline, with the days left (or how long ago it passed)."""
     deadline = policy.deadline(report.received_at)
     left = (deadline - today).days
-    period = (
-        policy.days_before
-        if report.received_at.date() < policy.change_date
-        else policy.days_after
-    )
+    period = policy.period(report.received_at)
     if left < 0:
         return RuleWarning(
             code="preservation_expired",
             text=(
-                f"The {period}-day preservation period ended on {deadline.isoformat()} "
+                f"The {period} preservation period ended on {deadline.isoformat()} "
                 f"({-left} day(s) ago): the platform may no longer hold the content"
             ),
         )
     return RuleWarning(
         code="preservation_deadline",
         text=(
-            f"Preservation ({period} days) runs until {deadline.isoformat()}: "
+            f"Preservation ({period}) runs until {deadline.isoformat()}: "
             f"{left} day(s) left to request the content"
         ),
     )
@@ -105,19 +112,31 @@ def likely_informational(report: TipReport) -> RuleWarning | None:
     )
 
 
+LINK_WORDS = {
+    "hist_account_reports_365d": "account",
+    "hist_email_reports_365d": "email",
+    "hist_phone_reports_365d": "phone",
+    "hist_ip_reports_365d": "IP address",
+    "hist_device_reports_365d": "device",
+    "hist_file_reports_365d": "file hash",
+}
+
+
 def linked_reports(links: dict[str, int]) -> RuleWarning | None:
-    """Earlier reports that share this report's hashed identifiers."""
-    seen = {k: v for k, v in links.items() if v > 0 and "escalations" not in k}
+    """Earlier reports (past year) that share this report's hashed identifiers."""
+    seen = {words: links.get(name, 0) for name, words in LINK_WORDS.items()}
+    seen = {words: count for words, count in seen.items() if count > 0}
     if not seen:
         return None
     escalated = links.get("hist_account_escalations_365d", 0)
-    kinds = ", ".join(
-        f"{count} by {name.split('_')[1]}" for name, count in sorted(seen.items())
-    )
-    tail = f"; {escalated} of them escalated" if escalated else ""
+    kinds = ", ".join(f"{count} by {words}" for words, count in seen.items())
+    tail = f"; {escalated} escalated (by account)" if escalated else ""
     return RuleWarning(
         code="linked_reports",
-        text=f"Linked to earlier reports on the same hashed identifiers ({kinds}){tail}",
+        text=(
+            "Linked to earlier reports in the past year on the same hashed identifiers "
+            f"({kinds}){tail}"
+        ),
     )
 
 

@@ -509,8 +509,19 @@ def serve(
     """
     import os
 
+    from serving.settings import ServingSettings
+
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "TIPSCORE_DEV_MODE": "true"} if dev else dict(os.environ)
+    if (dev or ServingSettings().dev_mode) and host not in (
+        "127.0.0.1",
+        "localhost",
+        "::1",
+    ):
+        raise typer.BadParameter(
+            "dev mode accepts requests without a key: it only listens on 127.0.0.1",
+            param_hint="--host",
+        )
     if dev:
         typer.echo("dev mode: requests without a key are accepted as admin", err=True)
     command = [

@@ -101,6 +101,7 @@ def _compare(
     beyond = (judge.min_ratio is not None and ratio < judge.min_ratio) or (
         judge.max_ratio is not None and ratio > judge.max_ratio
     )
+    defined = math.isfinite(ratio) and math.isfinite(low) and math.isfinite(high)
     return {
         "group": group,
         "metric": judge.metric,
@@ -112,7 +113,8 @@ def _compare(
         "ci_high": _clean(high),
         "min_ratio": judge.min_ratio,
         "max_ratio": judge.max_ratio,
-        "flagged": bool(beyond and (high < 1.0 or low > 1.0)),
+        # an undefined ratio (e.g. the reference's metric is 0) is shown, never flagged
+        "flagged": bool(defined and beyond and (high < 1.0 or low > 1.0)),
     }
 
 
@@ -229,4 +231,4 @@ def run_audit(
 
 def _clean(value: Any) -> float | None:
     number = float(value)
-    return None if math.isnan(number) else number
+    return number if math.isfinite(number) else None

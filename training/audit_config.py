@@ -10,7 +10,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from training.audit_groups import ATTRIBUTES
 
@@ -33,6 +40,17 @@ class Judge(BaseModel):
     metric: str = Field(pattern="^(" + "|".join(JUDGEABLE) + ")$")
     min_ratio: Annotated[float, Field(gt=0.0, le=1.0)] | None = 0.8
     max_ratio: Annotated[float, Field(ge=1.0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_sided_when_only_max(self) -> Judge:
+        # a judge written with only max_ratio (e.g. fpr) must not also flag groups that
+        # fare *better* than the reference through the default min_ratio
+        if (
+            "max_ratio" in self.model_fields_set
+            and "min_ratio" not in self.model_fields_set
+        ):
+            object.__setattr__(self, "min_ratio", None)
+        return self
 
 
 class AuditConfig(BaseModel):

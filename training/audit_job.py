@@ -66,7 +66,8 @@ def resolve_run_id(model_uri: str) -> str | None:
         else:
             name, number = target.rsplit("/", 1)
             version = client.get_model_version(name, number)
-        return str(version.tags.get("run_id") or version.run_id) or None
+        found = version.tags.get("run_id") or version.run_id
+        return str(found) if found else None
     except (mlflow.exceptions.MlflowException, ValueError):
         return None
 

@@ -236,3 +236,29 @@ def test_cli_audit_rejects_a_bad_config_and_an_unknown_model(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "cannot load runs:/nope/model" in result.stderr
+
+
+def test_zero_reference_metric_is_undefined_not_flagged() -> None:
+    cfg = AuditConfig(
+        judge=[Judge(metric="fpr_p12", max_ratio=1.25)], references={"esp": "A"}
+    )
+    assert cfg.judge[0].min_ratio is None  # only max_ratio given: one-sided
+    checked, _ = _judge({"A": (190, 10, 0, 5000), "B": (150, 50, 40, 5000)}, cfg)
+    (row,) = checked
+    assert row["ratio"] is None and not row["flagged"]
+
+
+def test_fpr_judge_flags_only_the_side_it_names() -> None:
+    cfg = AuditConfig(
+        judge=[Judge(metric="fpr_p12", max_ratio=1.25)], references={"esp": "A"}
+    )
+    checked, _ = _judge(
+        {
+            "A": (190, 10, 500, 5000),
+            "B": (150, 50, 100, 5000),
+            "C": (150, 50, 1500, 5000),
+        },
+        cfg,
+    )
+    flagged = {c["group"] for c in checked if c["flagged"]}
+    assert flagged == {"C"}

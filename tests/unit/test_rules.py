@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -48,6 +49,22 @@ def test_files_not_viewed_counts_missing_flags_as_not_viewed() -> None:
             "2025-05-07",
             340,
         ),
+        # 22:00 in New York on 6 May is 7 May in UTC: the one-year rule applies
+        (
+            "2024-05-06T22:00:00-05:00",
+            date(2024, 6, 1),
+            "preservation_deadline",
+            "2025-05-07",
+            340,
+        ),
+        # one calendar year from 29 February ends on 28 February
+        (
+            "2028-02-29T12:00:00Z",
+            date(2028, 3, 1),
+            "preservation_deadline",
+            "2029-02-28",
+            364,
+        ),
         (
             "2024-01-01T00:00:00Z",
             date(2024, 6, 1),
@@ -64,7 +81,8 @@ def test_preservation_period_changes_with_the_report_act(
     warning = preservation(report, today, POLICY)
     assert warning.code == code
     assert deadline in warning.text
-    assert f"{abs(left)} day(s)" in warning.text
+    assert re.search(rf"\b{abs(left)} day\(s\)", warning.text), warning.text
+    assert ("90-day" in warning.text) == (deadline < "2024-12-31")
 
 
 def test_likely_informational_names_what_is_missing() -> None:
@@ -90,8 +108,12 @@ def test_linked_reports_only_when_earlier_reports_share_identifiers() -> None:
         }
     )
     assert warning is not None and warning.code == "linked_reports"
-    assert "3 by account" in warning.text and "2 by ip" in warning.text
-    assert "1 of them escalated" in warning.text
+    assert "(3 by account, 2 by IP address)" in warning.text
+    assert "1 escalated (by account)" in warning.text
+    both_windows = linked_reports(
+        {"hist_account_reports_30d": 1, "hist_account_reports_365d": 1}
+    )
+    assert both_windows is not None and "(1 by account)" in both_windows.text
 
 
 def test_every_rule_runs_in_a_fixed_order() -> None:
