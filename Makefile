@@ -61,7 +61,7 @@ demo: install ## the main job: generate a history, train, audit, promote, then s
 	@echo "Bias audit:    data/audit/audit.html"
 	@echo "Runs/registry: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db"
 	@echo "Serving on http://127.0.0.1:$(DEMO_PORT)  (Ctrl-C stops it)"
-	@echo "  OpenAPI docs: http://127.0.0.1:$(DEMO_PORT)/docs"
+	@echo "  API docs:     http://127.0.0.1:$(DEMO_PORT)/  (Swagger UI; OpenAPI JSON at /docs.json)"
 	@echo "  Model card:   curl -s -H \"Authorization: Bearer \$$(cat data/demo.key)\" http://127.0.0.1:$(DEMO_PORT)/model_card"
 	@echo "  Score:        curl -s -X POST -H \"Authorization: Bearer \$$(cat data/demo.key)\" -H 'content-type: application/json' -d @examples/report.json http://127.0.0.1:$(DEMO_PORT)/score"
 	@echo "  (the intake key is in data/demo.key; make more with: $(BIN)/tipscore keys add --role intake)"

@@ -26,6 +26,14 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 OPEN_PATHS = frozenset(
     {"/", "/livez", "/readyz", "/healthz", "/metrics", "/docs", "/docs.json"}
 )
+OPEN_PREFIXES = ("/static_content/",)
+"""The Swagger UI's own files (served by BentoML from the package, no network)."""
+
+
+def _open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
 ROLES_BY_PATH = {
     "/score": {Role.INTAKE, Role.ADMIN},
     "/score_batch": {Role.INTAKE, Role.ADMIN},
@@ -76,7 +84,7 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse, or pass on with ``scope["state"]["key_id"]`` set."""
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or _open(scope["path"]):
             await self.app(scope, receive, send)
             return
         length = _content_length(scope)

@@ -313,3 +313,10 @@ def test_rejected_input_never_reaches_the_logs(
     assert r.status_code == 400
     assert "rejected" in caplog.text
     assert secret not in caplog.text
+
+
+def test_docs_are_open_and_keyless(client: TestClient) -> None:
+    assert client.get("/").status_code == 200
+    assert client.get("/static_content/swagger-ui.css").status_code == 200
+    assert "/score" in client.get("/docs.json").json()["paths"]
+    assert client.get("/model_card").status_code == 401
