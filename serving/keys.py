@@ -50,22 +50,25 @@ class KeyStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._records: dict[str, KeyRecord] = {}
-        self._mtime: float | None = None
+        self._seen: tuple[int, int, int] | None = None
 
     def _load(self) -> None:
         try:
-            mtime = self.path.stat().st_mtime
+            stat = self.path.stat()
         except FileNotFoundError:
-            self._records, self._mtime = {}, None
+            self._records, self._seen = {}, None
             return
-        if mtime == self._mtime:
+        # replaced atomically on every write: a new inode, so even two writes within one
+        # mtime tick are noticed
+        seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if seen == self._seen:
             return
         data = json.loads(self.path.read_text())
         self._records = {
             r["sha256"]: KeyRecord(**{**r, "role": Role(r["role"])})
             for r in data["keys"]
         }
-        self._mtime = mtime
+        self._seen = seen
 
     def records(self) -> list[KeyRecord]:
         """Every stored key record."""
