@@ -50,6 +50,10 @@ LINK_FEATURES: tuple[LinkDef, ...] = (
     LinkDef("hist_file_reports_365d", "link_file_hashes", 365),
 )
 LINK_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(d.column for d in LINK_FEATURES))
+_BY_COLUMN: dict[str, tuple[LinkDef, ...]] = {
+    column: tuple(d for d in LINK_FEATURES if d.column == column)
+    for column in LINK_COLUMNS
+}
 
 
 def no_history(n: int) -> dict[str, np.ndarray]:
@@ -178,19 +182,45 @@ class LinkageStore:
         self, received_us: int, links: Mapping[str, Sequence[str]]
     ) -> dict[str, int]:
         """The linkage features of one report received at ``received_us``."""
+        return self.lookup_many([(received_us, links)])[0]
+
+    def lookup_many(
+        self, reports: Sequence[tuple[int, Mapping[str, Sequence[str]]]]
+    ) -> list[dict[str, int]]:
+        """Linkage features of many reports, in one read transaction.
+
+        One query per (identifier kind, hash) counts every window of that kind at once;
+        the transaction gives all lookups one consistent snapshot and one lock.
+        """
+        out = []
+        with self._db:
+            self._db.execute("BEGIN")
+            for received_us, links in reports:
+                out.append(self._lookup(received_us, links))
+        return out
+
+    def _lookup(
+        self, received_us: int, links: Mapping[str, Sequence[str]]
+    ) -> dict[str, int]:
         out = {d.name: 0 for d in LINK_FEATURES}
-        for d in LINK_FEATURES:
-            for value in dict.fromkeys(links.get(d.column, ())):
-                query = (
-                    "SELECT COUNT(*) FROM link WHERE kind = ? AND hash = ? "
-                    "AND received_us >= ? AND received_us < ?"
-                    + (" AND escalated = 1" if d.escalations else "")
-                )
-                start = received_us - d.days * MICROS_PER_DAY
-                (count,) = self._db.execute(
-                    query, (d.column, value, start, received_us)
+        for column, defs in _BY_COLUMN.items():
+            starts = [received_us - d.days * MICROS_PER_DAY for d in defs]
+            sums = ", ".join(
+                "COALESCE(SUM(received_us >= ?"
+                + (" AND escalated = 1" if d.escalations else "")
+                + "), 0)"
+                for d in defs
+            )
+            query = (
+                f"SELECT {sums} FROM link WHERE kind = ? AND hash = ? "
+                "AND received_us >= ? AND received_us < ?"
+            )
+            for value in dict.fromkeys(links.get(column, ())):
+                counts = self._db.execute(
+                    query, (*starts, column, value, min(starts), received_us)
                 ).fetchone()
-                out[d.name] = max(out[d.name], int(count))
+                for d, count in zip(defs, counts, strict=True):
+                    out[d.name] = max(out[d.name], int(count))
         return out
 
     def record(
@@ -201,8 +231,17 @@ class LinkageStore:
         escalated: bool = False,
     ) -> None:
         """Remember a report's hashes so later reports can link to it (idempotent)."""
+        self.record_many([(report_id, received_us, links)], escalated)
+
+    def record_many(
+        self,
+        reports: Sequence[tuple[str, int, Mapping[str, Sequence[str]]]],
+        escalated: bool = False,
+    ) -> None:
+        """Remember many reports' hashes in one transaction (all or none)."""
         rows = [
             (column, value, received_us, report_id, int(escalated))
+            for report_id, received_us, links in reports
             for column in LINK_COLUMNS
             for value in dict.fromkeys(links.get(column, ()))
         ]

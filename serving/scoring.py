@@ -74,10 +74,9 @@ class Scorer:
     def links(self, reports: Sequence[TipReport]) -> list[dict[str, int]]:
         """Linkage features of each report from earlier reports in the store."""
         micros = to_micros([r.received_at for r in reports])
-        return [
-            self.linkage.lookup(int(t), linkage_keys(r))
-            for t, r in zip(micros, reports, strict=True)
-        ]
+        return self.linkage.lookup_many(
+            [(int(t), linkage_keys(r)) for t, r in zip(micros, reports, strict=True)]
+        )
 
     def score(
         self,
@@ -130,8 +129,12 @@ class Scorer:
     def record(self, reports: Sequence[TipReport]) -> None:
         """Remember the reports' hashed identifiers for later reports."""
         micros = to_micros([r.received_at for r in reports])
-        for t, report in zip(micros, reports, strict=True):
-            self.linkage.record(report.report_id, int(t), linkage_keys(report))
+        self.linkage.record_many(
+            [
+                (report.report_id, int(t), linkage_keys(report))
+                for t, report in zip(micros, reports, strict=True)
+            ]
+        )
 
 
 def audit_rows(
