@@ -172,7 +172,9 @@ def load(
     return {"p50": p50, "p99": p99, "rps": len(latencies) / elapsed}
 
 
-def this_service(reports: list[dict[str, Any]], env: dict[str, str]) -> dict[str, Any]:
+def this_service(
+    reports: list[dict[str, Any]], env: dict[str, str], batches: bool = True
+) -> dict[str, Any]:
     """Our BentoML service: single reports at 1 and 16 clients, and 1,000-report batches."""
     from serving.keys import KeyStore, Role
 
@@ -192,8 +194,10 @@ def this_service(reports: list[dict[str, Any]], env: dict[str, str]) -> dict[str
 
     try:
         load(one, 1, 50)  # warm-up
-        results = {"c1": load(one, 1, 500), "c16": load(one, 16, 60)}
-        batches = []
+        results: dict[str, Any] = {"c1": load(one, 1, 500), "c16": load(one, 16, 60)}
+        if not batches:
+            return results
+        timings = []
         with httpx.Client(timeout=60) as client:
             for _ in range(5):
                 started = time.perf_counter()
@@ -202,8 +206,8 @@ def this_service(reports: list[dict[str, Any]], env: dict[str, str]) -> dict[str
                     json={"reports": reports[:1000]},
                     headers=headers,
                 ).raise_for_status()
-                batches.append(time.perf_counter() - started)
-        results["batch"] = float(np.median(batches))
+                timings.append(time.perf_counter() - started)
+        results["batch"] = float(np.median(timings))
     finally:
         stop(process)
     return results
@@ -260,6 +264,7 @@ def main() -> None:
         env = {**os.environ, "TIPSCORE_STATE_DIR": tmp}
         floor = in_process(reports)
         ours = this_service(reports, env)
+        unbatched = this_service(reports, env | {"TIPSCORE_COALESCE_MAX": "1"}, False)
         theirs = mlflow_serve(reports, env)
     body = f"""
 Same champion ({floor["trees"]} trees of 4 leaves, depth 2: `training/configs/baseline.toml`
@@ -270,6 +275,7 @@ are threads in the benchmark process, on the same 2 cores as the server.
 |---|---|---|---|---|---|---|
 | in-process floor (features + predict + TreeSHAP + rules) | {floor["single"][0]:.2f} ms | {floor["single"][1]:.2f} ms | – | – | – | {floor["batch"]:.2f} s |
 | this service, scored **and explained** (HTTP, auth, audit log) | {ours["c1"]["p50"]:.1f} ms | {ours["c1"]["p99"]:.1f} ms | {ours["c16"]["p50"]:.1f} ms | {ours["c16"]["p99"]:.1f} ms | {ours["c16"]["rps"]:.0f} | {ours["batch"]:.2f} s |
+| the same with adaptive batching off (`TIPSCORE_COALESCE_MAX=1`) | {unbatched["c1"]["p50"]:.1f} ms | {unbatched["c1"]["p99"]:.1f} ms | {unbatched["c16"]["p50"]:.1f} ms | {unbatched["c16"]["p99"]:.1f} ms | {unbatched["c16"]["rps"]:.0f} | – |
 | `mlflow models serve --env-manager local` (probability only) | {theirs["c1"]["p50"]:.1f} ms | {theirs["c1"]["p99"]:.1f} ms | {theirs["c16"]["p50"]:.1f} ms | {theirs["c16"]["p99"]:.1f} ms | {theirs["c16"]["rps"]:.0f} | – |
 
 Targets (issue 6), as measured here:
@@ -282,6 +288,13 @@ The in-process floor is what the model, TreeSHAP and the rules cost. The rest of
 call is HTTP, BentoML's request validation and response serialisation, the key check, the
 durable audit-log write (~0.4 ms, fsync'd) and the linkage update. For a 1,000-report batch,
 {1 - floor["batch"] / ours["batch"]:.0%} of the time is spent outside the model.
+
+Adaptive batching (`serving/batcher.py`): a single call is scored at once when nothing is
+running; calls that arrive while a batch is being scored go together as the next batch (one
+model call, one TreeSHAP call, one audit-log fsync), so batches grow with the load without a
+fixed wait. With it on, 16 clients get {ours["c16"]["rps"] / unbatched["c16"]["rps"]:.1f}× the throughput of the same service with it
+off; at one client the difference in p50 is {ours["c1"]["p50"] - unbatched["c1"]["p50"]:+.1f} ms
+(no waiting, one hop to a worker thread; the machine's noise is of the same order).
 """
     write_section(
         "Serving (issue 6)",

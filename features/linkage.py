@@ -15,6 +15,7 @@ has none). Escalation counts only count earlier reports recorded as escalated.
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -156,6 +157,36 @@ CREATE INDEX IF NOT EXISTS link_by_report ON link (report_id);
 """
 
 
+class _BatchIndex:
+    """Receipt times of a batch's reports per (kind, hash), for counts within the batch."""
+
+    def __init__(
+        self,
+        reports: Sequence[tuple[str, int, Mapping[str, Sequence[str]]]],
+        stored: set[str] | None,
+    ) -> None:
+        self._times: dict[tuple[str, str], list[int]] = {}
+        if stored is None:  # not counting within the batch
+            return
+        seen: set[str] = set()
+        for report_id, received_us, links in reports:
+            if report_id in stored or report_id in seen:  # counted by the store / once
+                continue
+            seen.add(report_id)
+            for column in LINK_COLUMNS:
+                for value in dict.fromkeys(links.get(column, ())):
+                    self._times.setdefault((column, value), []).append(received_us)
+        for times in self._times.values():
+            times.sort()
+
+    def count(self, column: str, value: str, start: int, end: int) -> int:
+        """Batch reports with this hash received in ``[start, end)``."""
+        times = self._times.get((column, value))
+        if not times:
+            return 0
+        return bisect.bisect_left(times, end) - bisect.bisect_left(times, start)
+
+
 class LinkageStore:
     """The serving back-end: past reports' hashes in SQLite (WAL), looked up per report.
 
@@ -187,20 +218,55 @@ class LinkageStore:
     def lookup_many(
         self, reports: Sequence[tuple[int, Mapping[str, Sequence[str]]]]
     ) -> list[dict[str, int]]:
-        """Linkage features of many reports, in one read transaction.
+        """Linkage features of many reports from the store alone, in one transaction.
 
         One query per (identifier kind, hash) counts every window of that kind at once;
         the transaction gives all lookups one consistent snapshot and one lock.
         """
+        return self.lookup_batch(
+            [(f"\x00{i}", t, links) for i, (t, links) in enumerate(reports)],
+            within_batch=False,
+        )
+
+    def lookup_batch(
+        self,
+        reports: Sequence[tuple[str, int, Mapping[str, Sequence[str]]]],
+        within_batch: bool = True,
+    ) -> list[dict[str, int]]:
+        """Linkage features of ``(report_id, received_us, links)`` scored together.
+
+        As if the reports had arrived one by one: each counts the store's earlier reports
+        and, by the same definition (other reports, received in ``[t - W, t)``), the
+        batch's own earlier reports that the store does not hold yet. Those are not
+        decided yet, so they add nothing to escalation counts.
+        """
+        batch = _BatchIndex(
+            reports, self._stored_ids(reports) if within_batch else None
+        )
         out = []
         with self._db:
             self._db.execute("BEGIN")
-            for received_us, links in reports:
-                out.append(self._lookup(received_us, links))
+            for _, received_us, links in reports:
+                out.append(self._lookup(received_us, links, batch))
         return out
 
+    def _stored_ids(
+        self, reports: Sequence[tuple[str, int, Mapping[str, Sequence[str]]]]
+    ) -> set[str]:
+        ids = list(dict.fromkeys(r[0] for r in reports))
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._db.execute(
+                f"SELECT DISTINCT report_id FROM link WHERE report_id IN ({marks})",
+                chunk,
+            )
+            found.update(r[0] for r in rows)
+        return found
+
     def _lookup(
-        self, received_us: int, links: Mapping[str, Sequence[str]]
+        self, received_us: int, links: Mapping[str, Sequence[str]], batch: _BatchIndex
     ) -> dict[str, int]:
         out = {d.name: 0 for d in LINK_FEATURES}
         for column, defs in _BY_COLUMN.items():
@@ -219,8 +285,13 @@ class LinkageStore:
                 counts = self._db.execute(
                     query, (*starts, column, value, min(starts), received_us)
                 ).fetchone()
-                for d, count in zip(defs, counts, strict=True):
-                    out[d.name] = max(out[d.name], int(count))
+                for d, start, count in zip(defs, starts, counts, strict=True):
+                    extra = (
+                        0
+                        if d.escalations
+                        else batch.count(column, value, start, received_us)
+                    )
+                    out[d.name] = max(out[d.name], int(count) + extra)
         return out
 
     def record(

@@ -72,10 +72,13 @@ class Scorer:
     policy: PreservationPolicy = field(default_factory=PreservationPolicy)
 
     def links(self, reports: Sequence[TipReport]) -> list[dict[str, int]]:
-        """Linkage features of each report from earlier reports in the store."""
+        """Linkage features of each report from earlier reports, in the store or the batch."""
         micros = to_micros([r.received_at for r in reports])
-        return self.linkage.lookup_many(
-            [(int(t), linkage_keys(r)) for t, r in zip(micros, reports, strict=True)]
+        return self.linkage.lookup_batch(
+            [
+                (r.report_id, int(t), linkage_keys(r))
+                for t, r in zip(micros, reports, strict=True)
+            ]
         )
 
     def score(

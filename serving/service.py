@@ -7,9 +7,11 @@ responses. ``bentoml serve serving.service:TipScoring`` (or ``tipscore serve``) 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -27,6 +29,7 @@ from features.xml_safe import XmlIntakeError, XmlLimits
 from serving import logs
 from serving.audit_log import AuditLog
 from serving.auth import AuthMiddleware
+from serving.batcher import AdaptiveBatcher
 from serving.model_card import model_card
 from serving.model_holder import ModelHolder, Served
 from serving.schemas import (
@@ -53,6 +56,17 @@ class ReloadFailed(BentoMLException):
     """A reload could not load the new model; the old one keeps serving."""
 
     error_code = HTTPStatus.CONFLICT
+
+
+@dataclass(frozen=True)
+class Job:
+    """One accepted request's report, on its way through the adaptive batcher."""
+
+    report: TipReport
+    key_id: str
+    endpoint: str
+    warnings: list[WarningOut] = field(default_factory=list)
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def _key_id(ctx: bentoml.Context) -> str:
@@ -86,6 +100,11 @@ class TipScoring:
         )
         self.audit = AuditLog(self.settings.audit_path)
         self._write = threading.Lock()
+        self.batcher: AdaptiveBatcher[Job, ScoreResponse] = AdaptiveBatcher(
+            self._score_jobs,
+            max_batch=self.settings.coalesce_max,
+            max_wait_ms=self.settings.coalesce_wait_ms,
+        )
 
     def __is_ready__(self) -> bool:
         return self.holder.current is not None
@@ -96,28 +115,46 @@ class TipScoring:
         except RegistryError as exc:
             raise NotReady(f"no model is being served: {exc}") from None
 
-    def _run(
-        self,
-        reports: list[TipReport],
-        ctx: bentoml.Context,
-        endpoint: str,
-        parsed: list[list[WarningOut]] | None = None,
-    ) -> list[ScoreResponse]:
+    def _score_jobs(self, jobs: list[Job]) -> list[ScoreResponse]:
+        """Score jobs in one pass; audit-log them (one transaction) before answering."""
         served = self._served()
+        reports = [job.report for job in jobs]
         with self._write:
-            responses = self.scorer.score(served, reports, parsed or ())
-            rows = audit_rows(responses, uuid.uuid4().hex, _key_id(ctx), endpoint)
+            responses = self.scorer.score(served, reports, [j.warnings for j in jobs])
+            rows = [
+                row
+                for job, response in zip(jobs, responses, strict=True)
+                for row in audit_rows(
+                    [response], job.request_id, job.key_id, job.endpoint
+                )
+            ]
             self.audit.append(rows)
             self.scorer.record(reports)
         return responses
+
+    def _run(
+        self, reports: list[TipReport], ctx: bentoml.Context, endpoint: str
+    ) -> list[ScoreResponse]:
+        """A whole batch request: one request id for all its reports."""
+        request_id, key_id = uuid.uuid4().hex, _key_id(ctx)
+        return self._score_jobs(
+            [Job(r, key_id, endpoint, request_id=request_id) for r in reports]
+        )
+
+    async def _single(self, job: Job) -> ScoreResponse:
+        self._served()  # not ready: 503 at once, not after queueing
+        return await self.batcher.submit(job)
 
     @bentoml.api(route="/score")
     async def score(
         self, report: ReportSubmission, ctx: bentoml.Context
     ) -> ScoreResponse:
-        """Score one report (JSON contract with raw identifiers, hashed on arrival)."""
+        """Score one report (JSON contract with raw identifiers, hashed on arrival).
+
+        Concurrent calls are scored together (adaptive batching, ``serving.batcher``).
+        """
         contract = to_contract(report, self.hasher)
-        return self._run([contract], ctx, "/score")[0]
+        return await self._single(Job(contract, _key_id(ctx), "/score"))
 
     @bentoml.api(route="/score_batch")
     def score_batch(
@@ -134,7 +171,7 @@ class TipScoring:
         return BatchResponse(results=self._run(contracts, ctx, "/score_batch"))
 
     @bentoml.api(route="/score_xml")
-    def score_xml(
+    async def score_xml(
         self, submission: XmlSubmission, ctx: bentoml.Context
     ) -> ScoreResponse:
         """Score a CyberTipline ``<report>`` with its ``<fileDetails>`` documents."""
@@ -143,14 +180,19 @@ class TipScoring:
             d.encode() for d in submission.file_details_xml
         ]
         try:
-            parsed = parse_submission(documents, self.hasher, options)
+            # off the event loop: a large submission takes a while to parse
+            parsed = await asyncio.to_thread(
+                parse_submission, documents, self.hasher, options
+            )
         except XmlIntakeError as exc:
             raise InvalidArgument(f"{exc.code} at {exc.path}: {exc.message}") from None
         warnings = [
             WarningOut(code=f"xml_{w.code}", text=f"{w.path}: {w.message}")
             for w in parsed.warnings
         ]
-        return self._run([parsed.report], ctx, "/score_xml", [warnings])[0]
+        return await self._single(
+            Job(parsed.report, _key_id(ctx), "/score_xml", warnings)
+        )
 
     def _xml_options(self, submission: XmlSubmission) -> IntakeOptions:
         try:

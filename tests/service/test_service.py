@@ -320,3 +320,36 @@ def test_docs_are_open_and_keyless(client: TestClient) -> None:
     assert client.get("/static_content/swagger-ui.css").status_code == 200
     assert "/score" in client.get("/docs.json").json()["paths"]
     assert client.get("/model_card").status_code == 401
+
+
+def test_concurrent_single_calls_each_get_their_own_answer_and_audit_row(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """Concurrent ``/score`` calls may be scored as one batch; nothing mixes them up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [f"conc-{i}" for i in range(24)]
+
+    def one(report_id: str) -> tuple[str, float]:
+        body = {"report": submission(report_id, esp_escalated=report_id.endswith("7"))}
+        r = client.post("/score", json=body, headers=auth(deployed.keys["intake"]))
+        assert r.status_code == 200, r.text
+        return r.json()["report_id"], r.json()["escalation_probability"]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(one, ids))
+    assert [a[0] for a in answers] == ids
+    alone = client.post(
+        "/score",
+        json={"report": submission("conc-alone-7", esp_escalated=True)},
+        headers=auth(deployed.keys["intake"]),
+    ).json()["escalation_probability"]
+    assert answers[7][1] == pytest.approx(alone, rel=1e-9)  # batching changes no score
+    db = sqlite3.connect(deployed.state / "audit.db", isolation_level=None)
+    rows = db.execute(
+        "SELECT report_id, request_id FROM requests WHERE report_id LIKE 'conc-%'"
+        " AND report_id != 'conc-alone-7'"
+    ).fetchall()
+    db.close()
+    assert sorted(r[0] for r in rows) == sorted(ids)
+    assert len({r[1] for r in rows}) == len(ids)  # one request id per call

@@ -116,6 +116,40 @@ def test_back_ends_agree_on_generated_history(
         np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
 
 
+def test_batches_scored_together_see_each_other_as_training_does(
+    history: pd.DataFrame,
+) -> None:
+    """Serving scores concurrent calls and ``/score_batch`` as one batch: no skew from it.
+
+    Reports of a batch are not decided yet, so the reference marks none escalated.
+    """
+    expected = history_frame_features(history, np.zeros(len(history), dtype=bool))
+    store = LinkageStore(":memory:")
+    micros = to_micros(history["received_at"])
+    rows = [
+        (f"r{i}", int(micros[i]), {c: list(history[c].iloc[i]) for c in LINK_COLUMNS})
+        for i in range(len(history))
+    ]
+    got: list[dict[str, int]] = [{} for _ in rows]
+    order = np.random.default_rng(5)
+    for start in range(0, len(rows), 97):
+        idx = order.permutation(np.arange(start, min(start + 97, len(rows))))
+        batch = [rows[i] for i in idx]
+        if start:  # a report sent again with its batch is not counted twice
+            batch.append(rows[start - 1])
+        for i, found in zip(idx, store.lookup_batch(batch), strict=False):
+            got[i] = found
+        store.record_many(batch)
+    store.close()
+    assert expected["hist_account_reports_365d"].sum() > 50
+    for d in LINK_FEATURES:
+        if d.escalations:
+            continue
+        np.testing.assert_array_equal(
+            [g[d.name] for g in got], expected[d.name], err_msg=d.name
+        )
+
+
 def test_appending_later_reports_changes_no_earlier_feature(
     history: pd.DataFrame,
 ) -> None:

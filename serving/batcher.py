@@ -1,0 +1,100 @@
+"""Adaptive batching for concurrent single-report calls, without a fixed wait.
+
+Why not BentoML's ``batchable=True``: it needs the caller to send a list and, with
+SHAP-heavy work, answered 503 "process is overloaded" under 8 clients on these machines
+(toolchain notes). This batcher keeps ``/score`` a one-report API and batches behind it:
+
+- when nothing is running, a call is scored at once (one client pays no waiting time);
+- while a batch is running, new calls queue; when it ends, everything queued (up to
+  ``max_batch``) goes as the next batch — the batch size follows the load by itself;
+- ``max_wait_ms`` (default 0) may add a short window to collect more calls per batch.
+
+One batch is one model call, one TreeSHAP call and one audit-log transaction (one fsync),
+which is where the throughput under concurrent clients comes from. A failing batch is
+retried item by item, so one bad report cannot fail the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class BatchStats:
+    """Counts for the batching so far (exposed for tests and benchmarks)."""
+
+    batches: int = 0
+    items: int = 0
+    largest: int = 0
+
+
+@dataclass
+class AdaptiveBatcher(Generic[T, R]):
+    """Coalesces concurrent ``submit`` calls into calls of ``run`` on a worker thread.
+
+    ``run`` takes a list of items and returns one result per item, in order. It runs in a
+    thread so the event loop keeps accepting requests while a batch is scored.
+    """
+
+    run: Callable[[list[T]], Sequence[R]]
+    max_batch: int = 64
+    max_wait_ms: float = 0.0
+    stats: BatchStats = field(default_factory=BatchStats)
+    _pending: list[tuple[T, asyncio.Future[R]]] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        """Score ``item`` in the next batch; its own result or its own exception."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._pending.append((item, future))
+        if self._task is None:  # held, so the running task is never garbage-collected
+            self._task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                if self.max_wait_ms and len(self._pending) < self.max_batch:
+                    await asyncio.sleep(self.max_wait_ms / 1000)
+                batch = self._pending[: self.max_batch]
+                del self._pending[: self.max_batch]
+                self.stats.batches += 1
+                self.stats.items += len(batch)
+                self.stats.largest = max(self.stats.largest, len(batch))
+                await self._run_batch(batch)
+        finally:
+            self._task = None
+            if self._pending:  # left behind by a cancelled drain: start another
+                self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _run_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        items = [item for item, _ in batch]
+        try:
+            results = await asyncio.to_thread(self.run, items)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][1], exc=exc)
+                return
+            for one in batch:  # isolate the item that fails
+                await self._run_batch([one])
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle(future, result=result)
+
+
+def _settle(
+    future: asyncio.Future[R], result: R | None = None, exc: Exception | None = None
+) -> None:
+    if future.done():  # the caller went away; its report was still scored and logged
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]

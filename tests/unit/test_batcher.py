@@ -1,0 +1,103 @@
+"""Adaptive batching: concurrent calls coalesce, each gets its own answer, failures stay apart."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from serving.batcher import AdaptiveBatcher
+
+
+def test_a_lone_call_runs_at_once_in_a_batch_of_one() -> None:
+    seen: list[list[int]] = []
+
+    def run(items: list[int]) -> list[int]:
+        seen.append(items)
+        return [i * 10 for i in items]
+
+    batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(run)
+    assert asyncio.run(batcher.submit(4)) == 40
+    assert seen == [[4]]
+
+
+def test_calls_arriving_during_a_batch_go_together_in_the_next_one() -> None:
+    seen: list[list[int]] = []
+    release = threading.Event()
+
+    def run(items: list[int]) -> list[int]:
+        seen.append(list(items))
+        if len(seen) == 1:
+            release.wait(5)  # the first batch is slow: the rest queue behind it
+        return [i * 10 for i in items]
+
+    async def main() -> list[int]:
+        batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(run, max_batch=4)
+        first = asyncio.create_task(batcher.submit(0))
+        await asyncio.sleep(0.05)
+        rest = [asyncio.create_task(batcher.submit(i)) for i in range(1, 7)]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(first, *rest)
+
+    assert asyncio.run(main()) == [0, 10, 20, 30, 40, 50, 60]
+    assert seen == [[0], [1, 2, 3, 4], [5, 6]]
+
+
+def test_one_failing_item_fails_only_its_own_call() -> None:
+    def run(items: list[int]) -> list[int]:
+        if 13 in items:
+            raise ValueError("unlucky")
+        time.sleep(0.01)
+        return [i + 1 for i in items]
+
+    async def main() -> list[int | BaseException]:
+        batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(run)
+        calls = [batcher.submit(i) for i in (1, 13, 2, 3, 13, 4)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert results[0] == 2 and results[2:4] == [3, 4] and results[5] == 5
+    assert isinstance(results[1], ValueError) and isinstance(results[4], ValueError)
+
+
+def test_a_caller_that_goes_away_does_not_stop_the_others() -> None:
+    done: list[int] = []
+
+    def run(items: list[int]) -> list[int]:
+        time.sleep(0.05)
+        done.extend(items)
+        return items
+
+    async def main() -> int:
+        batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(run)
+        gone = asyncio.create_task(batcher.submit(1))
+        stays = asyncio.create_task(batcher.submit(2))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        return await stays
+
+    assert asyncio.run(main()) == 2
+    assert done == [1, 2]  # the cancelled caller's item was still processed
+
+
+def test_wait_window_collects_more_calls_per_batch() -> None:
+    seen: list[int] = []
+
+    def run(items: list[int]) -> list[int]:
+        seen.append(len(items))
+        return items
+
+    async def main() -> None:
+        batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(run, max_wait_ms=50)
+        first = asyncio.create_task(batcher.submit(0))
+        await asyncio.sleep(0.01)
+        await asyncio.gather(first, *(batcher.submit(i) for i in range(1, 5)))
+        assert batcher.stats.batches == 1 and batcher.stats.items == 5
+
+    asyncio.run(main())
+    assert seen == [5]
