@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint fmt type check test test-fast bench demo mlflow-ui clean
+.PHONY: help install lint fmt type check browser test test-fast bench demo mlflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,10 +32,18 @@ type: install ## mypy
 
 check: lint type ## lint + types
 
-test: check ## install, check, and run the whole test suite (what CI runs)
+CHROMIUM ?= /usr/bin/chromium
+
+browser: ## Debian's Chromium for the browser tests (never `playwright install`: offline)
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: check browser ## install, check, and run the whole test suite (what CI runs)
 	$(BIN)/pytest
 
-test-fast: install ## the test suite without lint and type checks
+test-fast: install browser ## the test suite without lint and type checks
 	$(BIN)/pytest -x -q
 
 bench: install ## run the benchmarks and update benchmarks/RESULTS.md
@@ -56,12 +64,14 @@ demo: install ## the main job: generate a history, train, audit, promote, then s
 	$(BIN)/tipscore audit --model runs:/$$(awk '/^run id:/ {print $$3}' data/train.out)/model --data $(DEMO_DATA) --out data/audit
 	$(BIN)/tipscore promote --run $$(awk '/^run id:/ {print $$3}' data/train.out)
 	$(BIN)/tipscore keys add --role intake --note "make demo" > data/demo.key
+	$(BIN)/tipscore keys add --role analyst --note "Demo Analyst" > data/demo-analyst.key
 	@echo ""
 	@echo "Dataset card:  $(DEMO_DATA:.parquet=.card.md)"
 	@echo "Bias audit:    data/audit/audit.html"
 	@echo "Runs/registry: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db"
 	@echo "Serving on http://127.0.0.1:$(DEMO_PORT)  (Ctrl-C stops it)"
 	@echo "  API docs:     http://127.0.0.1:$(DEMO_PORT)/  (Swagger UI; OpenAPI JSON at /docs.json)"
+	@echo "  Analyst page: http://127.0.0.1:$(DEMO_PORT)/ui/  (key in data/demo-analyst.key; reports scored above appear in its queue)"
 	@echo "  Model card:   curl -s -H \"Authorization: Bearer \$$(cat data/demo.key)\" http://127.0.0.1:$(DEMO_PORT)/model_card"
 	@echo "  Score:        curl -s -X POST -H \"Authorization: Bearer \$$(cat data/demo.key)\" -H 'content-type: application/json' -d @examples/report.json http://127.0.0.1:$(DEMO_PORT)/score"
 	@echo "  (the intake key is in data/demo.key; make more with: $(BIN)/tipscore keys add --role intake)"

@@ -322,6 +322,31 @@ class LinkageStore:
                 "INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?)", rows
             )
 
+    def linked_to(self, report_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Earlier reports (past year) sharing a hashed identifier with this one.
+
+        Newest first, each with the identifier kinds it shares (``link_accounts`` ...),
+        its receipt time (microseconds) and whether it was recorded as escalated.
+        """
+        rows = self._db.execute(
+            "SELECT o.report_id, group_concat(DISTINCT o.kind), MAX(o.received_us), "
+            "MAX(o.escalated) FROM link AS me JOIN link AS o "
+            "ON o.kind = me.kind AND o.hash = me.hash AND o.report_id != me.report_id "
+            "AND o.received_us < me.received_us AND o.received_us >= me.received_us - ? "
+            "WHERE me.report_id = ? GROUP BY o.report_id "
+            "ORDER BY MAX(o.received_us) DESC LIMIT ?",
+            (365 * MICROS_PER_DAY, report_id, limit),
+        ).fetchall()
+        return [
+            {
+                "report_id": r[0],
+                "kinds": sorted(r[1].split(",")),
+                "received_us": int(r[2]),
+                "escalated": bool(r[3]),
+            }
+            for r in rows
+        ]
+
     def set_escalated(self, report_id: str, escalated: bool) -> None:
         """Record an analyst's escalation decision for a stored report."""
         with self._db:

@@ -10,10 +10,11 @@ raw identifier or free text.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
+
+from serving.sqlite_db import open_durable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -53,14 +54,7 @@ class AuditLog:
     """Append rows; read them back (for tests, exports and the analyst page)."""
 
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._db = open_durable(path, SCHEMA)
         self._lock = threading.Lock()
 
     def append(self, rows: list[dict[str, Any]]) -> None:

@@ -24,10 +24,11 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPEN_PATHS = frozenset(
-    {"/", "/livez", "/readyz", "/healthz", "/metrics", "/docs", "/docs.json"}
+    {"/", "/livez", "/readyz", "/healthz", "/metrics", "/docs", "/docs.json", "/ui"}
 )
-OPEN_PREFIXES = ("/static_content/",)
-"""The Swagger UI's own files (served by BentoML from the package, no network)."""
+OPEN_PREFIXES = ("/static_content/", "/ui/")
+"""The Swagger UI's own files and the analyst page's static files (no data in them: the
+page asks for the analyst's key and sends it with every API call)."""
 
 
 def _open(path: str) -> bool:
@@ -40,6 +41,9 @@ ROLES_BY_PATH = {
     "/score_xml": {Role.INTAKE, Role.ADMIN},
     "/model_card": {Role.INTAKE, Role.ANALYST, Role.ADMIN},
     "/admin/reload": {Role.ADMIN},
+    "/queue": {Role.ANALYST, Role.ADMIN},
+    "/report": {Role.ANALYST, Role.ADMIN},
+    "/decide": {Role.ANALYST, Role.ADMIN},
 }
 ANY_ROLE = {Role.INTAKE, Role.ANALYST, Role.ADMIN}
 GET_ROUTES = frozenset({"/model_card"})
@@ -115,7 +119,8 @@ class AuthMiddleware:
                 f"this key's role may not use {scope['path']}",
             )
             return
-        scope.setdefault("state", {})["key_id"] = key_id[0]
+        state = scope.setdefault("state", {})
+        state["key_id"], state["key_name"] = key_id[0], key_id[2]
         if scope["method"] == "GET" and scope["path"] in GET_ROUTES:
             headers = [h for h in scope["headers"] if h[0] != b"content-type"]
             headers.append((b"content-type", b"application/json"))
@@ -123,15 +128,16 @@ class AuthMiddleware:
             receive = _empty_json
         await self.app(scope, _capped(receive, cap), send)
 
-    def _key_id(self, scope: Scope) -> tuple[str, bool] | None:
+    def _key_id(self, scope: Scope) -> tuple[str, bool, str] | None:
+        """(key id, may use this route, the key's holder as noted when it was made)."""
         allowed = ROLES_BY_PATH.get(scope["path"], ANY_ROLE)
         token = _bearer(scope)
         if token is None:
-            return (DEV_KEY_ID, True) if self.settings.dev_mode else None
+            return (DEV_KEY_ID, True, DEV_KEY_ID) if self.settings.dev_mode else None
         record = self.keys.verify(token)
         if record is None:
             return None
-        return record.key_id, record.role in allowed
+        return record.key_id, record.role in allowed, record.note or record.key_id
 
 
 async def _empty_json() -> Message:

@@ -116,3 +116,8 @@ class ModelCard(Out):
     test_metrics: dict[str, float]
     bias_audit: dict[str, Any]
     feature_spec_version: str
+    analyst_decisions: dict[str, Any] = Field(
+        default_factory=dict,
+        description="override rates of analysts' latest decisions: overall, by "
+        "suggested priority and by ESP, for this model and for all models",
+    )

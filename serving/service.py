@@ -27,11 +27,28 @@ from features.vocab import HashMatch
 from features.xml_intake import IntakeOptions, parse_submission
 from features.xml_safe import XmlIntakeError, XmlLimits
 from serving import logs
+from serving.analyst_schemas import (
+    REASON_TEXT,
+    DecisionIn,
+    DecisionOut,
+    LinkedReport,
+    QueuePage,
+    QueueQuery,
+    ReportRef,
+    ReportView,
+)
 from serving.audit_log import AuditLog
 from serving.auth import AuthMiddleware
 from serving.batcher import AdaptiveBatcher
 from serving.model_card import model_card
 from serving.model_holder import ModelHolder, Served
+from serving.report_store import (
+    DecisionRefused,
+    NotFound,
+    ReportStore,
+    Scored,
+    badges,
+)
 from serving.schemas import (
     BatchResponse,
     ModelCard,
@@ -41,6 +58,7 @@ from serving.schemas import (
 )
 from serving.scoring import Scorer, audit_rows
 from serving.settings import ServingSettings
+from serving.ui_app import UiApp
 from training.registry import RegistryError, configure
 
 logger = logging.getLogger(__name__)
@@ -50,6 +68,12 @@ class NotReady(BentoMLException):
     """No model is loaded: the service says why instead of guessing."""
 
     error_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class ReportNotFound(BentoMLException):
+    """No report with this id has been scored here."""
+
+    error_code = HTTPStatus.NOT_FOUND
 
 
 class ReloadFailed(BentoMLException):
@@ -72,6 +96,11 @@ class Job:
 def _key_id(ctx: bentoml.Context) -> str:
     state = ctx.request.scope.get("state", {})
     return str(state.get("key_id", "unknown"))
+
+
+def _key_name(ctx: bentoml.Context) -> str:
+    state = ctx.request.scope.get("state", {})
+    return str(state.get("key_name", _key_id(ctx)))
 
 
 @bentoml.service(
@@ -99,6 +128,7 @@ class TipScoring:
             LinkageStore(self.settings.linkage_path), self.settings.top_n
         )
         self.audit = AuditLog(self.settings.audit_path)
+        self.reports = ReportStore(self.settings.reports_path)
         self._write = threading.Lock()
         self.batcher: AdaptiveBatcher[Job, ScoreResponse] = AdaptiveBatcher(
             self._score_jobs,
@@ -129,6 +159,17 @@ class TipScoring:
                 )
             ]
             self.audit.append(rows)
+            self.reports.add(
+                [
+                    Scored(
+                        job.report,
+                        response,
+                        job.request_id,
+                        self.scorer.policy.deadline(job.report.received_at),
+                    )
+                    for job, response in zip(jobs, responses, strict=True)
+                ]
+            )
             self.scorer.record(reports)
         return responses
 
@@ -226,7 +267,92 @@ class TipScoring:
 
         Also answers ``GET /model_card`` (the middleware maps it to this call).
         """
-        return model_card(self._served())
+        served = self._served()
+        decisions = {
+            "this_model": self.reports.override_rates(
+                f"{served.name}/{served.version}"
+            ),
+            "all_models": self.reports.override_rates(),
+        }
+        return model_card(served).model_copy(update={"analyst_decisions": decisions})
+
+    @bentoml.api(route="/queue")
+    def queue(self, query: QueueQuery) -> QueuePage:
+        """The analyst queue: suggested priority 1 first, then by probability; paged."""
+        try:
+            return self.reports.queue(query, self.scorer.today())
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+
+    @bentoml.api(route="/report")
+    def report(self, report: ReportRef) -> ReportView:
+        """One report: its suggestion, reasons, warnings, linked reports and decisions."""
+        try:
+            kept = self.reports.latest(report.report_id)
+        except NotFound:
+            raise ReportNotFound(
+                f"report_id: {report.report_id!r} was not scored here"
+            ) from None
+        linked = self.scorer.linkage.linked_to(report.report_id)
+        known = self.reports.in_queue([item["report_id"] for item in linked])
+        return ReportView(
+            report_id=report.report_id,
+            received_at=kept["received_at"],
+            scored_at=kept["scored_at"],
+            esp=kept["esp"],
+            incident_type=kept["incident_type"],
+            suggestion=kept["response"],
+            badges=badges(kept["codes"], kept["deadline"], self.scorer.today()),
+            linked=[
+                LinkedReport(
+                    report_id=item["report_id"],
+                    received_at=datetime.fromtimestamp(
+                        item["received_us"] / 1e6, UTC
+                    ).isoformat(),
+                    shared=[k.removeprefix("link_") for k in item["kinds"]],
+                    escalated=item["escalated"],
+                    in_queue=item["report_id"] in known,
+                )
+                for item in linked
+            ],
+            decisions=self.reports.decisions(report.report_id),
+            reasons={r.value: text for r, text in REASON_TEXT.items()},
+        )
+
+    @bentoml.api(route="/decide")
+    def decide(self, decision: DecisionIn, ctx: bentoml.Context) -> DecisionOut:
+        """Record an analyst's decision (append-only); the suggestion is never changed.
+
+        The decision is also audit-logged, and a priority-1 decision marks the report as
+        escalated in the linkage store, so later reports count it.
+        """
+        with self._write:
+            try:
+                out = self.reports.decide(decision, _key_id(ctx), _key_name(ctx))
+            except NotFound:
+                raise ReportNotFound(
+                    f"report_id: {decision.report_id!r} was not scored here"
+                ) from None
+            except DecisionRefused as exc:
+                raise InvalidArgument(str(exc)) from None
+            self.audit.append(
+                [
+                    {
+                        "request_id": out.decision_id,
+                        "at": out.decided_at,
+                        "key_id": out.key_id,
+                        "endpoint": "/decide",
+                        "report_id": out.report_id,
+                        "model_version": out.model_version,
+                        "probability": None,
+                        "priority": out.priority,
+                        "reasons": [{"decision": out.action, "reason": out.reason}],
+                        "warnings": [],
+                    }
+                ]
+            )
+            self.scorer.linkage.set_escalated(out.report_id, out.priority == 1)
+        return out
 
     @bentoml.api(route="/admin/reload")
     def reload(self) -> dict[str, Any]:
@@ -238,4 +364,5 @@ class TipScoring:
         return {"model_name": served.name, "model_version": served.version}
 
 
+TipScoring.mount_asgi_app(UiApp(), path="/ui")  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]

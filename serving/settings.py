@@ -18,6 +18,7 @@ class ServingSettings(BaseSettings):
         keys_file: API key hashes and roles (``tipscore keys add`` writes it).
         audit_log: append-only SQLite log of every request and response.
         linkage_db: SQLite store of earlier reports' hashed identifiers.
+        reports_db: SQLite store of suggestions and analysts' decisions (the queue).
         model_uri: the model served; the registry's champion by default.
         dev_mode: accept requests without a key, as role ``admin`` (local demos only).
         top_n: contributions returned in each explanation.
@@ -36,6 +37,7 @@ class ServingSettings(BaseSettings):
     keys_file: Path | None = None
     audit_log: Path | None = None
     linkage_db: Path | None = None
+    reports_db: Path | None = None
     model_uri: str = "models:/tip-escalation@champion"
     dev_mode: bool = False
     top_n: int = Field(default=5, ge=1, le=50)
@@ -58,3 +60,8 @@ class ServingSettings(BaseSettings):
     def linkage_path(self) -> Path:
         """The linkage store database."""
         return self.linkage_db or self.state_dir / "linkage.db"
+
+    @property
+    def reports_path(self) -> Path:
+        """The suggestions-and-decisions database (analyst queue, export)."""
+        return self.reports_db or self.state_dir / "reports.db"

@@ -1,59 +1,20 @@
-"""A champion trained on a small generated history, and the service around it, in-process.
+"""The service in-process (``to_asgi()`` with a test client) and request helpers.
 
-The model's quality does not matter here (the model tests judge it), so 100,000 rows keep
-set-up short; it is registered and made champion directly, without the gates.
+The champion (``deployed``) and the real server (``server``) are in
+``tests/serving_fixtures.py``, shared with the browser tests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from serving.keys import KeyStore, Role
-from training import registry
-from training.config import load_train_config
-from training.synth.config import load_config
-from training.synth.generate import GenerateRequest, generate
-from training.train import train
+from tests.serving_fixtures import Deployed
 
-
-@dataclass
-class Deployed:
-    store: str
-    state: Path
-    run_id: str
-    keys: dict[str, str]
-
-
-@pytest.fixture(scope="session")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    root = tmp_path_factory.mktemp("serving")
-    patch = pytest.MonkeyPatch()
-    store = f"sqlite:///{root}/mlflow.db"
-    patch.setenv("MLFLOW_TRACKING_URI", store)
-    patch.setenv("TIPSCORE_STATE_DIR", str(root / "state"))
-    patch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    data = root / "history.parquet"
-    generate(
-        GenerateRequest(
-            100_000, 3, date(2023, 1, 1), date(2024, 12, 31), data, progress=False
-        ),
-        load_config(),
-    )
-    config, text = load_train_config()
-    result = train(data, config, text, progress=False)
-    registry.configure(store)
-    registry.set_champion("tip-escalation", registry.register(result.run_id))
-    keys_store = KeyStore(root / "state" / "api_keys.json")
-    keys = {role.value: keys_store.add(role)[0] for role in Role}
-    yield Deployed(store, root / "state", result.run_id, keys)
-    patch.undo()
+__all__ = ["Deployed", "auth", "submission"]
 
 
 def auth(key: str) -> dict[str, str]:

@@ -1,0 +1,174 @@
+"""What the analyst API takes and answers: the queue, one report's view, decisions."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from serving.schemas import ScoreResponse
+
+
+class Reason(StrEnum):
+    """Why an analyst decided as they did (a fixed list, so decisions can be counted)."""
+
+    AGREE = "agree_with_suggestion"
+    IMMINENT_RISK = "imminent_risk_in_report"
+    CONTACT_OFFENCE = "contact_offence_indicated"
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+    KNOWN_CONTENT = "known_or_viral_content"
+    ROUTING = "jurisdiction_or_routing"
+    LINKED_CASE = "linked_to_open_case"
+    MODEL_MISSED_CONTEXT = "model_missed_context"
+    OTHER = "other"
+
+
+REASON_TEXT = {
+    Reason.AGREE: "Agree with the suggestion and its reasons",
+    Reason.IMMINENT_RISK: "The report shows imminent risk to a child",
+    Reason.CONTACT_OFFENCE: "Contact offence or enticement indicated",
+    Reason.INSUFFICIENT_INFORMATION: "Not enough user, location or file information",
+    Reason.KNOWN_CONTENT: "Known, viral or meme content",
+    Reason.ROUTING: "Jurisdiction or routing",
+    Reason.LINKED_CASE: "Linked to an open case",
+    Reason.MODEL_MISSED_CONTEXT: "The suggestion misses context in the report",
+    Reason.OTHER: "Other (say why in the note)",
+}
+
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}")
+_IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+_IPV6 = re.compile(r"\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){4,7}\b")
+_PHONE = re.compile(r"(?:\+?\d[\s().-]?){9,}")
+
+
+class In(BaseModel):
+    """Request models: unknown fields are refused, so a typo is an error, not a no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class QueueQuery(In):
+    """Filters and a page of the queue (ordered by suggested priority, then probability)."""
+
+    priority: Annotated[int, Field(ge=1, le=3)] | None = None
+    esp: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    decided: bool | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, Field(max_length=512)] | None = Field(
+        default=None, description="`next_cursor` of the previous page"
+    )
+
+
+class Badges(BaseModel):
+    """The rule warnings of a report, as short badges."""
+
+    files_not_viewed: bool
+    preservation_deadline: str | None
+    preservation_days_left: int | None
+    likely_informational: bool
+    linked_reports: bool
+
+
+class QueueItem(BaseModel):
+    """One report in the queue."""
+
+    report_id: str
+    received_at: str
+    esp: str | None
+    incident_type: str
+    suggested_priority: int
+    escalation_probability: float
+    model_version: str
+    badges: Badges
+    decided: bool
+    decided_priority: int | None
+
+
+class QueuePage(BaseModel):
+    """A page of the queue, the total matching, and where the next page starts."""
+
+    items: list[QueueItem]
+    total: int
+    next_cursor: str | None
+
+
+class ReportRef(In):
+    """Which report to open."""
+
+    report_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class LinkedReport(BaseModel):
+    """An earlier report sharing a hashed identifier with this one."""
+
+    report_id: str
+    received_at: str
+    shared: list[str]
+    escalated: bool
+    in_queue: bool
+
+
+class DecisionIn(In):
+    """An analyst's decision: accept the suggestion or set another priority."""
+
+    report_id: Annotated[str, Field(min_length=1, max_length=64)]
+    action: Literal["accept", "override"]
+    priority: Annotated[int, Field(ge=1, le=3)] | None = Field(
+        default=None,
+        description="required to override; must differ from the suggestion",
+    )
+    designation: Literal["referral", "informational"] = "referral"
+    reason: Reason
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+    @field_validator("note")
+    @classmethod
+    def _no_identifiers(cls, note: str) -> str:
+        """Notes are kept; they must not carry raw identifiers (they are not hashed)."""
+        for name, pattern in (
+            ("an email address", _EMAIL),
+            ("an IP address", _IPV4),
+            ("an IP address", _IPV6),
+            ("a phone number", _PHONE),
+        ):
+            if pattern.search(note):
+                raise ValueError(
+                    f"looks like it holds {name}; notes must not carry raw identifiers "
+                    "(refer to the report id instead)"
+                )
+        return note.strip()
+
+
+class DecisionOut(BaseModel):
+    """A recorded decision (decisions are append-only; the latest one counts)."""
+
+    decision_id: str
+    report_id: str
+    decided_at: str
+    analyst: str
+    key_id: str
+    action: str
+    priority: int
+    designation: str
+    reason: str
+    note: str
+    suggested_priority: int
+    model_version: str
+    supersedes: str | None
+
+
+class ReportView(BaseModel):
+    """Everything the report page shows."""
+
+    report_id: str
+    received_at: str
+    scored_at: str
+    esp: str | None
+    incident_type: str
+    suggestion: ScoreResponse
+    badges: Badges
+    linked: list[LinkedReport]
+    decisions: list[DecisionOut]
+    reasons: dict[str, str]

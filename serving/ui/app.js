@@ -1,0 +1,297 @@
+// The analyst page: queue → report → decision. Plain DOM, no libraries, no external assets.
+// Everything from the server is put on the page with textContent (never as HTML), and the
+// Content-Security-Policy allows scripts from this origin only.
+"use strict";
+
+const KEY = "tipscore.key";
+const state = { cursors: [null], filters: { priority: "", esp: "", decided: "" } };
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "text") node.textContent = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function showAlert(message) {
+  const box = document.getElementById("alert");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function api(path, body) {
+  const key = sessionStorage.getItem(KEY);
+  const init = { method: body === undefined ? "GET" : "POST", headers: { Authorization: `Bearer ${key}` } };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (_) { data = { message: text }; }
+  if (!response.ok) {
+    const message = (data && (data.message || data.error)) || response.statusText;
+    throw new ApiError(response.status, `${response.status}: ${message}`);
+  }
+  return data;
+}
+
+function pct(p) { return `${(100 * p).toFixed(p < 0.001 ? 3 : p < 0.1 ? 2 : 1)}%`; }
+function when(iso) { return iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("+00:00", " UTC") : "–"; }
+function prio(p) { return el("span", { class: `prio prio-${p}`, text: `P${p}`, title: `suggested priority ${p}` }); }
+
+function badgeList(b) {
+  const out = [];
+  if (b.files_not_viewed) out.push(el("span", { class: "badge warn", text: "files not viewed by platform" }));
+  if (b.preservation_days_left !== null) {
+    const left = b.preservation_days_left;
+    out.push(el("span", {
+      class: left < 30 ? "badge late" : "badge",
+      text: left < 0 ? `preservation ended ${-left} d ago` : `preservation: ${left} d left`,
+      title: `preserve until ${b.preservation_deadline}`,
+    }));
+  }
+  if (b.likely_informational) out.push(el("span", { class: "badge", text: "likely informational" }));
+  if (b.linked_reports) out.push(el("span", { class: "badge warn", text: "linked reports" }));
+  return out;
+}
+
+function setView(title, ...content) {
+  const view = document.getElementById("view");
+  const parts = content.filter((part) => part !== null && part !== undefined);
+  view.replaceChildren(el("h1", { id: "view-title", tabindex: "-1", text: title }), ...parts);
+  document.title = `${title} — tipscore`;
+  document.getElementById("view-title").focus();
+}
+
+// ---------------------------------------------------------------- queue
+async function showQueue() {
+  const f = state.filters;
+  const cursor = state.cursors[state.cursors.length - 1];
+  const query = { limit: 50 };
+  if (f.priority) query.priority = Number(f.priority);
+  if (f.esp) query.esp = f.esp;
+  if (f.decided) query.decided = f.decided === "yes";
+  if (cursor) query.cursor = cursor;
+  const page = await api("/queue", { query });
+
+  const filters = el("form", { class: "filters", id: "filters", onsubmit: (e) => {
+    e.preventDefault();
+    const data = new FormData(e.target);
+    state.filters = { priority: data.get("priority"), esp: data.get("esp").trim(), decided: data.get("decided") };
+    state.cursors = [null];
+    route();
+  } },
+    el("div", {}, el("label", { for: "f-priority", text: "Suggested priority" }),
+      el("select", { id: "f-priority", name: "priority" },
+        ...[["", "any"], ["1", "1"], ["2", "2"], ["3", "3"]].map(([v, t]) => el("option", { value: v, selected: f.priority === v, text: t })))),
+    el("div", {}, el("label", { for: "f-esp", text: "ESP" }),
+      el("input", { id: "f-esp", name: "esp", value: f.esp, placeholder: "any" })),
+    el("div", {}, el("label", { for: "f-decided", text: "Decided" }),
+      el("select", { id: "f-decided", name: "decided" },
+        ...[["", "any"], ["no", "not yet"], ["yes", "decided"]].map(([v, t]) => el("option", { value: v, selected: f.decided === v, text: t })))),
+    el("button", { type: "submit", text: "Apply filters" }));
+
+  const rows = page.items.map((item) => el("tr", { "data-report": item.report_id },
+    el("td", {}, prio(item.suggested_priority)),
+    el("td", { class: "num", text: pct(item.escalation_probability) }),
+    el("td", { class: "id" }, el("a", { href: `#/report/${encodeURIComponent(item.report_id)}`, text: item.report_id })),
+    el("td", { text: when(item.received_at) }),
+    el("td", { text: item.esp || "(public)" }),
+    el("td", { text: item.incident_type }),
+    el("td", {}, badgeList(item.badges)),
+    el("td", { text: item.decided ? `yes (P${item.decided_priority})` : "no" })));
+  const table = el("table", { id: "queue" },
+    el("caption", { class: "muted", text: `${page.total} reports match; ordered by suggested priority, then probability` }),
+    el("thead", {}, el("tr", {}, ...["Priority", "Probability", "Report", "Received", "ESP", "Incident type", "Warnings", "Decided"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 8, text: "Nothing to show: no scored reports match." }))));
+  const pager = el("div", { class: "pager" },
+    el("button", { type: "button", disabled: state.cursors.length === 1, onclick: () => { state.cursors.pop(); route(); }, text: "Previous page" }),
+    el("span", { class: "muted", text: `page ${state.cursors.length}` }),
+    el("button", { type: "button", disabled: !page.next_cursor, onclick: () => { state.cursors.push(page.next_cursor); route(); }, text: "Next page" }));
+  setView("Queue", filters, table, pager);
+}
+
+// ---------------------------------------------------------------- report
+function chart(explanation) {
+  const items = explanation.contributions;
+  const most = Math.max(...items.map((c) => Math.abs(c.contribution)), 1e-9);
+  const rows = items.map((c) => {
+    const bar = el("div", { class: c.contribution >= 0 ? "bar-up" : "bar-down", title: `${c.contribution >= 0 ? "+" : ""}${c.contribution.toFixed(3)} log-odds` });
+    bar.style.width = `${(50 * Math.abs(c.contribution)) / most}%`;
+    return el("tr", { class: "contribution" },
+      el("th", { scope: "row", text: c.feature }),
+      el("td", { class: "num", text: String(c.value) }),
+      el("td", { class: "bar" }, el("div", { class: "axis", role: "img", "aria-label": `${c.contribution >= 0 ? "raises" : "lowers"} the score by ${Math.abs(c.contribution).toFixed(3)} log-odds` }, bar)),
+      el("td", { class: "num", text: `${c.contribution >= 0 ? "+" : ""}${c.contribution.toFixed(3)}` }),
+      el("td", { text: c.text }));
+  });
+  return el("div", {},
+    el("table", { class: "chart", id: "chart" },
+      el("thead", {}, el("tr", {}, ...["Feature", "This report", "Lowers ← → raises", "Log-odds", "In words"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows)),
+    el("p", { class: "scale" },
+      `Base value (average report): ${explanation.base_value.toFixed(3)} log-odds; this report's raw score: ${explanation.raw_score.toFixed(3)}. `,
+      "The chart is in log-odds: the base value plus all contributions gives the raw score, which calibration maps to the probability. ",
+      "Do not add these numbers to the probability."));
+}
+
+function decisionForm(view) {
+  const s = view.suggestion;
+  const reasons = Object.entries(view.reasons).map(([v, t]) => el("option", { value: v, text: t }));
+  const priority = el("select", { id: "d-priority", name: "priority", disabled: true },
+    ...[1, 2, 3].filter((p) => p !== s.suggested_priority).map((p) => el("option", { value: p, text: `Priority ${p}` })));
+  const toggle = (e) => { priority.disabled = e.target.value !== "override"; };
+  const status = el("div", { id: "decision-status", role: "status" });
+  const form = el("form", { id: "decision-form", onsubmit: async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    const body = { report_id: view.report_id, action: data.get("action"), reason: data.get("reason"), designation: data.get("designation"), note: data.get("note") || "" };
+    if (body.action === "override") body.priority = Number(data.get("priority"));
+    try {
+      const out = await api("/decide", { decision: body });
+      showAlert("");
+      await showReport(view.report_id, `Decision recorded: priority ${out.priority} (${out.action}) by ${out.analyst}.`);
+    } catch (err) {
+      if (err.status === 401) return signOut("Your key was not accepted; sign in again.");
+      status.replaceChildren(el("p", { class: "alert", text: `Not recorded — ${err.message}` }));
+    }
+  } },
+    el("fieldset", {},
+      el("legend", { text: "Your decision" }),
+      el("div", { class: "form-grid" },
+        el("div", {},
+          el("label", {}, el("input", { type: "radio", name: "action", value: "accept", checked: true, onchange: toggle }), ` Accept the suggestion (priority ${s.suggested_priority})`),
+          el("label", {}, el("input", { type: "radio", name: "action", value: "override", onchange: toggle }), " Set another priority"),
+          el("label", { for: "d-priority", text: "Priority" }), priority),
+        el("div", {},
+          el("label", { for: "d-designation", text: "Designation" }),
+          el("select", { id: "d-designation", name: "designation" },
+            el("option", { value: "referral", selected: !view.badges.likely_informational, text: "Referral (actionable)" }),
+            el("option", { value: "informational", selected: view.badges.likely_informational, text: "Informational" })),
+          el("label", { for: "d-reason", text: "Reason" }),
+          el("select", { id: "d-reason", name: "reason", required: true }, reasons)),
+        el("div", {},
+          el("label", { for: "d-note", text: "Note (optional; no names, emails, IPs or phone numbers)" }),
+          el("textarea", { id: "d-note", name: "note", maxlength: 1000 }))),
+      el("p", {}, el("button", { type: "submit", class: "primary", text: "Record decision" }))),
+    status);
+  return form;
+}
+
+async function showReport(reportId, notice) {
+  const view = await api("/report", { report: { report_id: reportId } });
+  const s = view.suggestion;
+  const t = s.thresholds;
+  const summary = el("div", { class: "summary", id: "suggestion" },
+    el("div", {}, el("span", { class: "label", text: "Suggested priority" }), prio(s.suggested_priority)),
+    el("div", {}, el("span", { class: "label", text: "Escalation probability (calibrated)" }), pct(s.escalation_probability)),
+    el("div", {}, el("span", { class: "label", text: "Thresholds" }), `P1 ≥ ${pct(t.p1)}, P2 ≥ ${pct(t.p2)}`),
+    el("div", {}, el("span", { class: "label", text: "Received" }), when(view.received_at)),
+    el("div", {}, el("span", { class: "label", text: "ESP" }), view.esp || "(public)"),
+    el("div", {}, el("span", { class: "label", text: "Incident type" }), view.incident_type),
+    el("div", {}, el("span", { class: "label", text: "Model" }), `${s.model_name} v${s.model_version} `, el("a", { href: "#/model", text: "model card" })));
+  const warnings = s.warnings.length
+    ? el("ul", { class: "plain", id: "warnings" }, s.warnings.map((w) => el("li", { "data-code": w.code }, el("strong", { text: `${w.code.replaceAll("_", " ")}: ` }), w.text)))
+    : el("p", { id: "warnings", class: "muted", text: "No warnings." });
+  const linked = view.linked.length
+    ? el("ul", { class: "plain", id: "linked" }, view.linked.map((l) => el("li", {},
+      l.in_queue ? el("a", { href: `#/report/${encodeURIComponent(l.report_id)}`, text: l.report_id }) : el("span", { text: l.report_id }),
+      ` — received ${when(l.received_at)}, shares ${l.shared.join(", ")}${l.escalated ? ", escalated" : ""}`)))
+    : el("p", { id: "linked", class: "muted", text: "No earlier reports share its hashed identifiers." });
+  const history = view.decisions.length
+    ? el("table", { id: "decisions" },
+      el("thead", {}, el("tr", {}, ...["When", "Analyst", "Decision", "Priority", "Designation", "Reason", "Note"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, view.decisions.map((d, i) => el("tr", {},
+        el("td", { text: when(d.decided_at) + (i === 0 ? " (current)" : " (superseded)") }),
+        el("td", { text: d.analyst }), el("td", { text: d.action }), el("td", { text: `P${d.priority}` }),
+        el("td", { text: d.designation }), el("td", { text: view.reasons[d.reason] || d.reason }), el("td", { text: d.note })))))
+    : el("p", { class: "muted", text: "Not decided yet." });
+  setView(`Report ${view.report_id}`,
+    el("p", {}, el("a", { href: "#/queue", text: "← Back to the queue" })),
+    notice ? el("p", { class: "notice", role: "status", text: notice }) : null,
+    el("p", { class: "muted", text: s.suggestion_only }),
+    summary,
+    el("h2", { text: "Why: the top contributions" }), chart(s.explanation),
+    el("h2", { text: "Warnings (rules, not the model)" }), warnings,
+    el("h2", { text: "Linked earlier reports" }), linked,
+    el("h2", { text: "Decisions" }), history,
+    decisionForm(view));
+}
+
+// ---------------------------------------------------------------- model card
+function rateTable(title, rates) {
+  const rows = Object.entries(rates || {}).map(([k, r]) => el("tr", {},
+    el("th", { scope: "row", text: k }), el("td", { class: "num", text: r.decided }),
+    el("td", { class: "num", text: r.overridden }), el("td", { class: "num", text: r.override_rate === null ? "–" : pct(r.override_rate) })));
+  return el("table", {}, el("caption", { class: "muted", text: title }),
+    el("thead", {}, el("tr", {}, ...["", "Decided", "Overridden", "Override rate"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, rows));
+}
+
+async function showModel() {
+  const card = await api("/model_card");
+  const facts = [["Model", `${card.model_name} v${card.model_version}`], ["Run", card.run_id], ["Trained", card.trained_at],
+    ["Feature spec", card.feature_spec_version], ["Windows", JSON.stringify(card.windows)]];
+  const metrics = Object.entries(card.test_metrics).map(([k, v]) => el("tr", {}, el("th", { scope: "row", text: k }), el("td", { class: "num", text: Number(v).toFixed(4) })));
+  const d = card.analyst_decisions.this_model || {};
+  setView("Model card",
+    el("table", {}, el("tbody", {}, facts.map(([k, v]) => el("tr", {}, el("th", { scope: "row", text: k }), el("td", { text: v ?? "–" }))))),
+    el("h2", { text: "Analysts' decisions on this model's suggestions" }),
+    el("p", { id: "override-rate", text: d.decided ? `${d.decided} decided, override rate ${pct(d.override_rate)}` : "No decisions yet." }),
+    rateTable("By suggested priority", d.by_suggested_priority), rateTable("By ESP", d.by_esp),
+    el("h2", { text: "Test metrics" }), el("table", {}, el("tbody", {}, metrics)),
+    el("h2", { text: "Bias audit" }), el("pre", { text: JSON.stringify(card.bias_audit, null, 2) }));
+}
+
+// ---------------------------------------------------------------- routing and sign-in
+function signOut(message) {
+  sessionStorage.removeItem(KEY);
+  showAlert(message || "");
+  route();
+}
+
+async function route() {
+  const signedIn = Boolean(sessionStorage.getItem(KEY));
+  document.getElementById("login").hidden = signedIn;
+  document.getElementById("signout").hidden = !signedIn;
+  document.getElementById("view").hidden = !signedIn;
+  if (!signedIn) { document.getElementById("key").focus(); return; }
+  const hash = location.hash || "#/queue";
+  try {
+    if (hash.startsWith("#/report/")) await showReport(decodeURIComponent(hash.slice(9)));
+    else if (hash === "#/model") await showModel();
+    else await showQueue();
+    showAlert("");
+  } catch (err) {
+    if (err.status === 401) return signOut("Your key was not accepted; sign in again.");
+    if (err.status === 403) return showAlert("This key's role may not read the queue: use an analyst key.");
+    showAlert(err.message || String(err));
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("login-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const input = document.getElementById("key");
+    sessionStorage.setItem(KEY, input.value.trim());
+    input.value = "";
+    route();
+  });
+  document.getElementById("signout").addEventListener("click", () => signOut(""));
+  window.addEventListener("hashchange", route);
+  route();
+});

@@ -1,0 +1,275 @@
+"""The analyst API: queue, report view and decisions (roles, append-only, validation)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.service.conftest import Deployed, auth, submission
+
+
+def _score(client: TestClient, deployed: Deployed, report: dict[str, Any]) -> Any:
+    r = client.post(
+        "/score", json={"report": report}, headers=auth(deployed.keys["intake"])
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _queue(client: TestClient, key: str, **query: Any) -> Any:
+    r = client.post("/queue", json={"query": query}, headers=auth(key))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def scored(client: TestClient, deployed: Deployed) -> list[Any]:
+    """A handful of reports of different urgency, from one ESP only these tests use."""
+    out = []
+    for i, (kind, escalated) in enumerate(
+        [
+            ("Child Sex Trafficking", True),
+            ("Child Pornography (possession, manufacture, and distribution)", False),
+            ("Online Enticement of Children for Sexual Acts", True),
+            ("Child Pornography (possession, manufacture, and distribution)", False),
+            ("Online Enticement of Children for Sexual Acts", False),
+        ]
+    ):
+        out.append(
+            _score(
+                client,
+                deployed,
+                submission(
+                    f"q-{i}",
+                    esp="QueueTestESP",
+                    incident_type=kind,
+                    esp_escalated=escalated,
+                ),
+            )
+        )
+    return out
+
+
+def test_queue_is_ordered_paged_and_filtered(
+    client: TestClient, deployed: Deployed, scored: list[Any]
+) -> None:
+    key = deployed.keys["analyst"]
+    whole = _queue(client, key, esp="QueueTestESP", limit=200)
+    assert whole["total"] == 5
+    order = [
+        (i["suggested_priority"], -i["escalation_probability"]) for i in whole["items"]
+    ]
+    assert order == sorted(order)
+    first = _queue(client, key, esp="QueueTestESP", limit=2)
+    second = _queue(
+        client, key, esp="QueueTestESP", limit=2, cursor=first["next_cursor"]
+    )
+    third = _queue(
+        client, key, esp="QueueTestESP", limit=2, cursor=second["next_cursor"]
+    )
+    paged = [i["report_id"] for p in (first, second, third) for i in p["items"]]
+    assert paged == [i["report_id"] for i in whole["items"]]
+    assert third["next_cursor"] is None
+    top = whole["items"][0]
+    only = _queue(client, key, esp="QueueTestESP", priority=top["suggested_priority"])
+    assert {i["suggested_priority"] for i in only["items"]} == {
+        top["suggested_priority"]
+    }
+    item = whole["items"][0]
+    assert set(item["badges"]) == {
+        "files_not_viewed",
+        "preservation_deadline",
+        "preservation_days_left",
+        "likely_informational",
+        "linked_reports",
+    }
+    assert item["badges"]["files_not_viewed"]  # the submission's video was not viewed
+
+
+def test_report_view_has_suggestion_reasons_and_linked_reports(
+    client: TestClient, deployed: Deployed
+) -> None:
+    first = submission("link-a", esp="LinkESP")
+    later = submission("link-b", esp="LinkESP", received_at="2024-06-05T10:00:00Z")
+    later["identifiers"] = first["identifiers"]  # the same hashed account, email, IP
+    _score(client, deployed, first)
+    _score(client, deployed, later)
+    r = client.post(
+        "/report",
+        json={"report": {"report_id": "link-b"}},
+        headers=auth(deployed.keys["analyst"]),
+    )
+    assert r.status_code == 200, r.text
+    view = r.json()
+    assert view["suggestion"]["report_id"] == "link-b"
+    assert view["suggestion"]["explanation"]["contributions"]
+    linked = {link["report_id"]: link for link in view["linked"]}
+    assert linked["link-a"]["in_queue"]
+    assert {"accounts", "emails", "ips"} <= set(linked["link-a"]["shared"])
+    others = [link for rid, link in linked.items() if rid != "link-a"]
+    assert all(link["shared"] == ["ips"] for link in others)  # the fixtures' shared IP
+    assert view["badges"]["linked_reports"]
+    assert view["decisions"] == [] and "other" in view["reasons"]
+
+
+def test_decisions_are_append_only_and_keep_the_suggestion(
+    client: TestClient, deployed: Deployed, scored: list[Any]
+) -> None:
+    key = auth(deployed.keys["analyst"])
+    target = scored[1]
+    suggested = target["suggested_priority"]
+    other = 1 if suggested != 1 else 2
+    first = client.post(
+        "/decide",
+        json={
+            "decision": {
+                "report_id": target["report_id"],
+                "action": "override",
+                "priority": other,
+                "reason": "imminent_risk_in_report",
+                "note": "chat log shows a meeting planned",
+            }
+        },
+        headers=key,
+    )
+    assert first.status_code == 200, first.text
+    second = client.post(
+        "/decide",
+        json={
+            "decision": {
+                "report_id": target["report_id"],
+                "action": "accept",
+                "reason": "agree_with_suggestion",
+            }
+        },
+        headers=key,
+    )
+    assert second.status_code == 200, second.text
+    assert second.json()["supersedes"] == first.json()["decision_id"]
+    assert second.json()["priority"] == suggested
+    view = client.post(
+        "/report", json={"report": {"report_id": target["report_id"]}}, headers=key
+    ).json()
+    assert [d["action"] for d in view["decisions"]] == ["accept", "override"]
+    assert view["suggestion"]["suggested_priority"] == suggested  # never changed
+    assert view["decisions"][0]["analyst"]  # identity from the key
+    queued = _queue(client, deployed.keys["analyst"], esp="QueueTestESP", decided=True)
+    assert [i["report_id"] for i in queued["items"]] == [target["report_id"]]
+    db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE decisions SET priority = 3")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM scored")
+    db.close()
+    audit = sqlite3.connect(deployed.state / "audit.db", isolation_level=None)
+    rows = audit.execute(
+        "SELECT key_id, priority FROM requests WHERE endpoint = '/decide' AND report_id = ?",
+        (target["report_id"],),
+    ).fetchall()
+    audit.close()
+    assert len(rows) == 2
+    card = client.get("/model_card", headers=key).json()["analyst_decisions"]
+    assert card["this_model"]["decided"] >= 1
+    assert "QueueTestESP" in card["this_model"]["by_esp"]
+
+
+@pytest.mark.parametrize(
+    ("decision", "status", "needle"),
+    [
+        (
+            {"action": "override", "reason": "other"},
+            400,
+            "an override needs a priority",
+        ),
+        ({"action": "accept", "reason": "nope"}, 400, "reason"),
+        ({"action": "maybe", "reason": "other"}, 400, "action"),
+        (
+            {"action": "accept", "reason": "other", "note": "mail x@example.org"},
+            400,
+            "email",
+        ),
+        ({"action": "accept", "reason": "other", "note": "ip 198.51.100.7"}, 400, "IP"),
+        ({"action": "accept", "reason": "other", "extra": 1}, 400, "extra"),
+        (
+            {"action": "accept", "reason": "other", "report_id": "nope"},
+            404,
+            "not scored",
+        ),
+    ],
+)
+def test_bad_decisions_get_precise_errors(
+    client: TestClient,
+    deployed: Deployed,
+    scored: list[Any],
+    decision: dict[str, Any],
+    status: int,
+    needle: str,
+) -> None:
+    body = {"report_id": scored[0]["report_id"], **decision}
+    r = client.post(
+        "/decide", json={"decision": body}, headers=auth(deployed.keys["analyst"])
+    )
+    assert r.status_code == status, r.text
+    assert needle in r.text
+
+
+def test_override_to_the_suggested_priority_is_refused(
+    client: TestClient, deployed: Deployed, scored: list[Any]
+) -> None:
+    target = scored[0]
+    body = {
+        "report_id": target["report_id"],
+        "action": "override",
+        "priority": target["suggested_priority"],
+        "reason": "other",
+    }
+    r = client.post(
+        "/decide", json={"decision": body}, headers=auth(deployed.keys["analyst"])
+    )
+    assert r.status_code == 400 and "use action 'accept'" in r.text
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("/queue", {"query": {}}),
+        ("/report", {"report": {"report_id": "q-0"}}),
+        (
+            "/decide",
+            {"decision": {"report_id": "q-0", "action": "accept", "reason": "other"}},
+        ),
+    ],
+)
+def test_analyst_routes_need_an_analyst_or_admin_key(
+    client: TestClient, deployed: Deployed, route: str, body: dict[str, Any]
+) -> None:
+    assert client.post(route, json=body).status_code == 401
+    assert (
+        client.post(route, json=body, headers=auth(deployed.keys["intake"])).status_code
+        == 403
+    )
+    if route != "/decide":
+        for role in ("analyst", "admin"):
+            r = client.post(route, json=body, headers=auth(deployed.keys[role]))
+            assert r.status_code in (200, 404), (role, r.text)
+
+
+def test_page_is_served_with_a_strict_policy_and_no_external_assets(
+    client: TestClient,
+) -> None:
+    page = client.get("/ui/")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    external = re.compile(
+        r"(src|href)\s*=\s*[\"']?\s*(https?:)?//|url\(\s*[\"']?\s*(https?:)?//|@import"
+        r"|fetch\(\s*[\"'`]https?:",
+        re.I,
+    )
+    for asset in ("/ui/", "/ui/app.js", "/ui/app.css", "/ui/favicon.svg"):
+        r = client.get(asset)
+        assert r.status_code == 200, asset
+        assert not external.search(r.text), (asset, external.search(r.text))
