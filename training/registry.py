@@ -7,6 +7,7 @@ is deprecated in MLflow 3); ``MLFLOW_TRACKING_URI`` points elsewhere, e.g. a tea
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "MODEL_NAME",
     "EscalationModel",
     "RegistryError",
+    "artifact_digest",
     "champion",
     "configure",
     "load_model",
@@ -37,6 +39,8 @@ __all__ = [
 
 MODEL_NAME = "tip-escalation"
 CHAMPION = "champion"
+DIGEST_TAG = "artifact_sha256"
+"""Model-version tag: SHA-256 over the version's artifact files, recorded at registration."""
 MODEL_CODE = Path(__file__).resolve().parent / "model_code" / "escalation.py"
 ROOM_DIRS = [
     str(Path(__file__).resolve().parents[1] / room) for room in ("features", "training")
@@ -154,15 +158,77 @@ def _requirements() -> list[str]:
     ]
 
 
-def load_model(model_uri: str) -> EscalationModel:
-    """Load a logged or registered model (e.g. ``models:/tip-escalation@champion``)."""
+def artifact_digest(folder: Path) -> str:
+    """SHA-256 over every file under ``folder``: relative paths and bytes, in sorted order.
+
+    A changed, added, removed or renamed file changes the digest.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _registered(model_uri: str) -> tuple[str, str] | None:
+    """(name, version) of a pinned ``models:/NAME/VERSION`` URI, else None."""
+    target = model_uri.removeprefix("models:/")
+    if target == model_uri or "@" in target or "/" not in target:
+        return None
+    name, version = target.rsplit("/", 1)
+    return (name, version) if version.isdigit() else None
+
+
+def _download(model_uri: str, into: str) -> Path:
     try:
-        pyfunc = mlflow.pyfunc.load_model(model_uri)
+        return Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=into))
     except mlflow.exceptions.MlflowException as exc:
         raise RegistryError(f"cannot load {model_uri}: {exc.message}") from exc
-    wrapped: Any = pyfunc.unwrap_python_model()
-    model: EscalationModel = wrapped.model
-    return model
+
+
+def load_model(model_uri: str) -> EscalationModel:
+    """Load a logged or registered model (e.g. ``models:/tip-escalation/3``).
+
+    A pinned registered version (``models:/NAME/VERSION``) is loaded only if its artifact
+    files still have the digest recorded when it was registered; the bytes checked are
+    the bytes loaded. Other URIs (runs, aliases) load unchecked: resolve an alias to its
+    version first, as the service does.
+    """
+    pinned = _registered(model_uri)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = _download(model_uri, tmp)
+        if pinned is not None:
+            _verify(pinned, local, model_uri)
+        try:
+            pyfunc = mlflow.pyfunc.load_model(str(local))
+        except mlflow.exceptions.MlflowException as exc:
+            raise RegistryError(f"cannot load {model_uri}: {exc.message}") from exc
+        wrapped: Any = pyfunc.unwrap_python_model()
+        model: EscalationModel = wrapped.model
+        return model
+
+
+def _verify(pinned: tuple[str, str], local: Path, model_uri: str) -> None:
+    name, version = pinned
+    try:
+        recorded = MlflowClient().get_model_version(name, version).tags.get(DIGEST_TAG)
+    except mlflow.exceptions.MlflowException as exc:
+        raise RegistryError(f"cannot load {model_uri}: {exc.message}") from exc
+    if not recorded:
+        raise RegistryError(
+            f"refusing {model_uri}: no artifact checksum ({DIGEST_TAG}) was recorded at "
+            "registration; register the run again with `tipscore promote`"
+        )
+    found = artifact_digest(local)
+    if found != recorded:
+        raise RegistryError(
+            f"refusing {model_uri}: its artifact files changed after registration "
+            f"(sha256 {recorded[:12]}… recorded, {found[:12]}… found); "
+            "restore them or register a new version"
+        )
 
 
 def register(run_id: str, name: str = MODEL_NAME) -> str:
@@ -174,6 +240,11 @@ def register(run_id: str, name: str = MODEL_NAME) -> str:
         raise RegistryError(f"run {run_id} has no logged model (tag model_uri missing)")
     version = mlflow.register_model(model_uri, name, tags={"run_id": run_id})
     client.set_model_version_tag(name, version.version, "run_id", run_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = _download(f"models:/{name}/{version.version}", tmp)
+        client.set_model_version_tag(
+            name, version.version, DIGEST_TAG, artifact_digest(local)
+        )
     return str(version.version)
 
 

@@ -353,3 +353,43 @@ def test_concurrent_single_calls_each_get_their_own_answer_and_audit_row(
     db.close()
     assert sorted(r[0] for r in rows) == sorted(ids)
     assert len({r[1] for r in rows}) == len(ids)  # one request id per call
+
+
+def test_a_model_changed_after_registration_is_refused_and_the_old_one_kept(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """The artifact checksum recorded at registration is checked at every load."""
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    from mlflow.tracking import MlflowClient
+
+    admin, intake = auth(deployed.keys["admin"]), auth(deployed.keys["intake"])
+    registry.configure(deployed.store)
+    mlflow_client = MlflowClient()
+    version = registry.register(deployed.run_id)
+    tags = mlflow_client.get_model_version("tip-escalation", version).tags
+    assert len(tags[registry.DIGEST_TAG]) == 64
+    source = mlflow_client.get_model_version("tip-escalation", version).source
+    folder = mlflow_client.get_logged_model(source.split("/")[-1]).artifact_location
+    target = next(
+        p
+        for p in Path(urlparse(folder).path).rglob("*")
+        if p.is_file() and p.suffix in (".txt", ".json", ".lgb", ".bin")
+    )
+    original = target.read_bytes()
+    target.write_bytes(original + b" ")
+    try:
+        with pytest.raises(registry.RegistryError, match="changed after registration"):
+            registry.load_model(f"models:/tip-escalation/{version}")
+        registry.set_champion("tip-escalation", version)
+        r = client.post("/admin/reload", json={}, headers=admin)
+        assert r.status_code == 409 and "changed after registration" in r.text
+        r = client.post(
+            "/score", json={"report": submission("after-tamper")}, headers=intake
+        )
+        assert r.status_code == 200 and r.json()["model_version"] == "1"
+    finally:
+        target.write_bytes(original)
+        registry.set_champion("tip-escalation", "1")
+    assert registry.load_model(f"models:/tip-escalation/{version}") is not None
