@@ -8,11 +8,13 @@ browser tests share one model and one server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,9 +73,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(deployed: Deployed) -> Iterator[str]:
-    port = _free_port()
+def start_server(
+    env: dict[str, str], port: int | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start ``bentoml serve`` (its own process group) and wait until it is ready.
+
+    Its output goes to a temporary file (a pipe nobody reads would fill and stall the
+    server); ``stop_server`` returns it.
+    """
+    port = port or _free_port()
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_server
     process = subprocess.Popen(
         [
             sys.executable,
@@ -88,25 +97,43 @@ def server(deployed: Deployed) -> Iterator[str]:
             "--working-dir",
             str(ROOT),
         ],
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    process.output = output  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
+                return url, process
         except httpx.HTTPError:
             pass
         if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode()[-3000:])  # type: ignore[union-attr]
+            raise RuntimeError(stop_server(process)[-3000:])
         time.sleep(0.5)
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise RuntimeError("bentoml serve did not become ready in 90 s")
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
+    text = stop_server(process, signal.SIGKILL)
+    raise RuntimeError(f"bentoml serve did not become ready in 90 s: {text[-2000:]}")
+
+
+def stop_server(
+    process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM
+) -> str:
+    """Signal the server's whole process group; return what it printed."""
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(process.pid, sig)
     process.wait(timeout=30)
+    output = process.output  # type: ignore[attr-defined]
+    output.seek(0)
+    text = output.read().decode(errors="replace")
+    output.close()
+    return str(text)
+
+
+@pytest.fixture(scope="session")
+def server(deployed: Deployed) -> Iterator[str]:
+    url, process = start_server(dict(os.environ))
+    yield url
+    stop_server(process)
