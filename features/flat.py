@@ -154,14 +154,18 @@ def flat_frame(reports: Iterable[TipReport]) -> pd.DataFrame:
 
     Strings use pandas' ``string`` dtype and times are UTC-aware, as in a history file.
     """
-    columns = flat_columns(reports)
+    return rows_frame([flatten(r) for r in reports])
+
+
+def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Flat rows (as ``flatten`` makes them, times as datetimes) as the typed flat frame."""
     typed: dict[str, Any] = {}
     for name, kind in FLAT_COLUMNS.items():
-        values = columns[name]
+        values = _column([row[name] for row in rows], kind)
         if kind.startswith("string"):
             typed[name] = pd.array(values, dtype="string")
         elif kind == "timestamp":
             typed[name] = pd.DatetimeIndex(values).tz_localize("UTC")
         else:
             typed[name] = values
-    return pd.DataFrame(typed)
+    return pd.DataFrame(typed, index=pd.RangeIndex(len(rows)))

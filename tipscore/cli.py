@@ -264,6 +264,13 @@ def train(
             help="Experiment config (default: training/configs/baseline.toml)."
         ),
     ] = None,
+    decisions: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Analysts' decisions to train on too (`tipscore export-decisions`); "
+            "repeatable; adds to the config's [data] decisions."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
     """Train the escalation model on a history, evaluate it on the latest window, log it to MLflow.
@@ -276,6 +283,14 @@ def train(
     from training.train import train as run_training
 
     cfg, text = _train_config(config)
+    if decisions:
+        cfg = cfg.model_copy(
+            update={
+                "data": cfg.data.model_copy(
+                    update={"decisions": [*cfg.data.decisions, *decisions]}
+                )
+            }
+        )
     try:
         result = run_training(data, cfg, text, progress=progress)
     except (HistoryError, ValueError) as exc:
@@ -441,6 +456,44 @@ def promote(
         raise typer.Exit(1)
     note = " (forced; reason recorded)" if result.forced else ""
     typer.echo(f"promoted run {run} as version {result.version}: champion{note}")
+
+
+@app.command("export-decisions")
+def export_decisions(
+    out: Annotated[Path, typer.Option(help="Parquet file to write.")],
+    reports_db: Annotated[
+        Path | None,
+        typer.Option(
+            help="The service's report store (default: $TIPSCORE_REPORTS_DB or "
+            "state/reports.db)."
+        ),
+    ] = None,
+) -> None:
+    """Write analysts' decisions as training data: one row per decided report.
+
+    Rows are in the training-data format (docs/training-data.md), as each report was when
+    it was scored, with the analyst's latest decision as the outcome (`escalated` =
+    priority 1, `priority`, `designation`) and its provenance (`decision_*`,
+    `suggested_*`). Train on them with `tipscore train --decisions PATH`. Exits 1 when no
+    report has been decided yet (and writes nothing).
+    """
+    from serving.settings import ServingSettings
+    from tipscore.export_decisions import export_decisions as run_export
+
+    path = reports_db or ServingSettings().reports_path
+    try:
+        summary = run_export(path, out)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if summary.rows == 0:
+        out.unlink(missing_ok=True)
+        typer.echo(f"no decisions recorded yet in {path}; nothing written", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"wrote {summary.rows} decided reports to {out} ({summary.overridden} overrides, "
+        f"{summary.escalated} escalated by analysts)"
+    )
 
 
 keys_app = typer.Typer(

@@ -89,6 +89,15 @@ class GatesConfig(_Section):
     champion_tolerance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
 
 
+class DataConfig(_Section):
+    """Extra training data beside the history given on the command line."""
+
+    decisions: list[Path] = []
+    """Exports of analysts' decisions (`tipscore export-decisions`): their rows join the
+    history, the analyst's priority as the outcome; a decision replaces a history row with
+    the same report id."""
+
+
 class TrainConfig(_Section):
     """One experiment."""
 
@@ -101,6 +110,7 @@ class TrainConfig(_Section):
     policy: PolicyConfig = PolicyConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     gates: GatesConfig = GatesConfig()
+    data: DataConfig = DataConfig()
 
 
 class TrainConfigError(ValueError):

@@ -101,6 +101,33 @@ def queue_metrics(
     }
 
 
+def analyst_agreement(
+    model_priority: np.ndarray, analyst_priority: np.ndarray, recorded: np.ndarray
+) -> dict[str, float]:
+    """How this model's suggested priorities agree with analysts' decisions.
+
+    ``agreement``: share of decided reports where the model suggests the analyst's
+    priority; ``kappa``: Cohen's kappa of the two (unweighted: priorities are queues, not
+    a scale), chance-corrected; ``recorded_override_rate``: share where the analyst
+    overrode the suggestion the service had actually shown (the model of the day).
+    """
+    m = np.asarray(model_priority, dtype=np.int64)
+    a = np.asarray(analyst_priority, dtype=np.int64)
+    r = np.asarray(recorded, dtype=np.int64)
+    if not len(a):
+        return {"rows": 0.0}
+    observed = float((m == a).mean())
+    levels = np.union1d(m, a)
+    expected = float(sum((m == k).mean() * (a == k).mean() for k in levels))
+    kappa = (observed - expected) / (1 - expected) if expected < 1 else math.nan
+    return {
+        "rows": float(len(a)),
+        "agreement": observed,
+        "kappa": kappa,
+        "recorded_override_rate": float((r != a).mean()),
+    }
+
+
 def capacity_threshold(scores: np.ndarray, share: float) -> float:
     """The lowest threshold whose queue ``score >= threshold`` holds at most ``share``.
 

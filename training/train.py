@@ -32,6 +32,7 @@ from training.evaluate import (
     prefixed,
     ratio,
 )
+from training.metrics import analyst_agreement
 from training.model import fit_model
 from training.runtime import EscalationModel
 from training.splits import Split, temporal_split
@@ -93,6 +94,15 @@ def _metrics(
             metrics["test_p1_recall"], oracle["p1_recall"]
         )
     metrics["model_trees"] = float(model.booster.num_trees())
+    if history.analyst is not None and history.suggested is not None:
+        decided = np.flatnonzero(history.analyst[split.test] > 0) + split.test.start
+        priority = model.policy.priority(
+            model.calibration.apply(model.raw_scores(history.matrix[decided]))
+        )
+        agreement = analyst_agreement(
+            priority, history.analyst[decided], history.suggested[decided]
+        )
+        metrics |= prefixed("test_analyst", agreement)
     return metrics
 
 
@@ -130,6 +140,10 @@ def _log_run(
         {
             **flatten_config(config),
             "data_path": str(history.path),
+            "decision_files": ",".join(
+                f"{path} (sha256 {digest[:12]})" for path, digest in history.decisions
+            )
+            or "none",
             "rows": len(history.labels),
             **{f"split.{k}_rows": v for k, v in split.sizes().items()},
         }
@@ -182,7 +196,7 @@ def train(
     """Train, evaluate and log one run; return its id and metrics."""
     bar = tqdm(total=len(STAGES), desc="train", unit="stage", disable=not progress)
     bar.set_postfix_str(STAGES[0])
-    history = load_history(data)
+    history = load_history(data, config.data.decisions)
     split = temporal_split(
         history.micros, config.split.valid_fraction, config.split.test_fraction
     )
@@ -243,4 +257,13 @@ def metrics_table(metrics: dict[str, float]) -> str:
         lines.append(
             f"{'model / oracle PR-AUC':<22}{metrics['test_pr_auc_ratio_to_oracle']:>10.3f}"
         )
+    if "test_analyst_rows" in metrics:
+        rows_decided = int(metrics["test_analyst_rows"])
+        lines.append(f"{'analyst-decided rows':<22}{rows_decided:>10d}")
+        for label, key in (
+            ("agreement w/ analysts", "test_analyst_agreement"),
+            ("Cohen's kappa", "test_analyst_kappa"),
+            ("recorded overrides", "test_analyst_recorded_override_rate"),
+        ):
+            lines.append(f"{label:<22}{metrics.get(key, float('nan')):>10.3f}")
     return "\n".join(lines)

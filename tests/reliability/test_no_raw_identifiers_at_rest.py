@@ -1,0 +1,161 @@
+"""No raw identifier at rest after a full run, done the way its users do it.
+
+In a fresh folder, with the CLI and the real server: generate a history, train, promote,
+make keys, serve, score JSON and XML reports seeded with distinctive raw identifiers (and
+the raw values of the shared XML samples), decide on them as an analyst, export the
+decisions, retrain with them. Then read every file the project wrote there — the MLflow
+database and artifacts, the audit, linkage and report stores (WAL files included), the
+keys, the exports, the models — and every line the commands and the server printed: none
+of the raw values appears.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.serving_fixtures import start_server, stop_server
+from tests.unit.test_no_raw_identifiers import DOCUMENTS
+from tests.unit.test_no_raw_identifiers import RAW as SAMPLE_RAW
+
+TIPSCORE = str(Path(sys.executable).with_name("tipscore"))
+SEEDED = {
+    "accounts": ["zq-raw-account-77813"],
+    "screen_names": ["zq_raw_screen_77813"],
+    "emails": ["zq.raw.person77813@example.org"],
+    "phones": ["+1 555 778 1399"],
+    "ips": ["198.51.100.177"],
+    "devices": ["ZQ-RAW-DEVICE-77813"],
+}
+RAW = [v for values in SEEDED.values() for v in values] + [
+    v for v in SAMPLE_RAW if len(v) >= 6 and not v.replace(".", "").isdigit()
+]
+
+
+def _run(args: list[str], env: dict[str, str], log: list[str]) -> str:
+    done = subprocess.run(
+        [TIPSCORE, *args], env=env, capture_output=True, text=True, check=False
+    )
+    log += [done.stdout, done.stderr]
+    assert done.returncode == 0, (args, done.stderr[-3000:])
+    return done.stdout
+
+
+def _leaks(files: list[Path]) -> list[tuple[str, str]]:
+    """(file, raw value) for every raw value found in a file's bytes, case-insensitive."""
+    found = []
+    for path in files:
+        data = path.read_bytes().lower()
+        found += [(str(path), raw) for raw in RAW if raw.lower().encode() in data]
+    return found
+
+
+def _report(i: int) -> dict[str, Any]:
+    identifiers = {
+        k: [f"{v[0]}" if i == 0 else f"{v[0]}-{i}"] for k, v in SEEDED.items()
+    }
+    return {
+        "report_id": f"pii-{i}",
+        "incident_type": "Online Enticement of Children for Sexual Acts",
+        "incident_at": "2024-12-20T10:00:00Z",
+        "received_at": "2024-12-21T10:00:00Z",
+        "esp": "Discord",
+        "esp_escalated": i % 2 == 0,
+        "identifiers": identifiers,
+        "reported_person": {"count": 1, "esp_user_id": True, "email": True},
+        "location": {"country_code": "US", "source": "supplied"},
+        "files": [{"media_kind": "image", "viewed_by_esp": True}],
+    }
+
+
+def test_no_raw_identifier_anywhere_after_a_full_run(
+    tmp_path: Path, samples: Path
+) -> None:
+    root = tmp_path / "run"
+    root.mkdir()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlruns/mlflow.db",
+        "TIPSCORE_STATE_DIR": str(root / "state"),
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    }
+    (root / "mlruns").mkdir()
+    log: list[str] = []
+    history = root / "history.parquet"
+    _run(
+        ["generate", "--rows", "60000", "--seed", "5", "--out", str(history)], env, log
+    )
+    out = _run(["train", "--data", str(history)], env, log)
+    run_id = next(
+        line.split()[2] for line in out.splitlines() if line.startswith("run id:")
+    )
+    _run(["promote", "--run", run_id, "--force", "--reason", "pii test"], env, log)
+    intake = _run(["keys", "add", "--role", "intake"], env, log).strip()
+    analyst = _run(["keys", "add", "--role", "analyst", "--note", "PII Test"], env, log)
+    url, process = start_server(env)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            suggested = {}
+            for i in range(3):
+                r = client.post(
+                    "/score",
+                    json={"report": _report(i)},
+                    headers={"Authorization": f"Bearer {intake}"},
+                )
+                assert r.status_code == 200, r.text
+                suggested[f"pii-{i}"] = r.json()["suggested_priority"]
+            xml = {
+                "report_xml": (samples / DOCUMENTS[0]).read_text(),
+                "file_details_xml": [(samples / d).read_text() for d in DOCUMENTS[1:]],
+                "esp": "Discord",
+                "received_at": "2024-12-22T10:00:00Z",
+            }
+            r = client.post(
+                "/score_xml",
+                json={"submission": xml},
+                headers={"Authorization": f"Bearer {intake}"},
+            )
+            assert r.status_code == 200, r.text
+            xml_id = r.json()["report_id"]
+            suggested[xml_id] = r.json()["suggested_priority"]
+            for report_id in ("pii-0", xml_id):
+                r = client.post(
+                    "/decide",
+                    json={
+                        "decision": {
+                            "report_id": report_id,
+                            "action": "override",
+                            "priority": 1 if suggested[report_id] != 1 else 2,
+                            "reason": "model_missed_context",
+                            "note": "see the linked case file",
+                        }
+                    },
+                    headers={"Authorization": f"Bearer {analyst.strip()}"},
+                )
+                assert r.status_code == 200, r.text
+    finally:
+        log.append(stop_server(process))
+    exported = root / "decisions.parquet"
+    _run(["export-decisions", "--out", str(exported)], env, log)
+    retrained = _run(
+        ["train", "--data", str(history), "--decisions", str(exported)], env, log
+    )
+    assert "analyst-decided rows" in retrained  # the decisions fell in the test window
+
+    files = [p for p in root.rglob("*") if p.is_file()]
+    planted = tmp_path / "planted.bin"  # the scan finds a raw value where there is one
+    planted.write_bytes(b"\x00" + RAW[0].upper().encode() + b"\x00")
+    assert _leaks([planted]) == [(str(planted), RAW[0])]
+    assert any(p.name == "audit.db" for p in files)
+    assert any(p.name == "reports.db" for p in files)
+    assert exported in files
+    found = _leaks(files)
+    printed = "\n".join(log).lower()
+    found += [("output", raw) for raw in RAW if raw.lower() in printed]
+    assert not found, json.dumps(found[:20], indent=1)
