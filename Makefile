@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint fmt type check browser test test-fast bench demo mlflow-ui clean
+.PHONY: help install lint fmt type check browser test test-reliability test-fast bench demo mlflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ browser: ## Debian's Chromium for the browser tests (never `playwright install`:
 
 test: check browser ## install, check, and run the whole test suite (what CI runs)
 	$(BIN)/pytest
+
+test-reliability: install ## only the slow fuzz, load, crash and full-run tests (tests/reliability)
+	$(BIN)/pytest -m reliability
 
 test-fast: install browser ## the test suite without lint and type checks
 	$(BIN)/pytest -x -q

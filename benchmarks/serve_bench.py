@@ -182,8 +182,9 @@ def this_service(
     key, _ = KeyStore(state / "api_keys.json").add(Role.INTAKE, "bench")
     port = _port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:TipScoring"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--working-dir", str(ROOT)]
+    from serving.command import serve_command
+
+    command = serve_command("127.0.0.1", port)
     process = start(command, env, url, "/readyz")
     headers = {"Authorization": f"Bearer {key}"}
 

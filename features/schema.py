@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from features.refusal import refuse_content
 from features.vocab import (
@@ -34,7 +42,7 @@ CLOCK_SKEW = timedelta(hours=1)
 HexDigest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 """An HMAC-SHA256 digest as 64 lower-case hex characters (never a raw identifier)."""
 
-Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
 
 
 class Strict(BaseModel):
@@ -46,41 +54,41 @@ class Strict(BaseModel):
 class ReportAnnotations(Strict):
     """``incidentSummary/reportAnnotations`` presence flags set by the ESP."""
 
-    sextortion: bool = False
-    csam_solicitation: bool = False
-    minor_to_minor_interaction: bool = False
-    spam: bool = False
-    sadistic_online_exploitation: bool = False
+    sextortion: StrictBool = False
+    csam_solicitation: StrictBool = False
+    minor_to_minor_interaction: StrictBool = False
+    spam: StrictBool = False
+    sadistic_online_exploitation: StrictBool = False
 
 
 class IncidentKinds(Strict):
     """Which ``internetDetails`` incident kinds the report contains."""
 
-    web_page: bool = False
-    email: bool = False
-    newsgroup: bool = False
-    chat_im: bool = False
-    online_gaming: bool = False
-    cell_phone: bool = False
-    peer_to_peer: bool = False
-    non_internet: bool = False
+    web_page: StrictBool = False
+    email: StrictBool = False
+    newsgroup: StrictBool = False
+    chat_im: StrictBool = False
+    online_gaming: StrictBool = False
+    cell_phone: StrictBool = False
+    peer_to_peer: StrictBool = False
+    non_internet: StrictBool = False
 
 
 class ReportedPerson(Strict):
     """What was supplied about the reported person(s): presence and counts, never values."""
 
     count: Count = 0
-    esp_user_id: bool = False
-    screen_name: bool = False
-    email: bool = False
-    phone: bool = False
+    esp_user_id: StrictBool = False
+    screen_name: StrictBool = False
+    email: StrictBool = False
+    phone: StrictBool = False
     ip_events: Count = 0
-    upload_ip: bool = False
+    upload_ip: StrictBool = False
     device_ids: Count = 0
-    age_or_dob: bool = False
-    estimated_location: bool = False
-    account_temporarily_disabled: bool = False
-    account_permanently_disabled: bool = False
+    age_or_dob: StrictBool = False
+    estimated_location: StrictBool = False
+    account_temporarily_disabled: StrictBool = False
+    account_permanently_disabled: StrictBool = False
     prior_ct_reports: Count = 0
 
 
@@ -88,7 +96,7 @@ class PartySummary(Strict):
     """Victims or intended recipients: how many, and whether any is stated to be under 18."""
 
     count: Count = 0
-    minor_stated: bool = False
+    minor_stated: StrictBool = False
 
 
 class Location(Strict):
@@ -110,23 +118,23 @@ class Location(Strict):
 class Bundle(Strict):
     """Batched (bundled) reports: one report standing for several incidents of viral content."""
 
-    batched: bool = False
-    incident_count: Annotated[int, Field(ge=1, le=MAX_COUNT)] = 1
+    batched: StrictBool = False
+    incident_count: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] = 1
 
 
 class FileAnnotations(Strict):
     """The ten ``fileAnnotations`` tags of one file."""
 
-    anime_drawing_virtual_hentai: bool = False
-    potential_meme: bool = False
-    viral: bool = False
-    possible_self_production: bool = False
-    physical_harm: bool = False
-    violence_gore: bool = False
-    bestiality: bool = False
-    live_streaming: bool = False
-    infant: bool = False
-    generative_ai: bool = False
+    anime_drawing_virtual_hentai: StrictBool = False
+    potential_meme: StrictBool = False
+    viral: StrictBool = False
+    possible_self_production: StrictBool = False
+    physical_harm: StrictBool = False
+    violence_gore: StrictBool = False
+    bestiality: StrictBool = False
+    live_streaming: StrictBool = False
+    infant: StrictBool = False
+    generative_ai: StrictBool = False
 
 
 class FileMeta(Strict):
@@ -137,14 +145,14 @@ class FileMeta(Strict):
     """
 
     media_kind: MediaKind = MediaKind.UNKNOWN
-    viewed_by_esp: bool | None = None
-    exif_viewed_by_esp: bool | None = None
-    publicly_available: bool | None = None
+    viewed_by_esp: StrictBool | None = None
+    exif_viewed_by_esp: StrictBool | None = None
+    publicly_available: StrictBool | None = None
     relevance: FileRelevance = FileRelevance.REPORTED
     annotations: FileAnnotations = FileAnnotations()
     industry_classification: IndustryClass | None = None
     hash_match: HashMatch = HashMatch.UNKNOWN
-    upload_ip: bool = False
+    upload_ip: StrictBool = False
 
 
 class LinkageKeys(Strict):
@@ -167,7 +175,7 @@ class ReportMetadata(Strict):
     received_at: AwareDatetime
     reporter_type: ReporterType = ReporterType.ESP
     esp: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    esp_escalated: bool = False
+    esp_escalated: StrictBool = False
     annotations: ReportAnnotations = ReportAnnotations()
     incident_kinds: IncidentKinds = IncidentKinds()
     reported_person: ReportedPerson = ReportedPerson()

@@ -6,7 +6,14 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+)
 
 from serving.schemas import ScoreResponse
 
@@ -52,10 +59,10 @@ class In(BaseModel):
 class QueueQuery(In):
     """Filters and a page of the queue (ordered by suggested priority, then probability)."""
 
-    priority: Annotated[int, Field(ge=1, le=3)] | None = None
+    priority: Annotated[StrictInt, Field(ge=1, le=3)] | None = None
     esp: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    decided: bool | None = None
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    decided: StrictBool | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(max_length=512)] | None = Field(
         default=None, description="`next_cursor` of the previous page"
     )
@@ -115,7 +122,7 @@ class DecisionIn(In):
 
     report_id: Annotated[str, Field(min_length=1, max_length=64)]
     action: Literal["accept", "override"]
-    priority: Annotated[int, Field(ge=1, le=3)] | None = Field(
+    priority: Annotated[StrictInt, Field(ge=1, le=3)] | None = Field(
         default=None,
         description="required to override; must differ from the suggestion",
     )

@@ -40,6 +40,7 @@ from serving.analyst_schemas import (
 from serving.audit_log import AuditLog
 from serving.auth import AuthMiddleware
 from serving.batcher import AdaptiveBatcher
+from serving.errors import ErrorShapeMiddleware
 from serving.model_card import model_card
 from serving.model_holder import ModelHolder, Served
 from serving.report_store import (
@@ -365,4 +366,5 @@ class TipScoring:
 
 
 TipScoring.mount_asgi_app(UiApp(), path="/ui")  # type: ignore[attr-defined]
+TipScoring.add_asgi_middleware(ErrorShapeMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]

@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,8 +21,10 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
+from serving.command import serve_command
 from serving.keys import KeyStore, Role
 from training import registry
 from training.config import load_train_config
@@ -84,19 +85,7 @@ def start_server(
     port = port or _free_port()
     output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_server
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bentoml",
-            "serve",
-            "serving.service:TipScoring",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--working-dir",
-            str(ROOT),
-        ],
+        serve_command("127.0.0.1", port),
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
@@ -118,12 +107,31 @@ def start_server(
     raise RuntimeError(f"bentoml serve did not become ready in 90 s: {text[-2000:]}")
 
 
+def kill_tree(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Signal the server and every process under it.
+
+    BentoML's workers run in sessions of their own, so signalling the server's process
+    group alone would leave them serving (and orphaned) after a SIGKILL.
+    """
+    try:
+        tree = [psutil.Process(process.pid)]
+        tree += tree[0].children(recursive=True)
+    except psutil.NoSuchProcess:
+        return
+    for member in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.send_signal(sig)
+
+
 def stop_server(
     process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM
 ) -> str:
-    """Signal the server's whole process group; return what it printed."""
-    with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(process.pid, sig)
+    """Signal the server (SIGKILL: its whole process tree); return what it printed."""
+    if sig == signal.SIGKILL:
+        kill_tree(process, sig)
+    else:
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(process.pid, sig)
     process.wait(timeout=30)
     output = process.output  # type: ignore[attr-defined]
     output.seek(0)

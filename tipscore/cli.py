@@ -562,9 +562,9 @@ def serve(
     """
     import os
 
+    from serving.command import serve_command
     from serving.settings import ServingSettings
 
-    root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "TIPSCORE_DEV_MODE": "true"} if dev else dict(os.environ)
     if (dev or ServingSettings().dev_mode) and host not in (
         "127.0.0.1",
@@ -577,17 +577,5 @@ def serve(
         )
     if dev:
         typer.echo("dev mode: requests without a key are accepted as admin", err=True)
-    command = [
-        sys.executable,
-        "-m",
-        "bentoml",
-        "serve",
-        "serving.service:TipScoring",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--working-dir",
-        str(root),
-    ]
+    command = serve_command(host, port)
     os.execvpe(command[0], command, env)

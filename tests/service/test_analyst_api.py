@@ -273,3 +273,73 @@ def test_page_is_served_with_a_strict_policy_and_no_external_assets(
         r = client.get(asset)
         assert r.status_code == 200, asset
         assert not external.search(r.text), (asset, external.search(r.text))
+
+
+def test_error_answers_are_one_object_as_documented(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """BentoML would answer ``[{"error": ...}]``; the documented shape is an object."""
+    missing = client.post(
+        "/report",
+        json={"report": {"report_id": "never-scored"}},
+        headers=auth(deployed.keys["analyst"]),
+    )
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "report_id: 'never-scored' was not scored here"}
+    empty = client.post(
+        "/score_batch", json={"reports": []}, headers=auth(deployed.keys["intake"])
+    )
+    assert empty.status_code == 400 and isinstance(empty.json(), dict)
+
+
+def test_a_503_says_why_no_model_is_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from serving import errors
+
+    monkeypatch.setattr(errors, "last_error", lambda: "cannot load models:/x@champion")
+    generic = json.dumps({"error": "An unexpected error has occurred"}).encode()
+    body = json.loads(errors.reshape(503, generic))
+    assert body == {
+        "error": "not_ready",
+        "message": "no model is being served: cannot load models:/x@champion",
+    }
+    assert json.loads(errors.reshape(404, b'[{"error": "x"}]')) == {"error": "x"}
+    assert errors.reshape(400, b"not json") == b"not json"
+
+
+def test_numbers_and_flags_are_not_coerced(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """Found by the API fuzzer: `true` was taken for priority 1, "2" for a count."""
+    r = client.post(
+        "/queue",
+        json={"query": {"priority": True}},
+        headers=auth(deployed.keys["analyst"]),
+    )
+    assert r.status_code == 400
+    body = submission("coerce-1")
+    body["reported_person"]["count"] = "2"
+    r = client.post(
+        "/score", json={"report": body}, headers=auth(deployed.keys["intake"])
+    )
+    assert r.status_code == 400 and "count" in r.text
+    body = submission("coerce-2", esp_escalated="yes")
+    r = client.post(
+        "/score", json={"report": body}, headers=auth(deployed.keys["intake"])
+    )
+    assert r.status_code == 400 and "esp_escalated" in r.text
+
+
+def test_the_openapi_document_says_what_the_service_answers(client: TestClient) -> None:
+    spec = client.get("/docs.json").json()
+    score = spec["paths"]["/score"]["post"]
+    assert score["requestBody"]["required"] is True
+    assert {"401", "403", "413", "503"} <= set(score["responses"])
+    assert "409" in spec["paths"]["/admin/reload"]["post"]["responses"]
+    item = spec["components"]["schemas"]["QueueItem"]["properties"]
+    assert (
+        item["esp"]["nullable"] is True and item["decided_priority"]["nullable"] is True
+    )
+    detail = spec["components"]["schemas"]["InvalidArgument"]["properties"]["detail"]
+    assert {"type": "array", "items": {"type": "object"}} in detail["anyOf"]

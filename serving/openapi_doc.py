@@ -1,0 +1,126 @@
+"""The OpenAPI document made to say what the service really answers.
+
+BentoML generates ``/docs.json`` from the API signatures, but it does not know the
+middleware (401/403/413 refusals, 503 when no model is served, 409 on a failed reload), it
+marks request bodies optional although every API needs one, and it types the ``detail`` of
+a 400 as a string although validation errors carry a list. Intake systems generate clients
+from this document and the API fuzzer checks every answer against it, so it must be
+exact: ``complete`` fixes those points on the generated document.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+import typing
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from features import schema as contract_models
+from serving import analyst_schemas, schemas
+from serving.auth import ROLES_BY_PATH
+
+REFUSAL = {
+    "type": "object",
+    "title": "Refusal",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "title": "Code"},
+        "message": {"type": "string", "title": "Message"},
+    },
+}
+DETAIL = {
+    "title": "Error Detail",
+    "anyOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"type": "object"}},
+    ],
+}
+REFUSALS = {
+    "401": "no key, or an unknown key",
+    "403": "the key's role may not use this route",
+    "413": "the body is over the size cap",
+    "503": "no model is being served (or the keys file cannot be read)",
+}
+
+
+@cache
+def nullable_fields() -> dict[str, frozenset[str]]:
+    """Model name → its properties that may be null (BentoML's document drops the null)."""
+    found: dict[str, frozenset[str]] = {}
+    for module in (contract_models, schemas, analyst_schemas):
+        for model in vars(module).values():
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            found[model.__name__] = frozenset(
+                field.alias or name
+                for name, field in model.model_fields.items()
+                if type(None) in typing.get_args(field.annotation)
+                or field.annotation is types.NoneType
+            )
+    return found
+
+
+def _allow_null(node: Any, nullable: dict[str, frozenset[str]]) -> None:
+    """Mark nullable properties in every object schema of the document, nested too.
+
+    A schema is matched to its model by its title (BentoML titles the top-level request
+    and response schemas ``<Model>IODescriptor``; components keep the model's name).
+    """
+    if isinstance(node, list):
+        for item in node:
+            _allow_null(item, nullable)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        title = str(node.get("title", "")).removesuffix("IODescriptor")
+        for prop in nullable.get(title, frozenset()) & properties.keys():
+            value = properties[prop]
+            if "$ref" in value:
+                value = {"allOf": [{"$ref": value["$ref"]}]}
+            properties[prop] = {**value, "nullable": True}
+    for value in node.values():
+        _allow_null(value, nullable)
+
+
+def _response(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+        },
+    }
+
+
+def complete(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of BentoML's document with the service's real answers added."""
+    spec = copy.deepcopy(spec)
+    components = spec.setdefault("components", {}).setdefault("schemas", {})
+    components["Refusal"] = REFUSAL
+    _allow_null(spec, nullable_fields())
+    for schema in components.values():
+        if "detail" in schema.get("properties", {}):
+            schema["properties"]["detail"] = DETAIL
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                operation["requestBody"]["required"] = True
+            if path in ROLES_BY_PATH:
+                for status, why in REFUSALS.items():
+                    responses.setdefault(status, _response(why, "Refusal"))
+            if path == "/admin/reload" and method == "post":
+                responses.setdefault(
+                    "409",
+                    _response(
+                        "the champion could not be loaded; the old model keeps serving",
+                        "Refusal",
+                    ),
+                )
+            if path == "/readyz":
+                responses.setdefault("503", {"description": "no model is being served"})
+    return spec
