@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 
 from features.identifiers import IdentifierHasher
-from tests.serving_fixtures import deployed, server
+from tests.serving_fixtures import deployed, pinned_store, server
 
-__all__ = ["deployed", "server"]  # session fixtures for the service and browser tests
+__all__ = [
+    "deployed",
+    "pinned_store",
+    "server",
+]  # session fixtures for the service and browser tests
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TIPSCORE_SHARED_DIR", ROOT.parent / "shared"))

@@ -145,3 +145,17 @@ def server(deployed: Deployed) -> Iterator[str]:
     url, process = start_server(dict(os.environ))
     yield url
     stop_server(process)
+
+
+@pytest.fixture
+def pinned_store(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    """Point MLflow and the service state at the session champion for one test.
+
+    Other session fixtures (the model tests' store) also set ``MLFLOW_TRACKING_URI``
+    and MLflow's global tracking URI; each service, browser and reliability test pins
+    its own, whatever ran before it.
+    """
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", deployed.store)
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(deployed.state))
+    registry.configure(deployed.store)
+    return deployed

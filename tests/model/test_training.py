@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -115,3 +118,72 @@ def test_invalid_history_is_refused_before_training(
     config, text = load_train_config()
     with pytest.raises(HistoryError, match="missing column"):
         train(bad, config, text, progress=False)
+
+
+def _decisions_from(history: Path, out: Path, rows: int) -> pd.DataFrame:
+    """Analysts' decisions on the history's latest ``rows`` reports (same report ids)."""
+    from tipscore.export_decisions import SCHEMA
+
+    frame = pd.read_parquet(history).drop(columns="p_true").tail(rows)
+    rng = np.random.default_rng(0)
+    analyst = np.where(frame["escalated"], 1, rng.integers(2, 4, len(frame)))
+    frame = frame.assign(
+        escalated=analyst == 1,
+        priority=pd.array([str(p) for p in analyst], dtype="string"),
+        designation=np.where(analyst == 1, "referral", frame["designation"]),
+        decision_at=pd.Timestamp("2025-01-02", tz="UTC"),
+        decision_action=np.where(analyst == 3, "accept", "override"),
+        decision_reason="other",
+        decision_key_id="k1",
+        suggested_priority=np.full(len(frame), 3),
+        suggested_probability=0.001,
+        suggested_by="tip-escalation/1",
+    )
+    pq.write_table(
+        pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), out
+    )
+    return frame
+
+
+def test_decisions_join_training_and_are_compared_with_analysts(
+    tmp_path: Path, mlflow_store: str
+) -> None:
+    from training.promote import _history, load_candidate
+    from training.train import DECISION_FILES
+
+    data = history_file(tmp_path / "small.parquet", 40_000, seed=5, rate=0.02)
+    decisions = tmp_path / "decisions.parquet"
+    decided = _decisions_from(data, decisions, 300)
+    config, text = load_train_config()
+    fast = config.model.model_copy(
+        update={"n_estimators": 300, "early_stopping_rounds": 30}
+    )
+    config = config.model_copy(
+        update={
+            "model": fast,
+            "data": config.data.model_copy(update={"decisions": [decisions]}),
+        }
+    )
+    result = train(data, config, text, progress=False)
+    m = result.metrics
+    assert sum(result.split.values()) == 40_000  # replaced, not added
+    assert m["test_analyst_rows"] == 300
+    assert 0 <= m["test_analyst_agreement"] <= 1
+    assert m["test_analyst_recorded_override_rate"] == pytest.approx(
+        float((decided["priority"] != "3").mean())
+    )
+    # the oracle is judged only where p_true is known
+    assert m["oracle_test_reports"] == m["test_reports"] - 300
+    assert np.isfinite(m["test_pr_auc_ratio_to_oracle"])
+    registry.configure(mlflow_store)
+    run = MlflowClient().get_run(result.run_id)
+    assert str(decisions) in run.data.params["decision_files"]
+    assert run.data.tags["oracle_rows"].startswith(
+        f"{int(m['oracle_test_reports'])} of"
+    )
+    assert DECISION_FILES in {
+        a.path for a in MlflowClient().list_artifacts(result.run_id)
+    }
+    # promotion re-reads the same data: the history with its decisions
+    again = _history(load_candidate(result.run_id))
+    assert again is not None and again.sha256 == run.data.tags["data_sha256"]

@@ -15,7 +15,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import pytest
 
 from serving.keys import KeyStore, Role
 from tests.serving_fixtures import ROOT, Deployed, start_server, stop_server
@@ -122,9 +121,3 @@ def _one() -> dict[str, object]:
     from tests.service.conftest import submission
 
     return submission("after-restart")
-
-
-@pytest.fixture(autouse=True)
-def _champion_store(deployed: Deployed) -> None:
-    """The servers read the session champion's store from the environment."""
-    assert os.environ["MLFLOW_TRACKING_URI"] == deployed.store

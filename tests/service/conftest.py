@@ -50,3 +50,8 @@ def submission(report_id: str, **overrides: Any) -> dict[str, Any]:
         ],
     }
     return {**base, **overrides}
+
+
+@pytest.fixture(autouse=True)
+def _pin_champion_store(pinned_store: Deployed) -> None:
+    """Every test here talks to the session champion's store (tests/serving_fixtures.py)."""

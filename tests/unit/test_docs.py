@@ -45,8 +45,15 @@ def test_every_warning_and_error_code_is_documented() -> None:
 
 
 def test_every_history_column_is_documented() -> None:
-    from training.data_format import history_schema
+    from training.data_format import history_schema, provenance_schema
 
     doc = (ROOT / "docs" / "training-data.md").read_text()
-    for name in history_schema(with_p_true=True).names:
+    for name in history_schema(with_p_true=True).names + provenance_schema().names:
         assert f"`{name}`" in doc, name
+
+
+def test_agreement_metric_keys_are_documented() -> None:
+    doc = (ROOT / "docs" / "training-data.md").read_text()
+    for window in ("test", "eval"):
+        for name in ("rows", "agreement", "kappa", "recorded_override_rate"):
+            assert f"`{window}_analyst_{name}`" in doc, (window, name)

@@ -9,6 +9,7 @@ import pytest
 
 from training.metrics import (
     HIGHER_IS_BETTER,
+    analyst_agreement,
     brier,
     capacity_threshold,
     ece,
@@ -90,3 +91,34 @@ def test_capacity_threshold_never_exceeds_its_share() -> None:
 def test_summary_keys_have_a_direction() -> None:
     keys = set(summary(Y, S, (0.85, 0.5)))
     assert keys - {"positives", "reports"} <= set(HIGHER_IS_BETTER)
+
+
+def test_analyst_agreement_counts_and_chance_corrects() -> None:
+    model = np.array([1, 2, 3, 3, 2])
+    analyst = np.array([1, 2, 3, 2, 2])
+    recorded = np.array([1, 3, 3, 3, 2])
+    out = analyst_agreement(model, analyst, recorded)
+    assert out["rows"] == 5 and out["agreement"] == pytest.approx(0.8)
+    # chance agreement: P(1) 0.2*0.2 + P(2) 0.4*0.6 + P(3) 0.4*0.2 = 0.36
+    assert out["kappa"] == pytest.approx((0.8 - 0.36) / (1 - 0.36))
+    assert out["recorded_override_rate"] == pytest.approx(0.4)
+
+
+def test_analyst_kappa_is_unweighted_and_bounded() -> None:
+    analyst = np.array([1, 2, 3, 1])
+    perfect = analyst_agreement(analyst, analyst, analyst)
+    assert perfect["kappa"] == 1.0 and perfect["recorded_override_rate"] == 0.0
+    # P1 for P3 counts as much as P1 for P2: unweighted
+    near = analyst_agreement(np.array([2, 2, 3, 1]), analyst, analyst)
+    far = analyst_agreement(np.array([3, 2, 3, 1]), analyst, analyst)
+    assert near["kappa"] == pytest.approx(far["kappa"])
+    # both only ever say one priority: agreement is total, kappa undefined
+    same = analyst_agreement(np.array([3, 3]), np.array([3, 3]), np.array([2, 3]))
+    assert same["agreement"] == 1.0 and math.isnan(same["kappa"])
+    assert same["recorded_override_rate"] == 0.5
+
+
+def test_analyst_agreement_without_rows_or_with_mismatched_shapes() -> None:
+    assert analyst_agreement(np.array([]), np.array([]), np.array([])) == {"rows": 0.0}
+    with pytest.raises(ValueError, match="differ in shape"):
+        analyst_agreement(np.array([1, 2]), np.array([1]), np.array([1]))
