@@ -190,6 +190,13 @@ def generate(
             help="Generator knobs (default: training/configs/synthetic.toml)."
         ),
     ] = None,
+    partition: Annotated[
+        str | None,
+        typer.Option(
+            help="'month': write OUT as a folder of one Parquet part per receipt month "
+            "(for `tipscore score`), instead of one file."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Generate a synthetic report history calibrated to NCMEC's published figures.
@@ -209,8 +216,26 @@ def generate(
         raise typer.BadParameter(
             f"{end.date()} is before --start {start.date()}", param_hint="--end"
         )
-    request = GenerateRequest(rows, seed, start.date(), end.date(), out, progress)
+    if partition not in (None, "month"):
+        raise typer.BadParameter(
+            f"expected 'month', got {partition!r}", param_hint="--partition"
+        )
+    if partition and out.suffix:
+        raise typer.BadParameter(
+            f"with --partition, OUT is a folder name (no suffix), got {out}",
+            param_hint="--out",
+        )
+    target = out.with_suffix(".parquet") if partition else out
+    request = GenerateRequest(rows, seed, start.date(), end.date(), target, progress)
     result = run(request, cfg)
+    if partition:
+        from tipscore.batch_score import write_month_parts
+
+        parts = write_month_parts(target, out)
+        target.unlink()
+        typer.echo(
+            f"split into {len(parts)} monthly parts in {out}/ (the single file is gone)"
+        )
     typer.echo(
         f"wrote {result.rows:,} reports to {result.path} "
         f"(escalation rate {result.escalation_rate:.4%}, mean p_true {result.mean_p_true:.4%}); "
@@ -267,16 +292,19 @@ def train(
     decisions: Annotated[
         list[Path] | None,
         typer.Option(
+            metavar="<path>",
             help="Analysts' decisions to train on too (`tipscore export-decisions`); "
-            "repeatable; adds to the config's [data] decisions."
+            "repeatable; adds to the config's [data] decisions.",
         ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
     """Train the escalation model on a history, evaluate it on the latest window, log it to MLflow.
 
-    Prints the MLflow run id and the test-window metrics beside the oracle (when the history
-    has `p_true`) and the baselines. Promote it with `tipscore promote --run RUN_ID`.
+    Prints the MLflow run id and the test-window metrics beside the oracle (on the rows with
+    `p_true`) and the baselines; with analysts' decisions, also how often the model agrees
+    with the analysts on the decided test rows. Promote it with
+    `tipscore promote --run RUN_ID`.
     """
     from training.data import HistoryError
     from training.train import metrics_table
@@ -315,8 +343,23 @@ def evaluate(
     config: Annotated[
         Path | None, typer.Option(help="Experiment config (policy, bins, split).")
     ] = None,
+    decisions: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="<path>",
+            help="Analysts' decisions to add to the history (as in `train`); "
+            "repeatable; adds to the config's [data] decisions.",
+        ),
+    ] = None,
 ) -> None:
-    """Evaluate any logged or registered model on any history; print and log `eval_*` metrics."""
+    """Evaluate any logged or registered model on any history; print and log `eval_*` metrics.
+
+    Oracle figures (`oracle_eval_*`) use only rows with `p_true`. Where the rows include
+    analysts' decisions (`--decisions`, or a `tipscore export-decisions` file as `--data`),
+    the model's suggested priorities are compared with the analysts': `eval_analyst_rows`,
+    `eval_analyst_agreement`, `eval_analyst_kappa` (Cohen's, unweighted) and
+    `eval_analyst_recorded_override_rate`.
+    """
     import mlflow
 
     from training import registry
@@ -330,7 +373,7 @@ def evaluate(
     registry.configure()
     try:
         loaded = registry.load_model(model)
-        history = load_history(data)
+        history = load_history(data, [*cfg.data.decisions, *(decisions or [])])
     except (registry.RegistryError, HistoryError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -349,12 +392,14 @@ def evaluate(
                 "data_path": str(data),
                 "data_sha256": history.sha256,
                 "window": window,
+                "decision_files": ",".join(path for path, _ in history.decisions)
+                or "none",
             }
         )
         mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})
     typer.echo(f"evaluation run id: {run.info.run_id}")
     for key in sorted(metrics):
-        typer.echo(f"  {key:<34}{metrics[key]:.4f}")
+        typer.echo(f"  {key:<38}{metrics[key]:.4f}")
 
 
 @app.command()
@@ -460,22 +505,28 @@ def promote(
 
 @app.command("export-decisions")
 def export_decisions(
-    out: Annotated[Path, typer.Option(help="Parquet file to write.")],
+    out: Annotated[
+        Path, typer.Option(help="Parquet file to write (replaced if it exists).")
+    ],
     reports_db: Annotated[
         Path | None,
         typer.Option(
-            help="The service's report store (default: $TIPSCORE_REPORTS_DB or "
-            "state/reports.db)."
+            help="The service's report store (default: $TIPSCORE_REPORTS_DB, else "
+            "$TIPSCORE_STATE_DIR/reports.db, i.e. state/reports.db)."
         ),
     ] = None,
 ) -> None:
     """Write analysts' decisions as training data: one row per decided report.
 
-    Rows are in the training-data format (docs/training-data.md), as each report was when
-    it was scored, with the analyst's latest decision as the outcome (`escalated` =
-    priority 1, `priority`, `designation`) and its provenance (`decision_*`,
-    `suggested_*`). Train on them with `tipscore train --decisions PATH`. Exits 1 when no
-    report has been decided yet (and writes nothing).
+    Rows are in the training-data format (docs/training-data.md) and pass
+    `tipscore validate-data`: each report as it was when it was scored (hashed
+    identifiers only), with the analyst's **latest** decision as the outcome
+    (`escalated` = priority 1, `priority`, `designation`; no `p_true`) and its provenance
+    (`decision_at`, `decision_action`, `decision_reason`, `decision_key_id`,
+    `suggested_priority`, `suggested_probability`, `suggested_by`).
+
+    Train on them with `tipscore train --data HISTORY --decisions OUT`. Exits 1 and
+    writes nothing when no report has been decided yet.
     """
     from serving.settings import ServingSettings
     from tipscore.export_decisions import export_decisions as run_export
@@ -487,12 +538,79 @@ def export_decisions(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if summary.rows == 0:
-        out.unlink(missing_ok=True)
         typer.echo(f"no decisions recorded yet in {path}; nothing written", err=True)
         raise typer.Exit(1)
     typer.echo(
         f"wrote {summary.rows} decided reports to {out} ({summary.overridden} overrides, "
         f"{summary.escalated} escalated by analysts)"
+    )
+
+
+@app.command()
+def score(
+    model: ModelUri,
+    data: Annotated[
+        Path,
+        typer.Option(help="History: a folder of Parquet parts, or one Parquet file."),
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for the scored parts.")],
+    engine: Annotated[
+        str, typer.Option(help="'local' (this process) or 'dask' (a cluster).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://HOST:8786); without it, a local cluster."
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Workers of the local cluster (--engine dask).")
+    ] = 2,
+    top_n: Annotated[int, typer.Option(min=1, max=50, help="Reasons per report.")] = 5,
+    progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+) -> None:
+    """Rescore a whole history: probability, suggested priority and top reasons per report.
+
+    Writes one Parquet part per input part (`scored-<part>.parquet`: report_id,
+    received_at, escalation_probability, suggested_priority, raw_score, base_value,
+    reason_features, reason_contributions). Parts are written atomically, so a part
+    retried after a lost worker is neither lost nor doubled. See docs/scaling.md.
+    """
+    from serving.model_holder import ModelHolder
+    from tipscore import batch_score
+    from training.registry import RegistryError, configure
+
+    if engine not in ("local", "dask"):
+        raise typer.BadParameter(
+            f"expected local or dask, got {engine!r}", param_hint="--engine"
+        )
+    configure()
+    try:
+        served = ModelHolder(model).load()
+    except RegistryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    try:
+        if engine == "local":
+            summary = batch_score.score_local(served.model, data, out, top_n, progress)
+        else:
+            from distributed import Client
+
+            client = (
+                Client(scheduler)  # type: ignore[no-untyped-call]
+                if scheduler
+                else batch_score.local_cluster(workers)
+            )
+            with client:
+                summary = batch_score.score_dask(
+                    served.model, data, out, client, top_n, progress
+                )
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(
+        f"scored {summary.rows:,} reports in {summary.parts} parts with {served.name} "
+        f"v{served.version} into {summary.out}/"
     )
 
 

@@ -13,7 +13,9 @@ the analyst's **latest** decision as the outcome and where it came from:
   ``suggested_probability`` and ``suggested_by`` (the model ``name/version`` that
   suggested it).
 
-No ``p_true``: real decisions have no known true probability.
+No ``p_true``: real decisions have no known true probability. Nothing is written when no
+report has been decided (the command says so and exits 1): an empty history cannot be
+trained on, and an existing file at ``--out`` is left as it was.
 """
 
 from __future__ import annotations
@@ -29,21 +31,10 @@ import pyarrow.parquet as pq
 
 from features.flat import rows_frame
 from serving.report_store import ReportStore
-from training.data_format import history_schema
+from training.data_format import history_schema, provenance_schema
 
-PROVENANCE = pa.schema(
-    [
-        pa.field("decision_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("decision_action", pa.string(), nullable=False),
-        pa.field("decision_reason", pa.string(), nullable=False),
-        pa.field("decision_key_id", pa.string(), nullable=False),
-        pa.field("suggested_priority", pa.int64(), nullable=False),
-        pa.field("suggested_probability", pa.float64(), nullable=False),
-        pa.field("suggested_by", pa.string(), nullable=False),
-    ]
-)
-"""Where each row's outcome came from; after the training-data columns."""
-SCHEMA = pa.schema([*history_schema(with_p_true=False), *PROVENANCE])
+SCHEMA = pa.schema([*history_schema(with_p_true=False), *provenance_schema()])
+"""The export's columns: the training-data format's, then the provenance columns."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +49,10 @@ class ExportSummary:
 
 def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Decided rows (``ReportStore.decided()``) as a history frame with provenance."""
-    for row in rows:
-        for name in ("incident_at", "received_at"):
-            row[name] = datetime.fromisoformat(row[name])
-    frame = rows_frame(rows)
+    times = ("incident_at", "received_at")
+    frame = rows_frame(
+        [{**r, **{n: datetime.fromisoformat(r[n]) for n in times}} for r in rows]
+    )
     priority = [int(r["decision_priority"]) for r in rows]
     frame["escalated"] = [p == 1 for p in priority]
     frame["priority"] = pd.array([str(p) for p in priority], dtype="string")
@@ -84,7 +75,13 @@ def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def export_decisions(reports_db: Path, out: Path) -> ExportSummary:
-    """Write every decided report's latest decision as a history file (Parquet)."""
+    """Write every decided report's latest decision as a history file (Parquet).
+
+    Writes nothing when no report has been decided (``rows`` is 0 in the summary).
+
+    Raises:
+        FileNotFoundError: there is no report store at ``reports_db``.
+    """
     if not reports_db.exists():
         raise FileNotFoundError(f"{reports_db}: no report store (nothing scored yet)")
     store = ReportStore(reports_db)
@@ -92,6 +89,8 @@ def export_decisions(reports_db: Path, out: Path) -> ExportSummary:
         rows = list(store.decided())
     finally:
         store.close()
+    if not rows:
+        return ExportSummary(0, 0, 0, out)
     frame = decisions_frame(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")

@@ -197,6 +197,8 @@ def run_audit(
     p = model.calibration.apply(model.raw_scores(history.matrix[rows]))
     thresholds = (model.policy.p1_threshold, model.policy.p2_threshold)
     truth = history.p_true[rows] if history.p_true is not None else None
+    if truth is not None and not np.isfinite(truth).all():
+        truth = None  # analysts' rows have no p_true: judge against labels only
     groups = group_columns(flat, cfg.top_esps, cfg.large_country_share)
     arrays = {"y": y, "sel1": p >= thresholds[0], "sel12": p >= thresholds[1]}
     rng = np.random.default_rng(cfg.seed)

@@ -141,9 +141,9 @@ def config_hash(text: str) -> str:
 
 
 def flatten_config(config: TrainConfig) -> dict[str, Any]:
-    """``section.key`` → value, for MLflow params."""
+    """``section.key`` → value, for MLflow params (paths as strings)."""
     flat: dict[str, Any] = {}
-    for key, value in config.model_dump().items():
+    for key, value in config.model_dump(mode="json").items():
         if isinstance(value, dict):
             flat |= {f"{key}.{k}": v for k, v in value.items()}
         else:

@@ -23,6 +23,8 @@ from training.data_format import REQUIRED_TYPES
 from training.validate_data import history_frame, validate_table
 
 logger = logging.getLogger(__name__)
+TRUTH = "p_true"
+SUGGESTED = "suggested_priority"
 
 
 class HistoryError(ValueError):
@@ -39,6 +41,8 @@ class History:
     matrix: np.ndarray
     labels: np.ndarray
     p_true: np.ndarray | None
+    """The true escalation probability (synthetic rows); NaN on rows without one
+    (analysts' decisions), None when no row has one."""
     micros: np.ndarray
     analyst: np.ndarray | None = None
     """Rows from analysts' decisions: the analyst's priority (1-3), 0 for history rows."""
@@ -64,8 +68,28 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def combined_sha256(history: str, decisions: Sequence[str]) -> str:
+    """The data hash of a history with decisions: SHA-256 over the files' digests, in order.
+
+    Without decisions it is the history file's own SHA-256, as before decisions existed.
+    """
+    if not decisions:
+        return history
+    combined = hashlib.sha256(history.encode())
+    for digest in decisions:
+        combined.update(digest.encode())
+    return combined.hexdigest()
+
+
+def data_sha256(path: Path, decisions: Sequence[Path] = ()) -> str:
+    """The ``data_sha256`` a run on ``path`` plus ``decisions`` logs (files unread)."""
+    return combined_sha256(file_sha256(path), [file_sha256(d) for d in decisions])
+
+
 def _read(path: Path) -> pa.Table:
     """Read and validate one history file (raises ``HistoryError`` listing problems)."""
+    if not path.is_file():
+        raise HistoryError(f"no history file at {path}")
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as exc:
@@ -79,28 +103,41 @@ def _read(path: Path) -> pa.Table:
     return table
 
 
+def _part(table: pa.Table, source: int, truth: bool) -> pa.Table:
+    """One file's rows in the combined layout (format columns, ``p_true``, suggestions)."""
+    names = list(REQUIRED_TYPES)
+    n = len(table)
+    part = table.select(names).cast(
+        pa.schema([pa.field(name, REQUIRED_TYPES[name]) for name in names])
+    )
+    if truth:
+        part = part.append_column(
+            TRUTH,
+            table.column(TRUTH).cast(pa.float64())
+            if TRUTH in table.column_names
+            else pa.nulls(n, pa.float64()),
+        )
+    suggested = (
+        table.column(SUGGESTED).cast(pa.int64())
+        if SUGGESTED in table.column_names
+        else pa.array(np.zeros(n, dtype=np.int64))
+    )
+    part = part.append_column(SUGGESTED, suggested)
+    return part.append_column("_source", pa.array(np.full(n, source)))
+
+
 def with_decisions(history: pa.Table, decisions: Sequence[pa.Table]) -> pa.Table:
     """The history with analysts' decision rows added, in receipt order.
 
     A decision replaces a history row with the same report id (a later file wins over
-    an earlier one). ``p_true`` is dropped: decided rows have no known truth, so oracle
-    figures are not computed. ``suggested_priority`` (0 on history rows) keeps what the
-    service had suggested, for the agreement metrics.
+    an earlier one). ``p_true`` is kept when the history has it and is null on decided
+    rows: they have no known truth, so oracle figures use only the rows that do.
+    ``suggested_priority`` (0 on history rows) keeps what the service had suggested, for
+    the agreement metrics. Other provenance columns are dropped.
     """
-    names = list(REQUIRED_TYPES)
-    parts = []
-    for i, table in enumerate([history, *decisions]):
-        part = table.select(names).cast(
-            pa.schema([pa.field(n, REQUIRED_TYPES[n]) for n in names])
-        )
-        suggested = (
-            table.column("suggested_priority").cast(pa.int64())
-            if i and "suggested_priority" in table.column_names
-            else pa.array(np.zeros(len(table), dtype=np.int64))
-        )
-        part = part.append_column("suggested_priority", suggested)
-        parts.append(part.append_column("_source", pa.array(np.full(len(table), i))))
-    combined = pa.concat_tables(parts)
+    tables = [history, *decisions]
+    truth = any(TRUTH in t.column_names for t in tables)
+    combined = pa.concat_tables([_part(t, i, truth) for i, t in enumerate(tables)])
     ids = combined.column("report_id").to_numpy(zero_copy_only=False)
     source = combined.column("_source").to_numpy()
     order = np.lexsort((np.arange(len(ids)), -source))  # later files first
@@ -111,37 +148,41 @@ def with_decisions(history: pa.Table, decisions: Sequence[pa.Table]) -> pa.Table
     return combined.take(by_time)
 
 
+def _analyst(flat: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """(analyst's priority, suggested priority) per row, 0 on rows no analyst decided."""
+    if SUGGESTED not in flat.columns:
+        return None
+    suggested = flat[SUGGESTED].to_numpy(dtype=np.int64)
+    priority = pd.to_numeric(flat["priority"], errors="coerce").fillna(0)
+    analyst = np.where(suggested > 0, priority.to_numpy(dtype=np.int64), 0)
+    return analyst, suggested
+
+
 def load_history(path: Path, decisions: Sequence[Path] = ()) -> History:
     """Validate, read and prepare a history file, with analysts' decisions if given.
+
+    A file that is itself a decisions export (``suggested_priority`` present) may be
+    loaded as the history too: its rows count as decided.
 
     Raises:
         HistoryError: a file is unreadable or breaks the training-data format (every
             problem listed).
     """
     table = _read(path)
-    sha256 = file_sha256(path)
-    included: tuple[tuple[str, str], ...] = ()
     if decisions:
-        included = tuple((str(d), file_sha256(d)) for d in decisions)
         table = with_decisions(table, [_read(d) for d in decisions])
-        combined = hashlib.sha256(sha256.encode())
-        for _, digest in included:
-            combined.update(digest.encode())
-        sha256 = combined.hexdigest()
+    included = tuple((str(d), file_sha256(d)) for d in decisions)
+    sha256 = combined_sha256(file_sha256(path), [digest for _, digest in included])
     flat = history_frame(table)
     labels = flat["escalated"].to_numpy(dtype=bool)
     links: dict[str, object] = {name: table.column(name) for name in LINK_COLUMNS}
     links["received_at"] = flat["received_at"]
     flat = flat.assign(**history_frame_features(links, labels))
-    has_truth = "p_true" in flat.columns
-    analyst = suggested = None
-    if decisions:
-        suggested = flat["suggested_priority"].to_numpy(dtype=np.int64)
-        priority = pd.to_numeric(flat["priority"], errors="coerce").fillna(0)
-        analyst = np.where(suggested > 0, priority.to_numpy(dtype=np.int64), 0)
+    decided = _analyst(flat)
+    if decided is not None:
         logger.info(
-            "added %d decided reports from %d file(s)",
-            int((suggested > 0).sum()),
+            "%d analyst-decided reports (%d decisions file(s) added)",
+            int((decided[1] > 0).sum()),
             len(decisions),
         )
     logger.info("loaded %d reports from %s", len(flat), path)
@@ -151,9 +192,9 @@ def load_history(path: Path, decisions: Sequence[Path] = ()) -> History:
         flat=flat,
         matrix=to_matrix(build_columns(flat)),
         labels=labels,
-        p_true=flat["p_true"].to_numpy(dtype=np.float64) if has_truth else None,
+        p_true=flat[TRUTH].to_numpy(dtype=np.float64) if TRUTH in flat else None,
         micros=to_micros(flat["received_at"]),
-        analyst=analyst,
-        suggested=suggested,
+        analyst=decided[0] if decided is not None else None,
+        suggested=decided[1] if decided is not None else None,
         decisions=included,
     )

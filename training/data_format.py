@@ -50,3 +50,27 @@ REQUIRED_TYPES: dict[str, pa.DataType] = {
     field.name: field.type for field in history_schema(with_p_true=False)
 }
 """Every required column and its Arrow type."""
+
+PROVENANCE_COLUMNS: dict[str, pa.DataType] = {
+    "decision_at": pa.timestamp("us", tz="UTC"),
+    "decision_action": pa.string(),
+    "decision_reason": pa.string(),
+    "decision_key_id": pa.string(),
+    "suggested_priority": pa.int64(),
+    "suggested_probability": pa.float64(),
+    "suggested_by": pa.string(),
+}
+"""Optional columns of a decisions export (``tipscore export-decisions``): where each
+row's outcome came from. Checked for type when present; the model never reads them, and
+training reads only ``suggested_priority`` (for the agreement metrics)."""
+SUGGESTED_PRIORITIES = (1, 2, 3)
+
+
+def provenance_schema() -> pa.Schema:
+    """The Arrow schema of the provenance columns, after the history's."""
+    return pa.schema(
+        [
+            pa.field(name, kind, nullable=False)
+            for name, kind in PROVENANCE_COLUMNS.items()
+        ]
+    )

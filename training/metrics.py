@@ -104,16 +104,26 @@ def queue_metrics(
 def analyst_agreement(
     model_priority: np.ndarray, analyst_priority: np.ndarray, recorded: np.ndarray
 ) -> dict[str, float]:
-    """How this model's suggested priorities agree with analysts' decisions.
+    """How a model's suggested priorities agree with analysts' decisions on decided reports.
 
-    ``agreement``: share of decided reports where the model suggests the analyst's
-    priority; ``kappa``: Cohen's kappa of the two (unweighted: priorities are queues, not
-    a scale), chance-corrected; ``recorded_override_rate``: share where the analyst
-    overrode the suggestion the service had actually shown (the model of the day).
+    ``rows``: decided reports compared; ``agreement``: share where the model suggests the
+    analyst's priority; ``kappa``: Cohen's kappa of the two, **unweighted** (priorities
+    are queues, not a scale: P1 vs P3 is no "bigger" disagreement for the desk than P1 vs
+    P2), chance-corrected, NaN when both only ever say the same one priority;
+    ``recorded_override_rate``: share where the analyst's priority differs from
+    ``recorded``, the suggestion the service had actually shown (the model of the day).
+
+    Raises:
+        ValueError: the three arrays differ in shape.
     """
     m = np.asarray(model_priority, dtype=np.int64)
     a = np.asarray(analyst_priority, dtype=np.int64)
     r = np.asarray(recorded, dtype=np.int64)
+    if not m.shape == a.shape == r.shape:
+        raise ValueError(
+            "model_priority, analyst_priority and recorded differ in shape: "
+            f"{m.shape}, {a.shape}, {r.shape}"
+        )
     if not len(a):
         return {"rows": 0.0}
     observed = float((m == a).mean())

@@ -7,6 +7,7 @@ and records the reason on the run and on the model version.
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 import tomllib
@@ -21,9 +22,10 @@ from training import registry
 from training.audit_config import AuditConfig, load_audit_config
 from training.audit_job import audit_model
 from training.config import TrainConfig
-from training.data import History, file_sha256, load_history
+from training.data import History, data_sha256, load_history
 from training.evaluate import model_metrics
 from training.splits import temporal_split
+from training.train import DECISION_FILES
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,42 @@ Gate = Callable[[Candidate], GateResult]
 
 def _missing_data(candidate: Candidate) -> str:
     data = candidate.params.get("data_path", "")
+    if candidate.params.get("decision_files", "none") != "none":
+        return (
+            f"the run's data file {data} or its decision files "
+            f"({candidate.params['decision_files']}) are missing or changed"
+        )
     return f"the run's data file {data} is missing or changed"
 
 
+def _decision_files(candidate: Candidate) -> list[Path] | None:
+    """The decisions files the run included, in order (None: included, not recorded)."""
+    if candidate.params.get("decision_files", "none") == "none":
+        return []
+    try:
+        path = MlflowClient().download_artifacts(candidate.run_id, DECISION_FILES)
+    except mlflow.exceptions.MlflowException:
+        return None
+    listed = json.loads(Path(path).read_text())["decision_files"]
+    return [Path(entry["path"]) for entry in listed]
+
+
 def _history(candidate: Candidate) -> History | None:
-    """The run's history, loaded once for every gate; None if missing or changed."""
+    """The run's history (with its decisions), loaded once for every gate.
+
+    None if a file is missing or changed since the run (its ``data_sha256`` differs).
+    """
     if "history" not in candidate.extra:
         data = Path(candidate.params.get("data_path", ""))
-        same = data.is_file() and file_sha256(data) == candidate.tags.get("data_sha256")
-        candidate.extra["history"] = load_history(data) if same else None
+        decisions = _decision_files(candidate)
+        same = (
+            decisions is not None
+            and all(f.is_file() for f in (data, *decisions))
+            and data_sha256(data, decisions) == candidate.tags.get("data_sha256")
+        )
+        candidate.extra["history"] = (
+            load_history(data, decisions) if same and decisions is not None else None
+        )
     history: History | None = candidate.extra["history"]  # type: ignore[assignment]
     return history
 

@@ -24,21 +24,22 @@ from training.baselines import fit_logistic, rules_score
 from training.config import TrainConfig, config_hash, flatten_config
 from training.data import History, load_history
 from training.evaluate import (
+    analyst_metrics,
     baseline_pr_auc,
     model_metrics,
     model_probabilities,
     monthly,
-    oracle_metrics,
+    oracle_comparison,
     prefixed,
-    ratio,
 )
-from training.metrics import analyst_agreement
 from training.model import fit_model
 from training.runtime import EscalationModel
 from training.splits import Split, temporal_split
 
 logger = logging.getLogger(__name__)
 SHAP_ROWS = 5_000
+DECISION_FILES = "decision_files.json"
+"""Artifact listing the decisions files a run included (path, full SHA-256)."""
 STAGES = ("load history", "fit model", "baselines", "evaluate", "log to MLflow")
 
 
@@ -84,25 +85,12 @@ def _metrics(
 ) -> dict[str, float]:
     metrics = prefixed("test", model_metrics(model, history, split.test, config))
     metrics |= prefixed("valid", model_metrics(model, history, split.valid, config))
-    oracle = oracle_metrics(history, split, config)
-    metrics |= prefixed("oracle_test", oracle)
-    if oracle:
-        metrics["test_pr_auc_ratio_to_oracle"] = ratio(
-            metrics["test_pr_auc"], oracle["pr_auc"]
-        )
-        metrics["test_p1_recall_ratio_to_oracle"] = ratio(
-            metrics["test_p1_recall"], oracle["p1_recall"]
-        )
+    oracle, ratios = oracle_comparison(
+        model, history, split.test, config, thresholds_from=split.valid
+    )
+    metrics |= prefixed("oracle_test", oracle) | prefixed("test", ratios)
     metrics["model_trees"] = float(model.booster.num_trees())
-    if history.analyst is not None and history.suggested is not None:
-        decided = np.flatnonzero(history.analyst[split.test] > 0) + split.test.start
-        priority = model.policy.priority(
-            model.calibration.apply(model.raw_scores(history.matrix[decided]))
-        )
-        agreement = analyst_agreement(
-            priority, history.analyst[decided], history.suggested[decided]
-        )
-        metrics |= prefixed("test_analyst", agreement)
+    metrics |= prefixed("test_analyst", analyst_metrics(model, history, split.test))
     return metrics
 
 
@@ -115,8 +103,9 @@ def _log_figures(
     labels = history.labels[split.test]
     probabilities = model_probabilities(model, history, split.test)
     curves = {"model": probabilities, **baselines}
-    if history.p_true is not None:
-        curves["oracle (p_true)"] = history.p_true[split.test]
+    truth = None if history.p_true is None else history.p_true[split.test]
+    if truth is not None and np.isfinite(truth).all():  # one set of rows per figure
+        curves["oracle (p_true)"] = truth
     mlflow.log_figure(plots.pr_curves(labels, curves), "plots/pr_curve.png")
     mlflow.log_figure(
         plots.calibration_curve(labels, probabilities), "plots/calibration_curve.png"
@@ -159,6 +148,16 @@ def _log_run(
         }
     )
     mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
+    if history.decisions:
+        mlflow.set_tag("oracle_rows", oracle_rows(metrics))
+        mlflow.log_dict(
+            {
+                "decision_files": [
+                    {"path": p, "sha256": d} for p, d in history.decisions
+                ]
+            },
+            DECISION_FILES,
+        )
     _log_monthly(model, history, split, config)
     _log_figures(model, history, split, context["baseline_scores"])
     mlflow.log_dict(metrics, "metrics.json")
@@ -230,6 +229,17 @@ def train(
     return TrainResult(run.info.run_id, model_uri, metrics, split.sizes())
 
 
+def oracle_rows(metrics: dict[str, float]) -> str:
+    """Which test rows the oracle figures cover (only rows with ``p_true``)."""
+    covered = metrics.get("oracle_test_reports")
+    if covered is None:
+        return "none: no test row has p_true"
+    total = int(metrics["test_reports"])
+    if covered == total:
+        return f"all {total} test rows"
+    return f"{int(covered)} of {total} test rows (those with p_true; not analysts')"
+
+
 def metrics_table(metrics: dict[str, float]) -> str:
     """A short, aligned table of the headline metrics for the terminal."""
     rows = [
@@ -257,13 +267,26 @@ def metrics_table(metrics: dict[str, float]) -> str:
         lines.append(
             f"{'model / oracle PR-AUC':<22}{metrics['test_pr_auc_ratio_to_oracle']:>10.3f}"
         )
-    if "test_analyst_rows" in metrics:
-        rows_decided = int(metrics["test_analyst_rows"])
-        lines.append(f"{'analyst-decided rows':<22}{rows_decided:>10d}")
-        for label, key in (
-            ("agreement w/ analysts", "test_analyst_agreement"),
-            ("Cohen's kappa", "test_analyst_kappa"),
-            ("recorded overrides", "test_analyst_recorded_override_rate"),
-        ):
-            lines.append(f"{label:<22}{metrics.get(key, float('nan')):>10.3f}")
-    return "\n".join(lines)
+    if "oracle_test_reports" in metrics and (
+        metrics["oracle_test_reports"] != metrics["test_reports"]
+    ):
+        lines.append(f"oracle figures on {oracle_rows(metrics)}")
+    return "\n".join(lines + analyst_lines(metrics, "test"))
+
+
+def analyst_lines(metrics: dict[str, float], window: str) -> list[str]:
+    """Table lines comparing the model with analysts' decisions (``{window}_analyst_*``)."""
+    decided = metrics.get(f"{window}_analyst_rows")
+    if decided is None:
+        return []
+    if not decided:
+        return [f"no analyst-decided rows in the {window} window"]
+    lines = [f"{'analyst-decided rows':<22}{int(decided):>10d}"]
+    for label, name in (
+        ("agreement w/ analysts", "agreement"),
+        ("Cohen's kappa", "kappa"),
+        ("recorded overrides", "recorded_override_rate"),
+    ):
+        value = metrics.get(f"{window}_analyst_{name}", float("nan"))
+        lines.append(f"{label:<22}{value:>10.3f}")
+    return lines

@@ -24,7 +24,9 @@ from training.data_format import (
     NULLABLE,
     OPTIONAL_COLUMNS,
     PRIORITIES,
+    PROVENANCE_COLUMNS,
     REQUIRED_TYPES,
+    SUGGESTED_PRIORITIES,
 )
 
 SAMPLE = 5
@@ -79,11 +81,15 @@ def _type_ok(expected: pa.DataType, actual: pa.DataType) -> bool:
 
 
 def check_schema(schema: pa.Schema) -> list[Problem]:
-    """Missing columns and wrong types."""
+    """Missing columns and wrong types (optional and provenance columns when present).
+
+    Any other column is ignored.
+    """
     problems = []
-    for name, expected in {**REQUIRED_TYPES, **OPTIONAL_COLUMNS}.items():
+    optional = {**OPTIONAL_COLUMNS, **PROVENANCE_COLUMNS}
+    for name, expected in {**REQUIRED_TYPES, **optional}.items():
         if name not in schema.names:
-            if name not in OPTIONAL_COLUMNS:
+            if name not in optional:
                 problems.append(Problem(column=name, problem="missing column"))
             continue
         actual = schema.field(name).type
@@ -232,6 +238,12 @@ def _check_outcomes(check: _Checker) -> None:
             "p_true",
             "must be a probability in [0, 1]",
             (p.isna() | (p < 0) | (p > 1)).to_numpy(dtype=bool),
+        )
+    if "suggested_priority" in f.columns:
+        check.flag(
+            "suggested_priority",
+            f"values not in {list(SUGGESTED_PRIORITIES)}",
+            (~f["suggested_priority"].isin(SUGGESTED_PRIORITIES)).to_numpy(dtype=bool),
         )
 
 
