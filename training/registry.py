@@ -73,6 +73,9 @@ def configure(uri: str | None = None) -> str:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    # the checksum check downloads a model's files at every load: no progress bar for
+    # that in the service's log (set the variable to "true" to have it back)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return uri
 
 
