@@ -128,6 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     from serve_bench import _port, start, stop
 
+    from serving.command import serve_command
     from serving.keys import KeyStore, Role
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,21 +140,7 @@ def main() -> None:
         key, _ = KeyStore(Path(tmp) / "api_keys.json").add(Role.INTAKE, "load")
         port = _port()
         url = f"http://127.0.0.1:{port}"
-        command = [
-            sys.executable,
-            "-m",
-            "bentoml",
-            "serve",
-            "serving.service:TipScoring",
-        ]
-        command += [
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--working-dir",
-            str(root),
-        ]
+        command = serve_command("127.0.0.1", port)
         process = start(command, env, url, "/readyz")
         try:
             run_load(url, key, 4, 3, "warm")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -43,6 +44,31 @@ HexDigest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 """An HMAC-SHA256 digest as 64 lower-case hex characters (never a raw identifier)."""
 
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+
+ReportId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
+"""The sender's report id: letters, digits, ``_ . : -``; no spaces."""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _not_a_number(value: Any) -> Any:
+    """Refuse a number for a time: pydantic would read it as Unix time, guessing the unit."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
+        raise ValueError(
+            "expected an ISO 8601 date-time with a time zone, e.g. "
+            f"2024-06-01T10:00:00Z; got the number {value!r}"
+        )
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+"""An ISO 8601 date-time with a zone, given as text (or a ``datetime``), never a number."""
 
 
 class Strict(BaseModel):
@@ -169,10 +195,10 @@ class LinkageKeys(Strict):
 class ReportMetadata(Strict):
     """All metadata fields of a report: shared by the contract and the JSON submission."""
 
-    report_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
+    report_id: ReportId
     incident_type: IncidentType
-    incident_at: AwareDatetime
-    received_at: AwareDatetime
+    incident_at: Timestamp
+    received_at: Timestamp
     reporter_type: ReporterType = ReporterType.ESP
     esp: Annotated[str, Field(min_length=1, max_length=256)] | None = None
     esp_escalated: StrictBool = False

@@ -3,7 +3,8 @@
 BentoML generates ``/docs.json`` from the API signatures, but it does not know the
 middleware (401/403/413 refusals, 503 when no model is served, 409 on a failed reload), it
 marks request bodies optional although every API needs one, and it types the ``detail`` of
-a 400 as a string although validation errors carry a list. Intake systems generate clients
+a 400 as a string although validation errors carry a list; nor does it list ``GET
+/model_card``, which the middleware answers too. Intake systems generate clients
 from this document and the API fuzzer checks every answer against it, so it must be
 exact: ``complete`` fixes those points on the generated document.
 """
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 
 from features import schema as contract_models
 from serving import analyst_schemas, schemas
-from serving.auth import ROLES_BY_PATH
+from serving.auth import GET_ROUTES, ROLES_BY_PATH
 
 REFUSAL = {
     "type": "object",
@@ -96,6 +97,17 @@ def _response(description: str, schema: str) -> dict[str, Any]:
     }
 
 
+def _add_get_routes(spec: dict[str, Any]) -> None:
+    """Document ``GET`` on the read-only routes the middleware also answers on GET."""
+    for path in GET_ROUTES:
+        post = spec.get("paths", {}).get(path, {}).get("post")
+        if post is None:
+            continue
+        get = {k: v for k, v in copy.deepcopy(post).items() if k != "requestBody"}
+        get["operationId"] = f"{post.get('operationId', path.strip('/'))}__get"
+        spec["paths"][path].setdefault("get", get)
+
+
 def complete(spec: dict[str, Any]) -> dict[str, Any]:
     """A copy of BentoML's document with the service's real answers added."""
     spec = copy.deepcopy(spec)
@@ -123,4 +135,5 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
                 )
             if path == "/readyz":
                 responses.setdefault("503", {"description": "no model is being served"})
+    _add_get_routes(spec)
     return spec

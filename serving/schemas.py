@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from features.schema import ReportSubmission
+from features.schema import ReportId, ReportSubmission, Timestamp
+from features.vocab import HashMatch
 
 
 class Out(BaseModel):
@@ -92,11 +93,12 @@ class XmlSubmission(BaseModel):
         default_factory=list, max_length=1000
     )
     esp: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    report_id: Annotated[str, Field(max_length=64)] | None = None
-    received_at: str | None = Field(
-        default=None, description="ISO 8601 time the report was received (default: now)"
+    report_id: ReportId | None = None
+    received_at: Timestamp | None = Field(
+        default=None,
+        description="ISO 8601 time, with a zone, the report was received (default: now)",
     )
-    hash_matches: dict[str, str] = Field(
+    hash_matches: dict[str, HashMatch] = Field(
         default_factory=dict,
         description="file id → known | novel | unknown (the clearinghouse's hash match)",
     )

@@ -23,7 +23,6 @@ from features.identifiers import to_contract
 from features.linkage import LinkageStore
 from features.schema import ReportSubmission, TipReport
 from features.settings import IntakeSettings
-from features.vocab import HashMatch
 from features.xml_intake import IntakeOptions, parse_submission
 from features.xml_safe import XmlIntakeError, XmlLimits
 from serving import logs
@@ -39,7 +38,7 @@ from serving.analyst_schemas import (
 )
 from serving.audit_log import AuditLog
 from serving.auth import AuthMiddleware
-from serving.batcher import AdaptiveBatcher
+from serving.batcher import AdaptiveBatcher, CommittedError
 from serving.errors import ErrorShapeMiddleware
 from serving.model_card import model_card
 from serving.model_holder import ModelHolder, Served
@@ -160,18 +159,23 @@ class TipScoring:
                 )
             ]
             self.audit.append(rows)
-            self.reports.add(
-                [
-                    Scored(
-                        job.report,
-                        response,
-                        job.request_id,
-                        self.scorer.policy.deadline(job.report.received_at),
-                    )
-                    for job, response in zip(jobs, responses, strict=True)
-                ]
-            )
-            self.scorer.record(reports)
+            try:
+                self.reports.add(
+                    [
+                        Scored(
+                            job.report,
+                            response,
+                            job.request_id,
+                            self.scorer.policy.deadline(job.report.received_at),
+                        )
+                        for job, response in zip(jobs, responses, strict=True)
+                    ]
+                )
+                self.scorer.record(reports)
+            except Exception as exc:  # logged: a retry item by item would log twice
+                raise CommittedError(
+                    f"audit-logged, then {type(exc).__name__}"
+                ) from exc
         return responses
 
     def _run(
@@ -237,24 +241,11 @@ class TipScoring:
         )
 
     def _xml_options(self, submission: XmlSubmission) -> IntakeOptions:
-        try:
-            received = (
-                datetime.fromisoformat(submission.received_at)
-                if submission.received_at
-                else datetime.now(UTC)
-            )
-            matches = {k: HashMatch(v) for k, v in submission.hash_matches.items()}
-        except ValueError as exc:
-            raise InvalidArgument(f"received_at or hash_matches: {exc}") from None
-        if received.tzinfo is None:
-            raise InvalidArgument(
-                "received_at: needs a time zone, e.g. 2024-06-01T12:00:00Z"
-            )
         return IntakeOptions(
             esp=submission.esp,
             report_id=submission.report_id,
-            received_at=received,
-            hash_matches=matches,
+            received_at=submission.received_at or datetime.now(UTC),
+            hash_matches=dict(submission.hash_matches),
             limits=XmlLimits(
                 max_bytes=self.intake.xml_max_bytes,
                 max_depth=self.intake.xml_max_depth,

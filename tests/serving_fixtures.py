@@ -121,6 +121,21 @@ def kill_tree(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     for member in tree:
         with contextlib.suppress(psutil.NoSuchProcess):
             member.send_signal(sig)
+    if sig == signal.SIGKILL:  # no worker may linger and write after a restart
+        deadline = time.monotonic() + 10
+        while (alive := [p for p in tree[1:] if not _dead(p)]) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        assert not alive, f"still running after SIGKILL: {alive}"
+
+
+def _dead(process: psutil.Process) -> bool:
+    """Gone, or a zombie (orphans are reaped by PID 1, which may never do it here)."""
+    try:
+        return bool(process.status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
 
 
 def stop_server(
@@ -138,6 +153,19 @@ def stop_server(
     text = output.read().decode(errors="replace")
     output.close()
     return str(text)
+
+
+@contextlib.contextmanager
+def running_server(
+    env: dict[str, str],
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``start_server``, and SIGTERM at the end unless the caller stopped it already."""
+    url, process = start_server(env)
+    try:
+        yield url, process
+    finally:
+        if process.returncode is None:
+            stop_server(process)
 
 
 @pytest.fixture(scope="session")

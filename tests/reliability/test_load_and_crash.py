@@ -1,6 +1,9 @@
 """Under load nothing fails; killed under load, nothing acknowledged is lost.
 
-Each test starts its own ``bentoml serve`` (own state folder) on the session's champion.
+Each test starts its own ``bentoml serve`` (own state folder) on the session's champion
+(``MLFLOW_TRACKING_URI`` as the ``deployed`` fixture set it). The load is
+``benchmarks/load_bench.py``'s: 32 asyncio clients, one report per request, a unique
+report id per request, so the audit log can be matched request by request.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -15,109 +19,126 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from serving.keys import KeyStore, Role
-from tests.serving_fixtures import ROOT, Deployed, start_server, stop_server
+from tests.service.conftest import auth, submission
+from tests.serving_fixtures import ROOT, Deployed, running_server, stop_server
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from load_bench import LoadResult, run_load
 
 DATABASES = ("audit.db", "reports.db", "linkage.db")
+LOAD_SECONDS = 60  # issue 8: 32 clients for 60 s
+KILL_AFTER = 8  # seconds of load before the SIGKILL
+AFTER_KILL = 2  # seconds the clients keep trying against the dead server
 
 
 def _env(state: Path) -> dict[str, str]:
     return {**os.environ, "TIPSCORE_STATE_DIR": str(state)}
 
 
-def _intake_key(state: Path) -> str:
-    return KeyStore(state / "api_keys.json").add(Role.INTAKE, "load test")[0]
+@pytest.fixture
+def fresh(deployed: Deployed, tmp_path: Path) -> tuple[Path, str]:
+    """A state folder of its own, with an intake key in it."""
+    state = tmp_path / "state"
+    return state, KeyStore(state / "api_keys.json").add(Role.INTAKE, "load test")[0]
 
 
-def _audit_counts(state: Path) -> Counter[str]:
-    db = sqlite3.connect(f"file:{state / 'audit.db'}?mode=ro", uri=True)
+def _counts(db_path: Path, sql: str) -> Counter[str]:
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        rows = db.execute(
-            "SELECT report_id FROM requests WHERE endpoint = '/score'"
-        ).fetchall()
+        return Counter(row[0] for row in db.execute(sql))
     finally:
         db.close()
-    return Counter(r[0] for r in rows)
+
+
+def _audited(state: Path) -> Counter[str]:
+    """Audit-log records per report id (``/score`` only)."""
+    sql = "SELECT report_id FROM requests WHERE endpoint = '/score'"
+    return _counts(state / "audit.db", sql)
+
+
+def _kept(state: Path) -> Counter[str]:
+    """Suggestions kept for the analysts, per report id."""
+    return _counts(state / "reports.db", "SELECT report_id FROM scored")
 
 
 def _card_version(url: str, key: str) -> str:
-    card = httpx.get(f"{url}/model_card", headers={"Authorization": f"Bearer {key}"})
+    card = httpx.get(f"{url}/model_card", headers=auth(key), timeout=30)
     card.raise_for_status()
     return str(card.json()["model_version"])
 
 
-def test_32_clients_for_60_seconds_without_a_failure(
-    deployed: Deployed, tmp_path: Path
-) -> None:
-    state = tmp_path / "state"
-    key = _intake_key(state)
-    url, process = start_server(_env(state))
-    try:
-        result = run_load(url, key, clients=32, seconds=60)
-    finally:
-        stop_server(process)
-    assert result.failures == [], result.failures[:5]
+def test_32_clients_for_60_seconds_without_a_failure(fresh: tuple[Path, str]) -> None:
+    state, key = fresh
+    with running_server(_env(state)) as (url, _):
+        result = run_load(url, key, clients=32, seconds=LOAD_SECONDS)
+    assert result.failures == [], (len(result.failures), result.failures[:5])
     assert len(result.acknowledged) > 1000, result.summary()
-    counts = _audit_counts(state)
-    assert all(counts[i] == 1 for i in result.acknowledged)
+    audited = _audited(state)
+    assert all(audited[i] == 1 for i in result.acknowledged)
 
 
-def test_sigkill_under_load_loses_nothing_acknowledged(
-    deployed: Deployed, tmp_path: Path
-) -> None:
-    state = tmp_path / "state"
-    key = _intake_key(state)
-    url, process = start_server(_env(state))
-    version = _card_version(url, key)
+def _load_and_kill(url: str, key: str, process: subprocess.Popen[bytes]) -> LoadResult:
+    """32 clients; SIGKILL the server and its workers mid-load; the clients go on a
+    little against the dead server, then stop."""
     result = LoadResult()
     stop = threading.Event()
 
     def load() -> None:
-        seen = run_load(url, key, clients=32, seconds=30, prefix="crash", stop=stop)
+        seen = run_load(url, key, clients=32, seconds=60, prefix="crash", stop=stop)
         result.acknowledged, result.failures = seen.acknowledged, seen.failures
 
     worker = threading.Thread(target=load)
     worker.start()
-    time.sleep(8)
-    stop_server(process, signal.SIGKILL)  # the server and its workers, mid-request
-    time.sleep(2)
-    stop.set()
-    worker.join(timeout=60)
+    try:
+        time.sleep(KILL_AFTER)
+        stop_server(process, signal.SIGKILL)  # the server and all its workers
+        time.sleep(AFTER_KILL)
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+    return result
+
+
+def _integrity(state: Path) -> dict[str, str]:
+    found = {}
+    for name in DATABASES:
+        db = sqlite3.connect(
+            state / name
+        )  # opening recovers the WAL, as a restart does
+        try:
+            found[name] = db.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            db.close()
+    return found
+
+
+def test_sigkill_under_load_loses_nothing_acknowledged(
+    fresh: tuple[Path, str],
+) -> None:
+    state, key = fresh
+    with running_server(_env(state)) as (url, process):
+        version = _card_version(url, key)
+        result = _load_and_kill(url, key, process)
     assert len(result.acknowledged) > 100, "the load never got going"
     assert result.failures, "the kill should have failed some requests"
 
-    counts = _audit_counts(state)
-    missing = [i for i in result.acknowledged if counts[i] == 0]
-    doubled = [i for i in result.acknowledged if counts[i] > 1]
-    assert missing == [] and doubled == [], (missing[:5], doubled[:5])
-    assert all(n == 1 for n in counts.values())  # nothing logged twice either
-    for name in DATABASES:
-        db = sqlite3.connect(state / name)
-        try:
-            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",), name
-        finally:
-            db.close()
+    audited, kept = _audited(state), _kept(state)
+    missing = [i for i in result.acknowledged if audited[i] != 1 or kept[i] != 1]
+    assert missing == [], [(i, audited[i], kept[i]) for i in missing[:5]]
+    assert set(audited.values()) == {1}, "a request was logged twice"
+    assert _integrity(state) == dict.fromkeys(DATABASES, "ok")
 
-    again, restarted = start_server(_env(state))
-    try:
+    with running_server(_env(state)) as (again, _):
         assert httpx.get(f"{again}/readyz").status_code == 200
         assert _card_version(again, key) == version
         r = httpx.post(
             f"{again}/score",
-            json={"report": {**_one(), "report_id": "after-restart"}},
-            headers={"Authorization": f"Bearer {key}"},
+            json={"report": submission("after-restart")},
+            headers=auth(key),
+            timeout=30,
         )
         assert r.status_code == 200, r.text
-    finally:
-        stop_server(restarted)
-    assert _audit_counts(state)["after-restart"] == 1
-
-
-def _one() -> dict[str, object]:
-    from tests.service.conftest import submission
-
-    return submission("after-restart")
+    assert _audited(state)["after-restart"] == 1

@@ -110,7 +110,7 @@ def test_bad_xml_gets_a_precise_400(client: TestClient, deployed: Deployed) -> N
     r = client.post(
         "/score_xml", json={"submission": naive}, headers=auth(deployed.keys["intake"])
     )
-    assert r.status_code == 400 and "time zone" in r.text
+    assert r.status_code == 400 and "timezone" in r.text and "received_at" in r.text
 
 
 def test_content_and_bad_fields_get_precise_400s(

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from serving.batcher import AdaptiveBatcher
+from serving.batcher import AdaptiveBatcher, CommittedError
 
 
 def test_a_lone_call_runs_at_once_in_a_batch_of_one() -> None:
@@ -61,6 +61,26 @@ def test_one_failing_item_fails_only_its_own_call() -> None:
     results = asyncio.run(main())
     assert results[0] == 2 and results[2:4] == [3, 4] and results[5] == 5
     assert isinstance(results[1], ValueError) and isinstance(results[4], ValueError)
+
+
+def test_a_batch_that_failed_after_committing_is_not_retried() -> None:
+    """Retrying item by item would commit again: two audit rows for one answered call."""
+    committed: list[int] = []
+
+    def run(items: list[int]) -> list[int]:
+        committed.extend(items)  # the audit log's transaction
+        if len(items) > 1:
+            raise CommittedError("logged, then the report store failed")
+        return items
+
+    async def main() -> list[int | BaseException]:
+        batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(run, max_wait_ms=20)
+        calls = [batcher.submit(i) for i in range(4)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, CommittedError) for r in results), results
+    assert sorted(committed) == [0, 1, 2, 3]  # each once
 
 
 def test_a_caller_that_goes_away_does_not_stop_the_others() -> None:
