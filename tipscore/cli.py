@@ -194,7 +194,7 @@ def generate(
         str | None,
         typer.Option(
             help="'month': write OUT as a folder of one Parquet part per receipt month "
-            "(for `tipscore score`), instead of one file."
+            "(YYYY-MM.parquet, for --engine dask), instead of one file."
         ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
@@ -225,19 +225,23 @@ def generate(
             f"with --partition, OUT is a folder name (no suffix), got {out}",
             param_hint="--out",
         )
+    if partition and out.is_dir() and any(out.glob("*.parquet")):
+        raise typer.BadParameter(
+            f"{out} already holds Parquet parts: remove them or choose another folder "
+            "(old parts would mix with the new history)",
+            param_hint="--out",
+        )
     target = out.with_suffix(".parquet") if partition else out
     request = GenerateRequest(rows, seed, start.date(), end.date(), target, progress)
     result = run(request, cfg)
     if partition:
-        from tipscore.batch_score import write_month_parts
+        from training.partitions import write_month_parts
 
         parts = write_month_parts(target, out)
         target.unlink()
-        typer.echo(
-            f"split into {len(parts)} monthly parts in {out}/ (the single file is gone)"
-        )
+    written = f"{out}/ ({len(parts)} monthly parts)" if partition else str(result.path)
     typer.echo(
-        f"wrote {result.rows:,} reports to {result.path} "
+        f"wrote {result.rows:,} reports to {written} "
         f"(escalation rate {result.escalation_rate:.4%}, mean p_true {result.mean_p_true:.4%}); "
         f"dataset card: {result.card}"
     )
@@ -245,7 +249,10 @@ def generate(
 
 @app.command("validate-data")
 def validate_data(
-    path: Annotated[Path, typer.Argument(help="History file (Parquet) to check.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="History file (Parquet), or a folder of parts, to check."),
+    ],
 ) -> None:
     """Check a history file against the training-data format (docs/training-data.md).
 
@@ -281,7 +288,10 @@ def _train_config(config: Path | None) -> tuple[Any, str]:
 @app.command()
 def train(
     data: Annotated[
-        Path, typer.Option(help="History file (Parquet, training-data format).")
+        Path,
+        typer.Option(
+            help="History (training-data format): a Parquet file, or a folder of parts."
+        ),
     ],
     config: Annotated[
         Path | None,
@@ -297,6 +307,21 @@ def train(
             "repeatable; adds to the config's [data] decisions.",
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="'local' (this process) or 'dask' (lightgbm.dask, a cluster)."
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler (tcp://HOST:8786); default: a local cluster."
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Workers of the local cluster (--engine dask).")
+    ] = 2,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
     """Train the escalation model on a history, evaluate it on the latest window, log it to MLflow.
@@ -305,11 +330,19 @@ def train(
     `p_true`) and the baselines; with analysts' decisions, also how often the model agrees
     with the analysts on the decided test rows. Promote it with
     `tipscore promote --run RUN_ID`.
+
+    With `--engine dask`, linkage, features and the fit (lightgbm.dask) run on a Dask
+    cluster — the one at `--scheduler`, or a local one of `--workers` processes — with the
+    same split, calibration, thresholds and MLflow run. See docs/scaling.md.
     """
+    from tipscore.engines import check_engine, train_with
     from training.data import HistoryError
     from training.train import metrics_table
-    from training.train import train as run_training
 
+    try:
+        check_engine(engine, scheduler)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     cfg, text = _train_config(config)
     if decisions:
         cfg = cfg.model_copy(
@@ -320,7 +353,7 @@ def train(
             }
         )
     try:
-        result = run_training(data, cfg, text, progress=progress)
+        result = train_with(engine, data, cfg, text, (scheduler, workers), progress)
     except (HistoryError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -577,13 +610,14 @@ def score(
     retried after a lost worker is neither lost nor doubled. See docs/scaling.md.
     """
     from serving.model_holder import ModelHolder
-    from tipscore import batch_score
+    from tipscore.engines import check_engine, score_with
+    from training.partitions import PartsError
     from training.registry import RegistryError, configure
 
-    if engine not in ("local", "dask"):
-        raise typer.BadParameter(
-            f"expected local or dask, got {engine!r}", param_hint="--engine"
-        )
+    try:
+        check_engine(engine, scheduler)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     configure()
     try:
         served = ModelHolder(model).load()
@@ -591,26 +625,16 @@ def score(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
-        if engine == "local":
-            summary = batch_score.score_local(served.model, data, out, top_n, progress)
-        else:
-            from distributed import Client
-
-            client = (
-                Client(scheduler)  # type: ignore[no-untyped-call]
-                if scheduler
-                else batch_score.local_cluster(workers)
-            )
-            with client:
-                summary = batch_score.score_dask(
-                    served.model, data, out, client, top_n, progress
-                )
-    except FileNotFoundError as exc:
+        summary = score_with(
+            engine, served.model, data, out, (scheduler, workers), top_n, progress
+        )
+    except (FileNotFoundError, PartsError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    version = f" v{served.version}" if served.version.isdigit() else ""
     typer.echo(
-        f"scored {summary.rows:,} reports in {summary.parts} parts with {served.name} "
-        f"v{served.version} into {summary.out}/"
+        f"scored {summary.rows:,} reports in {summary.parts} parts with "
+        f"{served.name}{version} into {summary.out}/"
     )
 
 

@@ -117,7 +117,7 @@ def audit_model(
         HistoryError: the history cannot be read.
     """
     model = registry.load_model(model_uri)
-    if history is None and not data.is_file():
+    if history is None and not data.exists():  # a file, or a folder of parts
         raise HistoryError(f"no history file at {data}")
     run_id = resolve_run_id(model_uri)
     key = audit_key(cfg, history.sha256 if history else file_sha256(data))

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from features.extract import build_columns, to_matrix
 from features.linkage import LINK_COLUMNS, history_frame_features, to_micros
 from training.data_format import REQUIRED_TYPES
+from training.partitions import PartsError, history_parts, part_files, read_parts
 from training.validate_data import history_frame, validate_table
 
 logger = logging.getLogger(__name__)
@@ -60,12 +61,25 @@ class History:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file (logged as the run's data hash)."""
+    """SHA-256 of a history file (logged as the run's data hash).
+
+    For a folder of parts: SHA-256 over each part's name and SHA-256, in name order.
+    """
+    if path.is_dir():
+        return folder_sha256([(p.name, file_sha256(p)) for p in part_files(path)])
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def folder_sha256(parts: Sequence[tuple[str, str]]) -> str:
+    """The data hash of a folder of parts: SHA-256 over (name, SHA-256) of each, in order."""
+    combined = hashlib.sha256(b"tipscore partitioned history\n")
+    for name, digest in parts:
+        combined.update(f"{name}\0{digest}\n".encode())
+    return combined.hexdigest()
 
 
 def combined_sha256(history: str, decisions: Sequence[str]) -> str:
@@ -87,11 +101,15 @@ def data_sha256(path: Path, decisions: Sequence[Path] = ()) -> str:
 
 
 def _read(path: Path) -> pa.Table:
-    """Read and validate one history file (raises ``HistoryError`` listing problems)."""
-    if not path.is_file():
+    """Read and validate a history file or folder of parts (``HistoryError`` lists problems)."""
+    if not path.exists():
         raise HistoryError(f"no history file at {path}")
     try:
-        table = pq.read_table(path)
+        table = (
+            read_parts(history_parts(path)) if path.is_dir() else pq.read_table(path)
+        )
+    except PartsError as exc:
+        raise HistoryError(str(exc)) from exc
     except (OSError, pa.ArrowInvalid) as exc:
         raise HistoryError(f"cannot read {path} as Parquet: {exc}") from exc
     problems, _ = validate_table(table)
@@ -159,7 +177,7 @@ def _analyst(flat: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def load_history(path: Path, decisions: Sequence[Path] = ()) -> History:
-    """Validate, read and prepare a history file, with analysts' decisions if given.
+    """Validate, read and prepare a history (a file, or a folder of parts), with decisions.
 
     A file that is itself a decisions export (``suggested_priority`` present) may be
     loaded as the history too: its rows count as decided.
@@ -178,23 +196,37 @@ def load_history(path: Path, decisions: Sequence[Path] = ()) -> History:
     links: dict[str, object] = {name: table.column(name) for name in LINK_COLUMNS}
     links["received_at"] = flat["received_at"]
     flat = flat.assign(**history_frame_features(links, labels))
-    decided = _analyst(flat)
-    if decided is not None:
+    history = prepared_history(path, sha256, flat, included)
+    if history.suggested is not None:
         logger.info(
             "%d analyst-decided reports (%d decisions file(s) added)",
-            int((decided[1] > 0).sum()),
+            int((history.suggested > 0).sum()),
             len(decisions),
         )
     logger.info("loaded %d reports from %s", len(flat), path)
+    return history
+
+
+def prepared_history(
+    path: Path,
+    sha256: str,
+    flat: pd.DataFrame,
+    decisions: tuple[tuple[str, str], ...] = (),
+) -> History:
+    """A ``History`` of flat rows that already carry their linkage features (``hist_*``).
+
+    ``load_history`` ends here; so does the Dask path, with the rows it gathers.
+    """
+    decided = _analyst(flat)
     return History(
         path=path,
         sha256=sha256,
         flat=flat,
         matrix=to_matrix(build_columns(flat)),
-        labels=labels,
+        labels=flat["escalated"].to_numpy(dtype=bool),
         p_true=flat[TRUTH].to_numpy(dtype=np.float64) if TRUTH in flat else None,
         micros=to_micros(flat["received_at"]),
         analyst=decided[0] if decided is not None else None,
         suggested=decided[1] if decided is not None else None,
-        decisions=included,
+        decisions=decisions,
     )

@@ -118,13 +118,24 @@ def fit_model(
 ) -> EscalationModel:
     """Booster, then calibration and thresholds on the validation window."""
     booster = fit_booster(config, train, valid)
-    raw = np.asarray(
-        booster.predict(
-            valid[0], raw_score=True, num_iteration=booster.best_iteration or None
-        )
+    return finish_model(
+        config, booster, valid, booster.best_iteration or booster.current_iteration()
     )
+
+
+def finish_model(
+    config: TrainConfig,
+    booster: lgb.Booster,
+    valid: tuple[np.ndarray, np.ndarray],
+    trees: int,
+) -> EscalationModel:
+    """The booster cut to its first ``trees`` trees, calibrated, with thresholds.
+
+    Calibration and thresholds come from the validation window; every engine (one
+    machine, Dask) ends its fit here.
+    """
+    raw = np.asarray(booster.predict(valid[0], raw_score=True, num_iteration=trees))
     calibration = fit_calibration(config, raw, valid[1])
     policy = choose_policy(config, calibration.apply(raw), valid[1])
-    trees = booster.best_iteration or booster.current_iteration()
     trimmed = lgb.Booster(model_str=booster.model_to_string(num_iteration=trees))
     return EscalationModel(booster=trimmed, calibration=calibration, policy=policy)

@@ -75,6 +75,16 @@ def _decision_files(candidate: Candidate) -> list[Path] | None:
     return [Path(entry["path"]) for entry in listed]
 
 
+def _unchanged(data: Path, decisions: list[Path], logged: str | None) -> bool:
+    """Whether the run's history (a file or a folder of parts) and decisions are as logged."""
+    if data == Path() or not all(f.exists() for f in (data, *decisions)):
+        return False
+    try:
+        return data_sha256(data, decisions) == logged
+    except (OSError, ValueError):  # e.g. a folder whose parts are gone
+        return False
+
+
 def _history(candidate: Candidate) -> History | None:
     """The run's history (with its decisions), loaded once for every gate.
 
@@ -83,10 +93,8 @@ def _history(candidate: Candidate) -> History | None:
     if "history" not in candidate.extra:
         data = Path(candidate.params.get("data_path", ""))
         decisions = _decision_files(candidate)
-        same = (
-            decisions is not None
-            and all(f.is_file() for f in (data, *decisions))
-            and data_sha256(data, decisions) == candidate.tags.get("data_sha256")
+        same = decisions is not None and _unchanged(
+            data, decisions, candidate.tags.get("data_sha256")
         )
         candidate.extra["history"] = (
             load_history(data, decisions) if same and decisions is not None else None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from features.extract import build_features
@@ -68,12 +69,32 @@ def git_commit() -> str:
     return out.stdout.strip()
 
 
-def _baselines(history: History, split: Split, seed: int) -> dict[str, float]:
+@dataclass(frozen=True)
+class RunData:
+    """What evaluation and logging see of a history, whichever engine fitted the model.
+
+    One machine: the whole history. Dask: only the validation and test windows, gathered
+    from the workers (the training window stays on the cluster); ``sizes`` are always
+    the whole history's windows, as logged.
+    """
+
+    history: History
+    split: Split
+    """Windows of ``history``'s rows (the Dask path's ``train`` window is empty)."""
+    sizes: dict[str, int]
+    """Rows per window of the whole history."""
+    logistic: tuple[pd.DataFrame, np.ndarray]
+    """Model frame and labels the logistic-regression baseline is fitted on."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """Engine-specific MLflow params (``engine``, ...)."""
+
+
+def _baselines(run: RunData, seed: int) -> dict[str, float]:
+    history, split = run.history, run.split
     test = history.labels[split.test]
     rules = rules_score(history.flat.iloc[split.test])
-    frame = build_features(history.flat)
-    logistic = fit_logistic(frame.iloc[split.train], history.labels[split.train], seed)
-    scores = logistic.predict_proba(frame.iloc[split.test])[:, 1]
+    logistic = fit_logistic(*run.logistic, seed)
+    scores = logistic.predict_proba(build_features(history.flat.iloc[split.test]))[:, 1]
     return {
         "baseline_rules_test_pr_auc": baseline_pr_auc(test, rules),
         "baseline_logreg_test_pr_auc": baseline_pr_auc(test, scores),
@@ -120,11 +141,11 @@ def _log_figures(
 def _log_run(
     context: dict[str, Any],
     model: EscalationModel,
-    history: History,
-    split: Split,
+    run: RunData,
     metrics: dict[str, float],
 ) -> str:
     config: TrainConfig = context["config"]
+    history, split = run.history, run.split
     mlflow.log_params(
         {
             **flatten_config(config),
@@ -133,8 +154,9 @@ def _log_run(
                 f"{path} (sha256 {digest[:12]})" for path, digest in history.decisions
             )
             or "none",
-            "rows": len(history.labels),
-            **{f"split.{k}_rows": v for k, v in split.sizes().items()},
+            "rows": sum(run.sizes.values()),
+            **{f"split.{k}_rows": v for k, v in run.sizes.items()},
+            **run.params,
         }
     )
     mlflow.set_tags(
@@ -193,8 +215,7 @@ def train(
     data: Path, config: TrainConfig, config_text: str, progress: bool = True
 ) -> TrainResult:
     """Train, evaluate and log one run; return its id and metrics."""
-    bar = tqdm(total=len(STAGES), desc="train", unit="stage", disable=not progress)
-    bar.set_postfix_str(STAGES[0])
+    bar = progress_bar(progress)
     history = load_history(data, config.data.decisions)
     split = temporal_split(
         history.micros, config.split.valid_fraction, config.split.test_fraction
@@ -206,27 +227,47 @@ def train(
         config, (x[split.train], y[split.train]), (x[split.valid], y[split.valid])
     )
     bar.update()
+    logistic = (build_features(history.flat.iloc[split.train]), y[split.train])
+    run = RunData(history, split, split.sizes(), logistic, {"engine": "local"})
+    return finish_run(model, run, config, config_text, bar)
+
+
+def progress_bar(progress: bool) -> Any:
+    """The run's stage bar (``STAGES``), at the first stage."""
+    bar = tqdm(total=len(STAGES), desc="train", unit="stage", disable=not progress)
+    bar.set_postfix_str(STAGES[0])
+    return bar
+
+
+def finish_run(
+    model: EscalationModel,
+    run: RunData,
+    config: TrainConfig,
+    config_text: str,
+    bar: Any,
+) -> TrainResult:
+    """Baselines, evaluation and the MLflow run, for a fitted model (every engine)."""
     bar.set_postfix_str(STAGES[2])
-    metrics = _baselines(history, split, config.seed)
-    baseline_scores = {"rules": rules_score(history.flat.iloc[split.test])}
+    metrics = _baselines(run, config.seed)
+    baseline_scores = {"rules": rules_score(run.history.flat.iloc[run.split.test])}
     bar.update()
     bar.set_postfix_str(STAGES[3])
-    metrics |= _metrics(model, history, split, config)
+    metrics |= _metrics(model, run.history, run.split, config)
     bar.update()
     bar.set_postfix_str(STAGES[4])
     registry.configure()
     with mlflow.start_run(
         experiment_id=registry.experiment_id(config.experiment)
-    ) as run:
+    ) as active:
         context = {
             "config": config,
             "config_text": config_text,
             "baseline_scores": baseline_scores,
         }
-        model_uri = _log_run(context, model, history, split, metrics)
+        model_uri = _log_run(context, model, run, metrics)
     bar.update()
     bar.close()
-    return TrainResult(run.info.run_id, model_uri, metrics, split.sizes())
+    return TrainResult(active.info.run_id, model_uri, metrics, dict(run.sizes))
 
 
 def oracle_rows(metrics: dict[str, float]) -> str:

@@ -28,6 +28,7 @@ from training.data_format import (
     REQUIRED_TYPES,
     SUGGESTED_PRIORITIES,
 )
+from training.partitions import PartsError, history_parts, read_parts
 
 SAMPLE = 5
 SKEW = pd.Timedelta(hours=1)
@@ -299,7 +300,15 @@ def summarise(frame: pd.DataFrame) -> Summary:
 
 
 def validate_history(path: Path) -> tuple[list[Problem], Summary | None]:
-    """Check a Parquet history; return its problems (empty when valid) and a summary."""
+    """Check a Parquet history; return its problems (empty when valid) and a summary.
+
+    A folder of parts is checked as the one history its parts form in name order.
+    """
+    if path.is_dir():
+        try:
+            return validate_table(read_parts(history_parts(path)))
+        except (PartsError, OSError, pa.ArrowInvalid) as exc:
+            return [Problem(column="(parts)", problem=str(exc))], None
     try:
         schema = pq.read_schema(path)
     except (OSError, pa.ArrowInvalid) as exc:
