@@ -22,9 +22,12 @@ Why it is split this way:
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +61,10 @@ OUTPUT = pa.schema(
 """One row per report, in each input part's row order."""
 
 
+MANIFEST = "_manifest.json"
+"""Written last into ``--out``: the model, the parts and their rows."""
+
+
 @dataclass(frozen=True)
 class ScoreSummary:
     """What a rescoring run wrote."""
@@ -65,6 +72,8 @@ class ScoreSummary:
     parts: int
     rows: int
     out: Path
+    files: tuple[tuple[str, int], ...] = ()
+    """(output file name, rows) of every part, in order."""
 
 
 def target_of(part: Part, out: Path) -> Path:
@@ -125,7 +134,8 @@ def score_part(
     """Score one part and write its output atomically; return its row count."""
     out = score_table(read_parts([part]), links, model, top_n)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # A unique name: a worker presumed lost may still be writing the same part.
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     pq.write_table(out, tmp)
     os.replace(tmp, target)  # atomic: a retried task replaces the same part whole
     return int(out.num_rows)
@@ -144,16 +154,59 @@ def central_links(parts: Sequence[Part]) -> list[dict[str, np.ndarray]]:
 
 
 def _finish(parts: Sequence[Part], out: Path, rows: int) -> ScoreSummary:
-    """Drop temporary files of tasks lost mid-write; check every part was written whole."""
-    for stale in out.glob(".scored-*.tmp"):
-        stale.unlink(missing_ok=True)
+    """Drop this run's temporary files of tasks lost mid-write; check each part is whole."""
     for part in parts:
-        written = pq.read_metadata(target_of(part, out)).num_rows
+        target = target_of(part, out)
+        for stale in out.glob(f".{target.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+        written = pq.read_metadata(target).num_rows
         if written != part.rows:
-            raise RuntimeError(
-                f"{target_of(part, out)}: {written} rows written for {part.rows} read"
-            )
-    return ScoreSummary(len(parts), rows, out)
+            raise RuntimeError(f"{target}: {written} rows written for {part.rows} read")
+    files = tuple((target_of(p, out).name, p.rows) for p in parts)
+    return ScoreSummary(len(parts), rows, out, files)
+
+
+class OutputExistsError(ValueError):
+    """``--out`` holds an earlier run's scores and ``--overwrite`` was not given."""
+
+
+def claim_out(out: Path, overwrite: bool) -> None:
+    """Make ``out`` ready for a run: refuse an earlier run's output, or remove it.
+
+    Parts left from an earlier run (another model, or parts since renamed or removed)
+    would mix with this run's and be read as one output; the manifest would no longer
+    describe the folder.
+
+    Raises:
+        OutputExistsError: ``out`` holds scored parts or a manifest, and not ``overwrite``.
+    """
+    earlier = [*out.glob("scored-*.parquet"), *out.glob(".scored-*.tmp")]
+    earlier += [out / MANIFEST] if (out / MANIFEST).exists() else []
+    if earlier and not overwrite:
+        raise OutputExistsError(
+            f"{out} already holds {len(earlier)} scored file(s) from an earlier run: "
+            "pass --overwrite to replace them, or choose another --out"
+        )
+    for path in earlier:
+        path.unlink(missing_ok=True)
+
+
+def write_manifest(summary: ScoreSummary, about: dict[str, Any]) -> Path:
+    """Write ``OUT/_manifest.json`` last: what was scored, with which model, the parts.
+
+    Its presence says the run finished; a reader should take exactly the listed parts.
+    """
+    manifest = {
+        **about,
+        "rows": summary.rows,
+        "parts": [{"file": name, "rows": rows} for name, rows in summary.files],
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    path = summary.out / MANIFEST
+    tmp = path.with_name(f".{MANIFEST}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
 
 
 def score_local(

@@ -12,9 +12,13 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from training.synth.config import GeneratorConfig
+    from training.synth.generate import GenerateRequest, GenerateResult
 
 from features.identifiers import IdentifierHasher
 from features.settings import IntakeSettings
@@ -231,19 +235,45 @@ def generate(
             "(old parts would mix with the new history)",
             param_hint="--out",
         )
-    target = out.with_suffix(".parquet") if partition else out
-    request = GenerateRequest(rows, seed, start.date(), end.date(), target, progress)
-    result = run(request, cfg)
     if partition:
-        from training.partitions import write_month_parts
-
-        parts = write_month_parts(target, out)
-        target.unlink()
-    written = f"{out}/ ({len(parts)} monthly parts)" if partition else str(result.path)
+        result, written = _generate_parts(
+            GenerateRequest(rows, seed, start.date(), end.date(), out, progress), cfg
+        )
+    else:
+        request = GenerateRequest(rows, seed, start.date(), end.date(), out, progress)
+        result, written = run(request, cfg), str(out)
     typer.echo(
         f"wrote {result.rows:,} reports to {written} "
         f"(escalation rate {result.escalation_rate:.4%}, mean p_true {result.mean_p_true:.4%}); "
         f"dataset card: {result.card}"
+    )
+
+
+def _generate_parts(
+    request: GenerateRequest, cfg: GeneratorConfig
+) -> tuple[GenerateResult, str]:
+    """Generate into a scratch folder beside ``request.out``, then split it by month.
+
+    The whole file is never written where a user's file may be (``data/history`` →
+    not ``data/history.parquet``); the dataset card goes into the folder as ``card.md``.
+    """
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from training.partitions import write_month_parts
+    from training.synth.generate import generate as run
+
+    folder = request.out
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".generate-") as tmp:
+        whole = Path(tmp) / "history.parquet"
+        result = run(replace(request, out=whole), cfg)
+        parts = write_month_parts(whole, folder)
+        card = folder / "card.md"
+        shutil.move(result.card, card)
+    return replace(result, path=folder, card=card), (
+        f"{folder}/ ({len(parts)} monthly parts)"
     )
 
 
@@ -336,6 +366,7 @@ def train(
     same split, calibration, thresholds and MLflow run. See docs/scaling.md.
     """
     from tipscore.engines import check_engine, train_with
+    from training.cluster import ClusterError
     from training.data import HistoryError
     from training.train import metrics_table
 
@@ -354,7 +385,7 @@ def train(
         )
     try:
         result = train_with(engine, data, cfg, text, (scheduler, workers), progress)
-    except (HistoryError, ValueError) as exc:
+    except (HistoryError, ValueError, ClusterError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     typer.echo(f"run id: {result.run_id}")
@@ -600,17 +631,25 @@ def score(
         int, typer.Option(min=1, help="Workers of the local cluster (--engine dask).")
     ] = 2,
     top_n: Annotated[int, typer.Option(min=1, max=50, help="Reasons per report.")] = 5,
+    overwrite: Annotated[
+        bool,
+        typer.Option(help="Replace an earlier run's scored parts in --out."),
+    ] = False,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
     """Rescore a whole history: probability, suggested priority and top reasons per report.
 
     Writes one Parquet part per input part (`scored-<part>.parquet`: report_id,
     received_at, escalation_probability, suggested_priority, raw_score, base_value,
-    reason_features, reason_contributions). Parts are written atomically, so a part
-    retried after a lost worker is neither lost nor doubled. See docs/scaling.md.
+    reason_features, reason_contributions), then `_manifest.json` (the model, the parts
+    and their rows) once every part is written. Parts are written atomically, so a part
+    retried after a lost worker is neither lost nor doubled. An --out holding an earlier
+    run's parts is refused unless --overwrite. See docs/scaling.md.
     """
     from serving.model_holder import ModelHolder
-    from tipscore.engines import check_engine, score_with
+    from tipscore.batch_score import OutputExistsError
+    from tipscore.engines import ScoreJob, check_engine, score_with
+    from training.cluster import ClusterError
     from training.partitions import PartsError
     from training.registry import RegistryError, configure
 
@@ -624,11 +663,17 @@ def score(
     except RegistryError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    about = {
+        "uri": model,
+        "name": served.name,
+        "version": served.version,
+        "run_id": served.run_id
+        or (model.split("/")[1] if model.startswith("runs:/") else None),
+    }
+    job = ScoreJob(data, out, top_n, overwrite, about)
     try:
-        summary = score_with(
-            engine, served.model, data, out, (scheduler, workers), top_n, progress
-        )
-    except (FileNotFoundError, PartsError) as exc:
+        summary = score_with(engine, served.model, job, (scheduler, workers), progress)
+    except (FileNotFoundError, PartsError, OutputExistsError, ClusterError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     version = f" v{served.version}" if served.version.isdigit() else ""

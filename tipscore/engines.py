@@ -10,11 +10,20 @@ cluster and leaves it running. See docs/scaling.md.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from tipscore.batch_score import ScoreSummary, score_dask, score_local
+from tipscore.batch_score import (
+    ScoreSummary,
+    claim_out,
+    score_dask,
+    score_local,
+    write_manifest,
+)
 from training.cluster import dask_client
 from training.config import TrainConfig
+from training.partitions import history_parts
 from training.registry import EscalationModel
 from training.train import TrainResult
 
@@ -61,18 +70,44 @@ def train_with(
         return train_dask(data, config, config_text, client, progress=progress)
 
 
+@dataclass(frozen=True)
+class ScoreJob:
+    """What ``tipscore score`` was asked for, beyond the model and the engine."""
+
+    data: Path
+    out: Path
+    top_n: int = 5
+    overwrite: bool = False
+    about: dict[str, Any] = field(default_factory=dict)
+    """The model (uri, name, version, run id), for the manifest."""
+
+
 def score_with(
     engine: str,
     model: EscalationModel,
-    data: Path,
-    out: Path,
+    job: ScoreJob,
     cluster: tuple[str | None, int] = (None, 2),
-    top_n: int = 5,
     progress: bool = True,
 ) -> ScoreSummary:
-    """Rescore in this process, or on a cluster (``cluster``: scheduler address, workers)."""
+    """Rescore in this process, or on a cluster (``cluster``: scheduler address, workers).
+
+    The history's parts are checked before ``job.out`` is claimed (an earlier run's
+    output refused, or removed with ``overwrite``); the manifest is written last.
+
+    Raises:
+        PartsError: the history is not a usable set of parts.
+        OutputExistsError: ``job.out`` holds earlier output and not ``job.overwrite``.
+        ClusterError: the scheduler cannot be reached or has no workers.
+    """
+    history_parts(job.data)
     if engine == "local":
-        return score_local(model, data, out, top_n, progress)
-    _quiet_dask()
-    with dask_client(*cluster) as client:
-        return score_dask(model, data, out, client, top_n, progress)
+        claim_out(job.out, job.overwrite)
+        summary = score_local(model, job.data, job.out, job.top_n, progress)
+    else:
+        _quiet_dask()
+        with dask_client(*cluster) as client:  # connected before anything is removed
+            claim_out(job.out, job.overwrite)
+            summary = score_dask(model, job.data, job.out, client, job.top_n, progress)
+    about = {"model": job.about, "data": str(job.data), "engine": engine}
+    write_manifest(summary, {**about, "top_n": job.top_n})
+    return summary

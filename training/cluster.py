@@ -25,6 +25,8 @@ from training.linkage_shuffle import (
 from training.partitions import Part, read_part
 
 WORKER_MEMORY = "8GiB"
+CONNECT_SECONDS = 30.0
+"""How long to wait for a remote scheduler to answer, and then for its first worker."""
 ROWS_PER_BUCKET = 2_000_000
 """Reports per linkage bucket on a large history (a bucket is held by one task)."""
 
@@ -43,19 +45,48 @@ def local_cluster(workers: int = 2, memory_limit: str = WORKER_MEMORY) -> Any:
     return Client(cluster)  # type: ignore[no-untyped-call]
 
 
+class ClusterError(RuntimeError):
+    """The scheduler cannot be reached, or no worker joined it in time."""
+
+
+def connect(scheduler: str, timeout: float | None = None) -> Any:
+    """A client on the scheduler at ``scheduler``, once at least one worker is there.
+
+    Raises:
+        ClusterError: no scheduler answered, or it had no worker within ``timeout``
+            (default ``CONNECT_SECONDS``).
+    """
+    from distributed import Client
+
+    timeout = CONNECT_SECONDS if timeout is None else timeout
+
+    try:
+        client = Client(scheduler, timeout=timeout)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(
+            f"--scheduler {scheduler}: no Dask scheduler answered ({exc})"
+        ) from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        client.close()  # type: ignore[no-untyped-call]
+        raise ClusterError(
+            f"--scheduler {scheduler}: no worker joined within {timeout:.0f} s "
+            "(start one: dask worker ADDRESS)"
+        ) from None
+    return client
+
+
 @contextmanager
 def dask_client(scheduler: str | None, workers: int = 2) -> Iterator[Any]:
     """A client on the scheduler at ``scheduler`` (``tcp://HOST:8786``), or a local cluster.
 
     A local cluster is closed on exit; a remote one is left running.
-    """
-    from distributed import Client
 
-    client = (
-        Client(scheduler)  # type: ignore[no-untyped-call]
-        if scheduler
-        else local_cluster(workers)
-    )
+    Raises:
+        ClusterError: the scheduler cannot be reached or has no workers.
+    """
+    client = connect(scheduler) if scheduler else local_cluster(workers)
     try:
         yield client
     finally:

@@ -38,7 +38,6 @@ from training.dask_fit import (
     fit_booster_dask,
     iteration_log_loss,
     leaf_values,
-    stopping_iteration,
 )
 from training.data import (
     HistoryError,
@@ -184,20 +183,26 @@ def _fit(
 ) -> tuple[Any, int]:
     """The booster grown on the training pieces, and the trees to keep."""
     train, valid = pieces
-    x = _array(client, prepared, train, _matrix)
-    y = _array(client, prepared, train, _labels)
-    booster = fit_booster_dask(client, config, x, y)
-    shared = client.scatter([booster, leaf_values(booster)], broadcast=True, hash=False)
-    losses = client.gather(
-        [
-            client.submit(_losses, prepared[i], lo, hi, *shared, pure=False)
-            for i, lo, hi in valid
-        ]
+    data = (
+        _array(client, prepared, train, _matrix),
+        _array(client, prepared, train, _labels),
     )
-    trees = stopping_iteration(
-        np.sum(losses, axis=0), config.model.early_stopping_rounds
-    )
-    return booster, trees
+
+    def losses_of(booster: Any) -> np.ndarray:
+        """Validation log-loss after each tree, summed over the workers' pieces."""
+        shared = client.scatter(
+            [booster, leaf_values(booster)], broadcast=True, hash=False
+        )
+        losses = client.gather(
+            [
+                client.submit(_losses, prepared[i], lo, hi, *shared, pure=False)
+                for i, lo, hi in valid
+            ]
+        )
+        total: np.ndarray = np.sum(losses, axis=0)
+        return total
+
+    return fit_booster_dask(client, config, data, losses_of)
 
 
 def _gather(

@@ -44,6 +44,11 @@ def booster_params(config: TrainConfig) -> dict[str, object]:
         "seed": config.seed,
         "deterministic": True,
         "force_row_wise": True,
+        # Keep every feature: with the pre-filter, LightGBM drops before training the
+        # features it judges unsplittable under min_child_samples, among them rare but
+        # telling flags; and on a Dask cluster each worker would judge on its own rows
+        # only (training.dask_fit). Off on every engine, so both fit the same model.
+        "feature_pre_filter": False,
         "verbosity": -1,
     }
 

@@ -120,15 +120,24 @@ def test_generate_partition_month_writes_the_same_rows(tmp_path: Path) -> None:
     assert (
         runner.invoke(app, ["generate", "--out", str(single), *common]).exit_code == 0
     )
+    beside = folder.with_suffix(".parquet")  # a user's file next to the folder
+    beside.write_bytes(b"not touched")
     done = runner.invoke(
         app, ["generate", "--out", str(folder), "--partition", "month", *common]
     )
     assert done.exit_code == 0, done.output
+    assert beside.read_bytes() == b"not touched"
+    assert (folder / "card.md").is_file() and f"{folder / 'card.md'}" in done.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "one.card.md",
+        "one.parquet",
+        "parts",
+        "parts.parquet",
+    ]  # no scratch folder left
     assert sorted(p.name for p in folder.glob("*.parquet")) == [
         f"2024-0{m}.parquet" for m in range(1, 5)
     ]
     assert f"wrote 3,000 reports to {folder}/ (4 monthly parts)" in done.output
-    assert not folder.with_suffix(".parquet").exists()  # the single file is not kept
     joined = read_parts(history_parts(folder))
     assert joined.equals(pq.read_table(single).cast(joined.schema))
     assert pa.concat_tables([joined]).num_rows == 3000

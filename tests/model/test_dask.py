@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -27,7 +28,12 @@ from tipscore.cli import app
 from training import registry
 from training.cluster import local_cluster
 from training.config import TrainConfig, load_train_config
-from training.dask_fit import iteration_log_loss, leaf_values, stopping_iteration
+from training.dask_fit import (
+    MIN_ROUND,
+    iteration_log_loss,
+    leaf_values,
+    stopping_iteration,
+)
 from training.dask_train import train_dask
 from training.data import file_sha256, load_history
 from training.partitions import write_month_parts
@@ -131,6 +137,10 @@ def test_dask_run_is_logged_and_loadable_like_one_machine(runs: Runs) -> None:
     assert run.data.params["split.test_rows"] == str(runs.local.split["test"])
     assert run.data.tags["data_sha256"] == file_sha256(runs.parts)
     assert set(runs.local.metrics) == set(runs.dask.metrics)
+    grown = int(run.data.params["dask_trees_grown"])
+    kept, rounds = runs.dask.metrics["model_trees"], FAST["early_stopping_rounds"]
+    assert kept + rounds <= grown < FAST["n_estimators"]  # grown until the rule fired
+    assert grown - kept < rounds + max(rounds, MIN_ROUND)  # and not a round more
     loaded = registry.load_model(runs.dask.model_uri)
     history = load_history(runs.parts)
     assert loaded.booster.num_trees() == runs.dask.metrics["model_trees"]
@@ -246,7 +256,6 @@ def test_a_worker_killed_mid_scoring_loses_and_doubles_nothing(
     again = _read(tmp_path / "dask")
     assert summary.rows == len(again) == SMALL
     assert again["report_id"].is_unique
-    assert not list((tmp_path / "dask").glob(".*.tmp"))
     pd.testing.assert_frame_equal(again, scored)
     cluster.wait_for_workers(2, timeout=60)
 
@@ -256,6 +265,7 @@ def test_cli_trains_on_a_scheduler_and_rescores(
     cluster: Any,
     config: tuple[TrainConfig, str],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config_path = tmp_path / "fast.toml"
     config_path.write_text(config[1])
@@ -266,12 +276,25 @@ def test_cli_trains_on_a_scheduler_and_rescores(
     trained = runner.invoke(app, [*train_args, "--no-progress"])
     assert trained.exit_code == 0, trained.output
     run_id = trained.output.split("run id: ")[1].split()[0]
-    score_args = ["score", "--model", f"runs:/{run_id}/model"]
+    score_args = ["score", "--model", f"runs:/{run_id}/model", "--no-progress"]
     score_args += ["--data", str(small[1]), "--out", str(tmp_path / "out")]
-    scored = runner.invoke(app, [*score_args, "--no-progress"])
+    score_args += ["--engine", "dask", "--scheduler", address]
+    scored = runner.invoke(app, score_args)
     assert scored.exit_code == 0, scored.output
     assert f"scored {SMALL:,} reports in 24 parts" in scored.output
     assert cluster.scheduler_info()["address"] == address  # a given cluster stays up
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert manifest["model"]["run_id"] == run_id and manifest["engine"] == "dask"
+    assert manifest["rows"] == SMALL and len(manifest["parts"]) == 24
+    assert sum(p["rows"] for p in manifest["parts"]) == SMALL
+
+    again = runner.invoke(app, score_args)  # an earlier run's output is not mixed in
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    assert runner.invoke(app, [*score_args, "--overwrite"]).exit_code == 0
+
     refused = runner.invoke(app, ["train", "--data", "x", "--scheduler", address])
     assert refused.exit_code == 2
     assert "only with --engine dask" in refused.output
+    monkeypatch.setattr("training.cluster.CONNECT_SECONDS", 1.0)
+    nobody = runner.invoke(app, [*score_args[:-1], "tcp://127.0.0.1:9", "--overwrite"])
+    assert nobody.exit_code == 2 and "no Dask scheduler answered" in nobody.output
