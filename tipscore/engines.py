@@ -31,11 +31,19 @@ ENGINES = ("local", "dask")
 
 
 def _quiet_dask() -> None:
-    """Keep Dask's start/stop chatter (INFO) off the terminal unless --verbose."""
+    """Keep Dask's and LightGBM's set-up chatter (INFO) off the terminal unless --verbose."""
     import distributed  # noqa: F401  (its import sets its loggers' levels)
 
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("distributed").setLevel(logging.WARNING)
+        import lightgbm
+
+        driver_log = logging.getLogger("lightgbm")  # "Finding random open ports ..."
+        driver_log.setLevel(logging.WARNING)
+        driver_log.addFilter(lambda record: "n_jobs" not in record.getMessage())
+        lightgbm.register_logger(driver_log)
+        # The workers' "[LightGBM] [Info] ... bind port" lines come from LightGBM's C++
+        # network set-up in the task's thread, before any parameter is read: they stay.
 
 
 def check_engine(engine: str, scheduler: str | None) -> None:
