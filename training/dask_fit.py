@@ -21,6 +21,7 @@ on the global counts.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,6 +34,8 @@ from features.spec import FEATURE_NAMES
 from training.config import TrainConfig
 from training.model import booster_params
 
+ROUND_SEED_STEP = 7919
+"""Offset between the bagging and feature-sampling seeds of successive rounds."""
 MIN_ROUND = 100
 """Fewest trees grown per round (each round starts LightGBM's network again)."""
 LEAF_BLOCK = 1024
@@ -45,19 +48,23 @@ def grow_trees(
     data: tuple[Any, Any],
     trees: int,
     init_model: lgb.Booster | None = None,
+    round_index: int = 0,
 ) -> lgb.Booster:
     """``trees`` more trees grown on the cluster (data-parallel LightGBM).
 
     ``data`` is the training window as Dask arrays (matrix, labels), chunked by part; each
     worker trains on the chunks it holds, one thread per worker core. With ``init_model``
     the workers continue from it (its scores are their starting point) and the booster
-    returned holds its trees followed by the new ones.
+    returned holds its trees followed by the new ones. Rounds after the first get their
+    own bagging and feature-sampling seeds: a continued fit starts its draws again from
+    the seed, and would otherwise repeat the first round's row bags and feature subsets.
     """
     from lightgbm.dask import DaskLGBMClassifier
 
     params: dict[str, Any] = {
         k: v for k, v in booster_params(config).items() if k != "num_threads"
     }
+    params |= round_seeds(config, round_index)
     model = DaskLGBMClassifier(client=client, n_estimators=trees, **params)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
@@ -71,6 +78,14 @@ def grow_trees(
     return booster
 
 
+def round_seeds(config: TrainConfig, round_index: int) -> dict[str, int]:
+    """Bagging and feature-sampling seeds of a round after the first (none for the first)."""
+    if not round_index:
+        return {}
+    base = config.seed + ROUND_SEED_STEP * round_index
+    return {"bagging_seed": base, "feature_fraction_seed": base + 1}
+
+
 def fit_booster_dask(
     client: Any,
     config: TrainConfig,
@@ -82,19 +97,26 @@ def fit_booster_dask(
     Each round adds ``max(early_stopping_rounds, MIN_ROUND)`` trees, continuing from the
     trees so far; ``losses_of`` gives the validation log-loss after every tree. The rule
     looks only at the losses up to ``early_stopping_rounds`` trees past the best, so
-    stopping once that many trees follow the best gives the trees that growing all
+    stopping once that many trees follow the best keeps what growing all
     ``n_estimators`` would keep, at a fraction of the work (LightGBM's own early
-    stopping cannot run on Dask).
+    stopping cannot run on Dask). Growing also stops at ``n_estimators``, and when a
+    round adds no tree (LightGBM found no split worth making: e.g. a training window too
+    small for ``min_child_samples``), as one machine's ``lgb.train`` would stop.
     """
     rounds, most = config.model.early_stopping_rounds, config.model.n_estimators
     step = max(rounds, MIN_ROUND)
     booster: lgb.Booster | None = None
-    while True:
+    for round_index in itertools.count():
         grown = 0 if booster is None else booster.num_trees()
-        booster = grow_trees(client, config, data, min(step, most - grown), booster)
+        booster = grow_trees(
+            client, config, data, min(step, most - grown), booster, round_index
+        )
         keep = stopping_iteration(losses_of(booster), rounds)
-        if booster.num_trees() >= most or booster.num_trees() - keep >= rounds:
-            return booster, keep
+        total = booster.num_trees()
+        if total >= most or total - keep >= rounds or total == grown:
+            break
+    assert booster is not None
+    return booster, keep
 
 
 def leaf_values(booster: lgb.Booster) -> np.ndarray:

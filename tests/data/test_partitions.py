@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -140,7 +139,7 @@ def test_generate_partition_month_writes_the_same_rows(tmp_path: Path) -> None:
     assert f"wrote 3,000 reports to {folder}/ (4 monthly parts)" in done.output
     joined = read_parts(history_parts(folder))
     assert joined.equals(pq.read_table(single).cast(joined.schema))
-    assert pa.concat_tables([joined]).num_rows == 3000
+    assert joined.num_rows == 3000
     again = runner.invoke(
         app, ["generate", "--out", str(folder), "--partition", "month", *common]
     )

@@ -298,3 +298,7 @@ def test_cli_trains_on_a_scheduler_and_rescores(
     monkeypatch.setattr("training.cluster.CONNECT_SECONDS", 1.0)
     nobody = runner.invoke(app, [*score_args[:-1], "tcp://127.0.0.1:9", "--overwrite"])
     assert nobody.exit_code == 2 and "no Dask scheduler answered" in nobody.output
+    kept = json.loads((tmp_path / "out" / "_manifest.json").read_text())  # not removed
+    assert (
+        kept["rows"] == SMALL and len(list((tmp_path / "out").glob("scored-*"))) == 24
+    )
