@@ -42,8 +42,8 @@ def _quiet_dask() -> None:
         driver_log.setLevel(logging.WARNING)
         driver_log.addFilter(lambda record: "n_jobs" not in record.getMessage())
         lightgbm.register_logger(driver_log)
-        # The workers' "[LightGBM] [Info] ... bind port" lines come from LightGBM's C++
-        # network set-up in the task's thread, before any parameter is read: they stay.
+        # The workers' network set-up lines are silenced in training.dask_fit, all but
+        # "[LightGBM] [Info] Listening..." (LightGBM's listener thread), once a round.
 
 
 def check_engine(engine: str, scheduler: str | None) -> None:

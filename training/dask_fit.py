@@ -65,6 +65,7 @@ def grow_trees(
         k: v for k, v in booster_params(config).items() if k != "num_threads"
     }
     params |= round_seeds(config, round_index)
+    _quiet_workers(client)
     model = DaskLGBMClassifier(client=client, n_estimators=trees, **params)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
@@ -76,6 +77,27 @@ def grow_trees(
         )
     booster: lgb.Booster = model.booster_
     return booster
+
+
+def _quiet_thread() -> None:
+    """Set LightGBM's log level to silent in the worker thread that runs this task.
+
+    LightGBM's level is per thread, and ``lightgbm.dask`` sets up its network before it
+    reads ``verbosity``, so each round would print "[LightGBM] [Info] Trying to bind
+    port ..." on every worker. A one-row dataset built with ``verbosity=-1`` in the
+    worker's task thread (one per worker, as ``local_cluster`` and docs/scaling.md
+    start them) silences it for the fit that follows there.
+    """
+    lgb.Dataset(
+        np.zeros((2, 1)), label=np.array([0.0, 1.0]), params={"verbosity": -1}
+    ).construct()
+
+
+def _quiet_workers(client: Any) -> None:
+    workers = list(client.scheduler_info(n_workers=-1)["workers"])
+    client.gather(
+        [client.submit(_quiet_thread, workers=[w], pure=False) for w in workers]
+    )
 
 
 def round_seeds(config: TrainConfig, round_index: int) -> dict[str, int]:
