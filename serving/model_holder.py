@@ -38,8 +38,11 @@ class Served:
 def _version(uri: str) -> tuple[str, str, str | None]:
     """(name, version, run id) behind a ``models:/NAME@ALIAS`` or ``models:/NAME/N`` URI.
 
-    Other URIs (``runs:/ID/model``, ``models:/m-ID``) are served as "unregistered".
+    Other URIs (``runs:/ID/model``, ``models:/m-ID``) are served as "unregistered"; a
+    ``runs:/`` URI names its run, so the model card and manifests can still show it.
     """
+    if uri.startswith("runs:/"):
+        return uri, "unregistered", uri.removeprefix("runs:/").split("/", 1)[0] or None
     if not uri.startswith("models:/") or uri.removeprefix("models:/").startswith("m-"):
         return uri, "unregistered", None
     target = uri.removeprefix("models:/")

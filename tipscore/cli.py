@@ -667,8 +667,7 @@ def score(
         "uri": model,
         "name": served.name,
         "version": served.version,
-        "run_id": served.run_id
-        or (model.split("/")[1] if model.startswith("runs:/") else None),
+        "run_id": served.run_id,
     }
     job = ScoreJob(data, out, top_n, overwrite, about)
     try:

@@ -94,3 +94,39 @@ def test_rounds_after_the_first_draw_other_samples() -> None:
     seeds = [dask_fit.round_seeds(config, r) for r in range(3)]
     assert seeds[0] == {}
     assert len({tuple(s.values()) for s in seeds[1:]}) == 2
+
+
+class _NoWorkers:
+    """A client whose scheduler has no workers (nothing to quieten)."""
+
+    def scheduler_info(self, n_workers: int = 0) -> dict[str, Any]:
+        return {"workers": {}}
+
+    def gather(self, futures: list[Any]) -> list[Any]:
+        return futures
+
+
+def test_each_round_is_fitted_with_its_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seeds must reach LightGBM, and the previous trees must be continued."""
+    import lightgbm.dask
+
+    fitted: list[dict[str, Any]] = []
+
+    class Classifier:
+        def __init__(self, **params: Any) -> None:
+            self.params = params
+            self.booster_ = Trees(params["n_estimators"])
+
+        def fit(self, x: Any, y: Any, **options: Any) -> None:
+            fitted.append({**self.params, "init_model": options["init_model"]})
+
+    monkeypatch.setattr(lightgbm.dask, "DaskLGBMClassifier", Classifier)
+    config = _config(5000, 200)
+    first = dask_fit.grow_trees(_NoWorkers(), config, (None, None), 200)
+    dask_fit.grow_trees(_NoWorkers(), config, (None, None), 200, first, 1)
+    assert "bagging_seed" not in fitted[0] and fitted[0]["init_model"] is None
+    assert fitted[1]["init_model"] is first
+    assert {k: fitted[1][k] for k in ("bagging_seed", "feature_fraction_seed")} == (
+        dask_fit.round_seeds(config, 1)
+    )
+    assert fitted[1]["feature_pre_filter"] is False  # one machine's parameters
