@@ -327,7 +327,7 @@ test PR-AUC {rows[default]["oracle_pr_auc"]:.4f}). Timing: numpy rows in, LightG
 TreeSHAP (`pred_contrib`) as `serving/scoring.py` computes it, "score" = raw score +
 calibration; {facts["rounds"]} rounds, each visiting every shape ({facts["calls"]} calls
 for one report, 1 call for 1,000). Each cell is the best round's median; in brackets, the
-median of all calls. Measured on 2 cores shared with other work (load average
+median of all calls. Measured on 2 cores (1-minute load average
 {facts["load"][0]:.1f} at the start, {facts["load"][1]:.1f} at the end); fit times
 especially depend on that load.
 
