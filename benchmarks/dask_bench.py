@@ -39,7 +39,7 @@ def _peak_mb() -> float:
 
 
 def _cluster(workers: int) -> tuple[Any, float]:
-    from training.cluster import local_cluster
+    from training.dask.cluster import local_cluster
 
     started = time.perf_counter()
     client = local_cluster(workers)
@@ -57,7 +57,7 @@ def _train(
     engine: str, data: Path, workers: int, seed: int | None = None
 ) -> dict[str, Any]:
     from training.config import load_train_config
-    from training.dask_train import train_dask
+    from training.dask.train import train_dask
     from training.train import train
 
     config, text = load_train_config()

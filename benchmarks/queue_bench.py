@@ -28,7 +28,7 @@ from serve_bench import ESPS, report
 
 from features.identifiers import IdentifierHasher, to_contract
 from features.schema import ReportSubmission
-from serving.analyst_schemas import DecisionIn, QueueQuery, Reason
+from serving.analyst.schemas import DecisionIn, QueueQuery, Reason
 from serving.report_store import ReportStore, Scored
 from serving.schemas import (
     ContributionOut,

@@ -4,7 +4,7 @@ Issue 6: exact TreeSHAP costs ~ trees × leaves × depth², so the shape is chos
 serving budget in mind (one report scored and explained p50 ≤ 10 ms at the service, 1,000
 in ≤ 1 s). On one fixed synthetic history, each shape is fitted by the project's own path
 (the train config as `tipscore train` loads it, only the shape keys overridden, then
-`training.model.fit_model`; no MLflow) and measured: trees kept, leaves and depth grown,
+`training.fit.fit_model`; no MLflow) and measured: trees kept, leaves and depth grown,
 test PR-AUC and its ratio to the oracle's as `train.py` computes them, a paired-bootstrap
 interval of the PR-AUC difference to the default shape, and the time of scoring, of
 TreeSHAP (`pred_contrib` on numpy rows, as `serving/scoring.py` does) and of both, for one
@@ -39,9 +39,9 @@ from serving.explain import contributions
 from training.config import DEFAULT_TRAIN_CONFIG, TrainConfig, load_train_config
 from training.data import History, load_history
 from training.evaluate import model_metrics, model_probabilities, oracle_comparison
+from training.fit import fit_model
 from training.metrics import pr_auc
-from training.model import fit_model
-from training.runtime import EscalationModel
+from training.model import EscalationModel
 from training.splits import Split, temporal_split
 from training.synth.config import load_config
 from training.synth.generate import GenerateRequest, generate
@@ -320,7 +320,7 @@ def body(rows: list[dict[str, Any]], default: int, facts: dict[str, Any]) -> str
     return f"""
 {facts["source"]}; the train config `{facts["config"]}` as `tipscore train` loads it, with
 only `num_leaves / max_depth / learning_rate` changed (depth "any" = -1), fitted by
-`training.model.fit_model` (early stopping on validation log-loss, isotonic calibration);
+`training.fit.fit_model` (early stopping on validation log-loss, isotonic calibration);
 metrics on the test window as `train.py` computes them (rows: {windows};
 {rows[default]["test_positives"]:.0f} escalations in the test window; oracle = `p_true`,
 test PR-AUC {rows[default]["oracle_pr_auc"]:.4f}). Timing: numpy rows in, LightGBM exact

@@ -20,7 +20,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from features import schema as contract_models
-from serving import analyst_schemas, schemas
+from serving import schemas
+from serving.analyst import schemas as analyst_schemas
 from serving.auth import GET_ROUTES, ROLES_BY_PATH
 
 REFUSAL = {

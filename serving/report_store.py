@@ -26,7 +26,7 @@ from typing import Any
 
 from features.flat import flatten
 from features.schema import TipReport
-from serving.analyst_schemas import (
+from serving.analyst.schemas import (
     Badges,
     DecisionIn,
     DecisionOut,

@@ -23,10 +23,10 @@ from features.identifiers import to_contract
 from features.linkage import LinkageStore
 from features.schema import ReportSubmission, TipReport
 from features.settings import IntakeSettings
-from features.xml_intake import IntakeOptions, parse_submission
-from features.xml_safe import XmlIntakeError, XmlLimits
+from features.xml.intake import IntakeOptions, parse_submission
+from features.xml.safe import XmlIntakeError, XmlLimits
 from serving import logs
-from serving.analyst_schemas import (
+from serving.analyst.schemas import (
     REASON_TEXT,
     DecisionIn,
     DecisionOut,
@@ -36,6 +36,7 @@ from serving.analyst_schemas import (
     ReportRef,
     ReportView,
 )
+from serving.analyst.ui_app import UiApp
 from serving.audit_log import AuditLog
 from serving.auth import AuthMiddleware
 from serving.batcher import AdaptiveBatcher, CommittedError
@@ -58,7 +59,6 @@ from serving.schemas import (
 )
 from serving.scoring import Scorer, audit_rows
 from serving.settings import ServingSettings
-from serving.ui_app import UiApp
 from training.registry import RegistryError, configure
 
 logger = logging.getLogger(__name__)

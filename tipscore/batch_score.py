@@ -10,7 +10,7 @@ Why it is split this way:
 
 - **Linkage features are point-in-time across parts** (a report links to reports in
   earlier months). On a cluster they come from the shuffle on the hash that training
-  uses (``training.cluster.linkage_futures``); in one process, from one pass of
+  uses (``training.dask.cluster.linkage_futures``); in one process, from one pass of
   ``history_frame_features`` over the hash columns of all parts. Both give the numbers
   training saw (tested).
 - **Each part is one task** that writes its output to a temporary name and renames it
@@ -40,8 +40,8 @@ from features.extract import build_columns, to_matrix
 from features.linkage import LINK_COLUMNS, history_frame_features
 from features.spec import FEATURE_NAMES
 from serving.explain import contributions
-from training.cluster import bucket_count, linkage_futures, worker_count
-from training.linkage_shuffle import INPUT_COLUMNS
+from training.dask.cluster import bucket_count, linkage_futures, worker_count
+from training.dask.shuffle import INPUT_COLUMNS
 from training.partitions import Part, history_parts, read_parts
 from training.registry import EscalationModel
 from training.validate_data import history_frame

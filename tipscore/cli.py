@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 from features.identifiers import IdentifierHasher
 from features.settings import IntakeSettings
 from features.vocab import HashMatch, ReporterType
-from features.xml_intake import (
+from features.xml.intake import (
     IntakeOptions,
     parse_file_details,
     parse_submission,
     root_name,
 )
-from features.xml_safe import XmlIntakeError, XmlLimits
+from features.xml.safe import XmlIntakeError, XmlLimits
 
 app = typer.Typer(
     name="tipscore",
@@ -366,7 +366,7 @@ def train(
     same split, calibration, thresholds and MLflow run. See docs/scaling.md.
     """
     from tipscore.engines import check_engine, train_with
-    from training.cluster import ClusterError
+    from training.dask.cluster import ClusterError
     from training.data import HistoryError
     from training.train import metrics_table
 
@@ -486,9 +486,9 @@ def audit(
     docs/bias-audit.md.
     """
     from training import registry
-    from training.audit_config import load_audit_config
-    from training.audit_job import audit_model
-    from training.audit_report import summary_rows, text_table
+    from training.audit.config import load_audit_config
+    from training.audit.job import audit_model
+    from training.audit.report import summary_rows, text_table
     from training.data import HistoryError
 
     try:
@@ -542,7 +542,7 @@ def promote(
     unless `--force --reason "..."`, which records the reason on the run and the version.
     """
     from training import registry
-    from training.audit_config import load_audit_config
+    from training.audit.config import load_audit_config
     from training.promote import promote as run_promotion
 
     try:
@@ -649,7 +649,7 @@ def score(
     from serving.model_holder import ModelHolder
     from tipscore.batch_score import OutputExistsError
     from tipscore.engines import ScoreJob, check_engine, score_with
-    from training.cluster import ClusterError
+    from training.dask.cluster import ClusterError
     from training.partitions import PartsError
     from training.registry import RegistryError, configure
 

@@ -3,7 +3,7 @@
 The CLI stays thin: it parses ``--engine``, ``--scheduler`` and ``--workers`` and calls
 these. With ``--engine dask`` and no ``--scheduler``, a local cluster of ``--workers``
 one-thread processes is started for the command and closed after it
-(``training.cluster.local_cluster``); with a scheduler address, the command runs on that
+(``training.dask.cluster.local_cluster``); with a scheduler address, the command runs on that
 cluster and leaves it running. See docs/scaling.md.
 """
 
@@ -21,8 +21,8 @@ from tipscore.batch_score import (
     score_local,
     write_manifest,
 )
-from training.cluster import dask_client
 from training.config import TrainConfig
+from training.dask.cluster import dask_client
 from training.partitions import history_parts
 from training.registry import EscalationModel
 from training.train import TrainResult
@@ -42,7 +42,7 @@ def _quiet_dask() -> None:
         driver_log.setLevel(logging.WARNING)
         driver_log.addFilter(lambda record: "n_jobs" not in record.getMessage())
         lightgbm.register_logger(driver_log)
-        # The workers' network set-up lines are silenced in training.dask_fit, all but
+        # The workers' network set-up lines are silenced in training.dask.fit, all but
         # "[LightGBM] [Info] Listening..." (LightGBM's listener thread), once a round.
 
 
@@ -71,7 +71,7 @@ def train_with(
         from training.train import train
 
         return train(data, config, config_text, progress=progress)
-    from training.dask_train import train_dask
+    from training.dask.train import train_dask
 
     _quiet_dask()
     with dask_client(*cluster) as client:

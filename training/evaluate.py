@@ -18,7 +18,7 @@ import numpy as np
 from training.config import TrainConfig
 from training.data import History
 from training.metrics import analyst_agreement, capacity_threshold, pr_auc, summary
-from training.runtime import EscalationModel
+from training.model import EscalationModel
 
 
 def prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:

@@ -1,146 +1,135 @@
-"""Fitting the escalation model: LightGBM booster, isotonic calibration, capacity thresholds.
+"""The trained escalation model as one object: feature preparation, booster, calibration, policy.
 
-All three are chosen with the training window (booster) and the validation window (early
-stopping, calibration, thresholds); the test window is never seen here.
+Why one object: serving must not be able to forget the calibration or use other thresholds
+than the ones the model was chosen with. The MLflow pyfunc wraps exactly this object, and
+the service unwraps it to score through the same code (plus TreeSHAP on its booster).
 """
 
 from __future__ import annotations
 
-import logging
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
+import pandas as pd
 
-from features.extract import CATEGORICAL_INDEX
-from features.spec import FEATURE_NAMES
-from training.config import TrainConfig
-from training.metrics import capacity_threshold, queue_metrics
-from training.runtime import Calibration, EscalationModel, Policy
+from features.extract import build_columns, to_matrix
+from features.spec import FEATURE_NAMES, FEATURE_SPEC_VERSION
 
-logger = logging.getLogger(__name__)
-
-
-def booster_params(config: TrainConfig) -> dict[str, object]:
-    """LightGBM parameters from the experiment config (deterministic for a fixed seed)."""
-    m = config.model
-    return {
-        "objective": "binary",
-        "metric": "binary_logloss",  # smoother than PR-AUC on ~0.2% positives: steadier stopping
-        "num_leaves": m.num_leaves,
-        "max_depth": m.max_depth,
-        "learning_rate": m.learning_rate,
-        "min_child_samples": m.min_child_samples,
-        "min_sum_hessian_in_leaf": m.min_sum_hessian_in_leaf,
-        "lambda_l2": m.reg_lambda,
-        "lambda_l1": m.reg_alpha,
-        "feature_fraction": m.feature_fraction,
-        "bagging_fraction": m.bagging_fraction,
-        "bagging_freq": m.bagging_freq,
-        "cat_smooth": m.cat_smooth,
-        "min_data_per_group": m.min_data_per_group,
-        "scale_pos_weight": m.scale_pos_weight,
-        "num_threads": m.n_jobs,
-        "seed": config.seed,
-        "deterministic": True,
-        "force_row_wise": True,
-        # Keep every feature: with the pre-filter, LightGBM drops before training the
-        # features it judges unsplittable under min_child_samples, among them rare but
-        # telling flags; and on a Dask cluster each worker would judge on its own rows
-        # only (training.dask_fit). Off on every engine, so both fit the same model.
-        "feature_pre_filter": False,
-        "verbosity": -1,
-    }
+BOOSTER_FILE = "booster.txt"
+CALIBRATION_FILE = "calibration.json"
+POLICY_FILE = "policy.json"
 
 
-def fit_booster(
-    config: TrainConfig,
-    train: tuple[np.ndarray, np.ndarray],
-    valid: tuple[np.ndarray, np.ndarray],
-) -> lgb.Booster:
-    """Train with native categorical handling and early stopping on validation log-loss."""
-    data = lgb.Dataset(
-        train[0],
-        label=train[1].astype(np.float64),
-        feature_name=list(FEATURE_NAMES),
-        categorical_feature=list(CATEGORICAL_INDEX),
-        free_raw_data=True,
-    )
-    check = lgb.Dataset(valid[0], label=valid[1].astype(np.float64), reference=data)
-    booster = lgb.train(
-        booster_params(config),
-        data,
-        num_boost_round=config.model.n_estimators,
-        valid_sets=[check],
-        valid_names=["valid"],
-        callbacks=[
-            lgb.early_stopping(config.model.early_stopping_rounds, verbose=False)
-        ],
-    )
-    logger.info("booster: %d trees (best iteration)", booster.best_iteration)
-    return booster
+@dataclass(frozen=True)
+class Policy:
+    """Priority thresholds on the calibrated probability and what they were chosen for."""
+
+    p1_threshold: float
+    p2_threshold: float
+    p1_share: float
+    p12_share: float
+    chosen_on: dict[str, Any] = field(default_factory=dict)
+
+    def priority(self, probability: np.ndarray) -> np.ndarray:
+        """Suggested priority 1, 2 or 3 for each probability."""
+        levels: np.ndarray = np.where(
+            probability >= self.p1_threshold,
+            1,
+            np.where(probability >= self.p2_threshold, 2, 3),
+        )
+        return levels
 
 
-def fit_calibration(
-    config: TrainConfig, raw: np.ndarray, labels: np.ndarray
-) -> Calibration:
-    """Isotonic regression of labels on raw scores (validation window)."""
-    if config.calibration.method == "none":
-        return Calibration((), ())
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-    iso.fit(raw, labels.astype(np.float64))
-    x, y = block_centres(iso.X_thresholds_, iso.y_thresholds_)
-    return Calibration(tuple(map(float, x)), tuple(map(float, y)))
+TIE_BREAK = 1e-9
 
 
-def block_centres(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Collapse each run of equal isotonic values to one knot at the run's mean x."""
-    starts = np.flatnonzero(np.r_[True, np.diff(y) != 0])
-    centres = np.add.reduceat(x, starts) / np.diff(np.r_[starts, len(x)])
-    return centres, y[starts]
+@dataclass(frozen=True)
+class Calibration:
+    """Monotone map from raw booster score (log-odds) to probability, as knots.
 
-
-def choose_policy(
-    config: TrainConfig, probabilities: np.ndarray, labels: np.ndarray
-) -> Policy:
-    """P1 and P2 thresholds meeting the queue capacities on the validation window."""
-    p1 = capacity_threshold(probabilities, config.policy.p1_share)
-    p12 = capacity_threshold(probabilities, config.policy.p12_share)
-    chosen = {
-        "window": "validation",
-        "p1": queue_metrics(labels, probabilities, p1),
-        "p12": queue_metrics(labels, probabilities, p12),
-    }
-    return Policy(
-        p1, min(p12, p1), config.policy.p1_share, config.policy.p12_share, chosen
-    )
-
-
-def fit_model(
-    config: TrainConfig,
-    train: tuple[np.ndarray, np.ndarray],
-    valid: tuple[np.ndarray, np.ndarray],
-) -> EscalationModel:
-    """Booster, then calibration and thresholds on the validation window."""
-    booster = fit_booster(config, train, valid)
-    return finish_model(
-        config, booster, valid, booster.best_iteration or booster.current_iteration()
-    )
-
-
-def finish_model(
-    config: TrainConfig,
-    booster: lgb.Booster,
-    valid: tuple[np.ndarray, np.ndarray],
-    trees: int,
-) -> EscalationModel:
-    """The booster cut to its first ``trees`` trees, calibrated, with thresholds.
-
-    Calibration and thresholds come from the validation window; every engine (one
-    machine, Dask) ends its fit here.
+    The knots are the centres of the isotonic regression's blocks; between them the map is
+    linear, so it is strictly increasing inside their range. A tie-break of at most 1e-9,
+    increasing in the raw score, keeps the booster's full ranking everywhere — a step-shaped
+    isotonic map would tie thousands of reports and throw ranking quality (PR-AUC) away.
     """
-    raw = np.asarray(booster.predict(valid[0], raw_score=True, num_iteration=trees))
-    calibration = fit_calibration(config, raw, valid[1])
-    policy = choose_policy(config, calibration.apply(raw), valid[1])
-    trimmed = lgb.Booster(model_str=booster.model_to_string(num_iteration=trees))
-    return EscalationModel(booster=trimmed, calibration=calibration, policy=policy)
+
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities."""
+        squashed = 1.0 / (1.0 + np.exp(-np.asarray(raw, dtype=np.float64)))
+        if not self.x:
+            return squashed
+        mapped: np.ndarray = np.interp(raw, np.asarray(self.x), np.asarray(self.y))
+        return np.clip(mapped + TIE_BREAK * squashed, 0.0, 1.0)
+
+
+@dataclass
+class EscalationModel:
+    """Flat report columns (with linkage features) in; probability and priority out."""
+
+    booster: lgb.Booster
+    calibration: Calibration
+    policy: Policy
+    feature_names: tuple[str, ...] = FEATURE_NAMES
+    spec_version: str = FEATURE_SPEC_VERSION
+
+    def matrix(self, flat: Mapping[str, Any] | pd.DataFrame) -> np.ndarray:
+        """The booster's input matrix for flat rows (the one feature path)."""
+        return to_matrix(build_columns(flat))
+
+    def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
+        """Booster log-odds (what TreeSHAP explains)."""
+        raw: np.ndarray = np.asarray(self.booster.predict(matrix, raw_score=True))
+        return raw
+
+    def predict(self, flat: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
+        """Escalation probability, raw score and suggested priority for flat rows."""
+        raw = self.raw_scores(self.matrix(flat))
+        probability = self.calibration.apply(raw)
+        return pd.DataFrame(
+            {
+                "escalation_probability": probability,
+                "raw_score": raw,
+                "suggested_priority": self.policy.priority(probability).astype(
+                    np.int64
+                ),
+            }
+        )
+
+    def save(self, folder: Path) -> None:
+        """Write the booster, calibration and policy as plain files."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(folder / BOOSTER_FILE))
+        (folder / CALIBRATION_FILE).write_text(
+            json.dumps({"x": list(self.calibration.x), "y": list(self.calibration.y)})
+        )
+        policy = {**self.policy.__dict__, "feature_names": list(self.feature_names)}
+        policy["spec_version"] = self.spec_version
+        (folder / POLICY_FILE).write_text(json.dumps(policy, indent=2))
+
+    @classmethod
+    def load(cls, folder: Path) -> EscalationModel:
+        """Read a model written by ``save``; refuses one built for another feature spec."""
+        policy = json.loads((folder / POLICY_FILE).read_text())
+        names = tuple(policy.pop("feature_names"))
+        version = policy.pop("spec_version")
+        if names != FEATURE_NAMES:
+            raise ValueError(
+                f"model was trained on feature spec {version} with other features; "
+                f"this code has spec {FEATURE_SPEC_VERSION}"
+            )
+        calibration = json.loads((folder / CALIBRATION_FILE).read_text())
+        return cls(
+            booster=lgb.Booster(model_file=str(folder / BOOSTER_FILE)),
+            calibration=Calibration(tuple(calibration["x"]), tuple(calibration["y"])),
+            policy=Policy(**policy),
+            feature_names=names,
+            spec_version=version,
+        )

@@ -19,8 +19,8 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from training import registry
-from training.audit_config import AuditConfig, load_audit_config
-from training.audit_job import audit_model
+from training.audit.config import AuditConfig, load_audit_config
+from training.audit.job import audit_model
 from training.config import TrainConfig
 from training.data import History, data_sha256, load_history
 from training.evaluate import model_metrics

@@ -21,7 +21,7 @@ from mlflow.types import ColSpec, Schema
 
 from features.flat import FLAT_COLUMNS
 from features.linkage import LINK_FEATURES
-from training.runtime import EscalationModel
+from training.model import EscalationModel
 
 __all__ = [
     "CHAMPION",

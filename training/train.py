@@ -33,8 +33,8 @@ from training.evaluate import (
     oracle_comparison,
     prefixed,
 )
-from training.model import fit_model
-from training.runtime import EscalationModel
+from training.fit import fit_model
+from training.model import EscalationModel
 from training.splits import Split, temporal_split
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from features.linkage import LINK_COLUMNS, LINK_FEATURES, history_frame_features
 from tipscore.cli import app
+from training.dask.shuffle import INPUT_COLUMNS, shuffled_links
 from training.data import file_sha256, load_history
-from training.linkage_shuffle import INPUT_COLUMNS, shuffled_links
 from training.partitions import (
     PartsError,
     history_parts,

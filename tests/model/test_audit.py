@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from tests.model.conftest import Trained
 from tipscore.cli import app
 from training import registry
-from training.audit_config import load_audit_config
-from training.audit_job import AuditOutcome, audit_model
+from training.audit.config import load_audit_config
+from training.audit.job import AuditOutcome, audit_model
 
 
 def _audit(model: Trained, out: Path) -> AuditOutcome:

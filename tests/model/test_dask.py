@@ -26,18 +26,18 @@ from tests.model.conftest import history_file
 from tipscore.batch_score import score_dask, score_local
 from tipscore.cli import app
 from training import registry
-from training.cluster import local_cluster
 from training.config import TrainConfig, load_train_config
-from training.dask_fit import (
+from training.dask.cluster import local_cluster
+from training.dask.fit import (
     MIN_ROUND,
     iteration_log_loss,
     leaf_values,
     stopping_iteration,
 )
-from training.dask_train import train_dask
+from training.dask.train import train_dask
 from training.data import file_sha256, load_history
+from training.model import EscalationModel
 from training.partitions import write_month_parts
-from training.runtime import EscalationModel
 from training.train import TrainResult, train
 
 ROWS = 120_000
@@ -295,7 +295,7 @@ def test_cli_trains_on_a_scheduler_and_rescores(
     refused = runner.invoke(app, ["train", "--data", "x", "--scheduler", address])
     assert refused.exit_code == 2
     assert "only with --engine dask" in refused.output
-    monkeypatch.setattr("training.cluster.CONNECT_SECONDS", 1.0)
+    monkeypatch.setattr("training.dask.cluster.CONNECT_SECONDS", 1.0)
     nobody = runner.invoke(app, [*score_args[:-1], "tcp://127.0.0.1:9", "--overwrite"])
     assert nobody.exit_code == 2 and "no Dask scheduler answered" in nobody.output
     kept = json.loads((tmp_path / "out" / "_manifest.json").read_text())  # not removed

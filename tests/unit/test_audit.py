@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.audit import _cells, judge_attribute, ratio_interval
-from training.audit_config import AuditConfig, Judge, load_audit_config
-from training.audit_job import resolve_run_id
-from training.audit_metrics import group_table
-from training.audit_report import render_html, summary_rows, text_table
+from training.audit.config import AuditConfig, Judge, load_audit_config
+from training.audit.disparity import _cells, judge_attribute, ratio_interval
+from training.audit.job import resolve_run_id
+from training.audit.metrics import group_table
+from training.audit.report import render_html, summary_rows, text_table
 
 RNG = np.random.default_rng(0)
 

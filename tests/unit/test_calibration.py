@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.model import block_centres
-from training.runtime import Calibration, Policy
+from training.fit import block_centres
+from training.model import Calibration, Policy
 
 
 def test_block_centres_collapse_flat_runs() -> None:

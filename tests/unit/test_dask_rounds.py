@@ -1,4 +1,4 @@
-"""Growing trees in rounds on Dask (``training.dask_fit.fit_booster_dask``): when it stops.
+"""Growing trees in rounds on Dask (``training.dask.fit.fit_booster_dask``): when it stops.
 
 ``grow_trees`` is replaced by a stand-in that adds trees as LightGBM would (or not at
 all), and the validation losses are given, so every stopping path is checked without a
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from training import dask_fit
 from training.config import TrainConfig, load_train_config
+from training.dask import fit as dask_fit
 
 
 @dataclass

@@ -36,7 +36,7 @@ def test_every_report_field_is_documented() -> None:
 
 
 def test_every_warning_and_error_code_is_documented() -> None:
-    source = "\n".join(p.read_text() for p in (ROOT / "features").glob("*.py"))
+    source = "\n".join(p.read_text() for p in (ROOT / "features").rglob("*.py"))
     codes = set(re.findall(r'warn\(\s*"([a-z_]+)"', source))
     codes |= set(re.findall(r'XmlIntakeError\(\s*"([a-z_]+)"', source))
     assert len(codes) > 20

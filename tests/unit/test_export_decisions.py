@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from features.identifiers import IdentifierHasher, to_contract
 from features.schema import ReportSubmission
-from serving.analyst_schemas import DecisionIn, Reason
+from serving.analyst.schemas import DecisionIn, Reason
 from serving.report_store import ReportStore, Scored
 from serving.schemas import Explanation, ScoreResponse, Thresholds
 from tests.service.conftest import submission
@@ -25,7 +25,7 @@ from training.data import History, data_sha256, load_history
 from training.data_format import PROVENANCE_COLUMNS
 from training.evaluate import analyst_metrics, oracle_comparison
 from training.metrics import pr_auc
-from training.runtime import Calibration, Policy
+from training.model import Calibration, Policy
 from training.synth.config import load_config
 from training.synth.generate import GenerateRequest, generate
 from training.validate_data import validate_history, validate_table

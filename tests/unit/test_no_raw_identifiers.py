@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from features.extract import reports_to_frame
 from features.flat import flat_frame
 from features.identifiers import IdentifierHasher
-from features.xml_intake import IntakeOptions, parse_submission
+from features.xml.intake import IntakeOptions, parse_submission
 from tipscore.cli import app
 
 DOCUMENTS = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from features.identifiers import IdentifierHasher
-from features.xml_intake import IntakeOptions, parse_file_details, parse_submission
-from features.xml_safe import XmlIntakeError
+from features.xml.intake import IntakeOptions, parse_file_details, parse_submission
+from features.xml.safe import XmlIntakeError
 
 HEAD = "<report><incidentSummary>"
 TYPE = "<incidentType>Child Sex Trafficking</incidentType>"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from features.identifiers import IdentifierHasher
-from features.xml_intake import IntakeOptions, parse_submission
-from features.xml_safe import XmlIntakeError
+from features.xml.intake import IntakeOptions, parse_submission
+from features.xml.safe import XmlIntakeError
 
 XXE_FILE = b"""<?xml version="1.0"?>
 <!DOCTYPE report [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>

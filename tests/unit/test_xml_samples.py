@@ -8,8 +8,8 @@ import pytest
 
 from features.identifiers import IdentifierHasher
 from features.vocab import IncidentType, MediaKind
-from features.xml_intake import IntakeOptions, parse_file_details, parse_submission
-from features.xml_safe import XmlIntakeError
+from features.xml.intake import IntakeOptions, parse_file_details, parse_submission
+from features.xml.safe import XmlIntakeError
 
 REPORTS = {
     "jatools_report_all_fields.xml": (IncidentType.CHILD_PORNOGRAPHY, set()),

@@ -14,7 +14,7 @@ import mlflow
 import pandas as pd
 from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
-from training.runtime import EscalationModel
+from training.model import EscalationModel
 
 
 class TipEscalationPyfunc(PythonModel):

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from features.vocab import INCIDENT_KINDS, IncidentType
-from features.xml_common import (
+from features.xml.common import (
     Context,
     child,
     children,
@@ -24,8 +24,8 @@ from features.xml_common import (
     presence_flag,
     text,
 )
-from features.xml_parties import PartyFacts, RawBag, read_party_summary, read_reported
-from features.xml_safe import XmlIntakeError
+from features.xml.parties import PartyFacts, RawBag, read_party_summary, read_reported
+from features.xml.safe import XmlIntakeError
 
 SUMMARY = "/report/incidentSummary"
 

@@ -16,7 +16,7 @@ process. Instead, the work is split by hash value, as a map-reduce:
 
 Each hashed identifier is moved once, whatever the history's length; no task needs more
 than one bucket (about ``1/buckets`` of the hashes). These functions are pure; the Dask
-wiring is in ``training.cluster``.
+wiring is in ``training.dask.cluster``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from features.identifiers import IdentifierHasher
-from features.xml_safe import ParseWarning, XmlIntakeError
+from features.xml.safe import ParseWarning, XmlIntakeError
 
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}

@@ -19,9 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from training.audit_groups import ATTRIBUTES
+from training.audit.groups import ATTRIBUTES
 
-DEFAULT_AUDIT_CONFIG = Path(__file__).resolve().parent / "configs" / "audit.toml"
+DEFAULT_AUDIT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "audit.toml"
 JUDGEABLE = (
     "recall_p1",
     "recall_p12",

@@ -9,7 +9,7 @@ past it. The log-loss of every iteration is computed exactly, on every validatio
 by the workers holding them: a row's raw score after ``k`` trees is the sum of its first
 ``k`` leaf values (``pred_leaf``).
 
-The parameters are one machine's (``training.model.booster_params``), with
+The parameters are one machine's (``training.fit.booster_params``), with
 ``feature_pre_filter`` off there too: before training, LightGBM drops the features it
 judges unsplittable under ``min_child_samples``, and in data-parallel mode each worker
 judges on its own rows only, so a rare but telling flag seen, say, 150 times in the
@@ -32,7 +32,7 @@ import numpy as np
 from features.extract import CATEGORICAL_INDEX
 from features.spec import FEATURE_NAMES
 from training.config import TrainConfig
-from training.model import booster_params
+from training.fit import booster_params
 
 ROUND_SEED_STEP = 7919
 """Offset between the bagging and feature-sampling seeds of successive rounds."""

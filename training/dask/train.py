@@ -5,11 +5,11 @@ What differs from ``training.train.train`` is only where the work happens:
 1. **Parts** (``training.partitions``): the history is a folder of Parquet parts or one
    file's row groups. The driver reads only the receipt times, to make the same temporal
    split over the whole history.
-2. **Linkage features** by a shuffle on the hash (``training.linkage_shuffle``), then
+2. **Linkage features** by a shuffle on the hash (``training.dask.shuffle``), then
    each part's rows are validated and turned into the model matrix on the worker that
    read them. Report ids are checked for duplicates across parts.
 3. **Fit** with ``lightgbm.dask`` on the training window; the number of trees is chosen
-   by the early-stopping rule on the validation window (``training.dask_fit``).
+   by the early-stopping rule on the validation window (``training.dask.fit``).
 4. **The rest is the single-machine code**: the validation and test windows are gathered
    to the driver as a ``History``, and ``finish_model`` (calibration, thresholds) and
    ``finish_run`` (baselines, evaluation, MLflow run, model artifact) run unchanged. The
@@ -32,9 +32,9 @@ import pandas as pd
 
 from features.extract import build_columns, build_features, to_matrix
 from features.spec import FEATURE_NAMES
-from training.cluster import bucket_count, linkage_futures, worker_count
 from training.config import TrainConfig
-from training.dask_fit import (
+from training.dask.cluster import bucket_count, linkage_futures, worker_count
+from training.dask.fit import (
     fit_booster_dask,
     iteration_log_loss,
     leaf_values,
@@ -45,7 +45,7 @@ from training.data import (
     folder_sha256,
     prepared_history,
 )
-from training.model import finish_model
+from training.fit import finish_model
 from training.partitions import (
     Part,
     PartsError,

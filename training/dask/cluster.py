@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from training.linkage_shuffle import (
+from training.dask.shuffle import (
     INPUT_COLUMNS,
     bucket_links,
     bucket_pieces,

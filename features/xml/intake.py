@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from features.identifiers import IdentifierHasher, hash_identifiers
 from features.schema import FileMeta, RawIdentifiers, TipReport
 from features.vocab import HashMatch, LocationSource, ReporterType
-from features.xml_common import Context, local
-from features.xml_files import FileDoc, read_file_details
-from features.xml_parties import RawBag
-from features.xml_report import (
+from features.xml.common import Context, local
+from features.xml.files import FileDoc, read_file_details
+from features.xml.parties import RawBag
+from features.xml.report import (
     check_report_children,
     read_annotations,
     read_bundle,
@@ -34,7 +34,7 @@ from features.xml_report import (
     read_parties,
     read_summary,
 )
-from features.xml_safe import (
+from features.xml.safe import (
     ParseWarning,
     XmlDocument,
     XmlIntakeError,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from features.xml_common import Context, age_from_dob, boolean, child, children, text
+from features.xml.common import Context, age_from_dob, boolean, child, children, text
 
 ADULT_AGE = 18
 

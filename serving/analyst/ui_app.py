@@ -1,4 +1,4 @@
-"""The analyst page's static files (HTML, JS, CSS in ``serving/ui/``), mounted at ``/ui``.
+"""The analyst page's static files (HTML, JS, CSS in ``serving/analyst/ui/``), mounted at ``/ui``.
 
 Everything the page needs is served from here: no CDN, no web fonts, no external asset.
 The files hold no data; the page asks for the analyst's key and calls the analyst API

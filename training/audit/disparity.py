@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from features.spec import FEATURE_SPEC
-from training.audit_config import AuditConfig, Judge
-from training.audit_groups import ATTRIBUTES, group_columns
-from training.audit_metrics import group_table
+from training.audit.config import AuditConfig, Judge
+from training.audit.groups import ATTRIBUTES, group_columns
+from training.audit.metrics import group_table
 from training.data import History
-from training.runtime import EscalationModel
+from training.model import EscalationModel
 
 ATTRIBUTION_ROWS = 20_000
 WHO_REPORTED = frozenset(

@@ -20,9 +20,9 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from training import registry
-from training.audit import run_audit
-from training.audit_config import AuditConfig
-from training.audit_report import write_audit
+from training.audit.config import AuditConfig
+from training.audit.disparity import run_audit
+from training.audit.report import write_audit
 from training.config import TrainConfig, load_train_config
 from training.data import History, HistoryError, file_sha256, load_history
 from training.splits import temporal_split

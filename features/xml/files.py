@@ -14,7 +14,7 @@ from typing import Any
 
 from features.refusal import CONTENT_KEY_PATTERN, METADATA_ONLY, snake
 from features.vocab import FILE_ANNOTATIONS, FileRelevance, IndustryClass, MediaKind
-from features.xml_common import (
+from features.xml.common import (
     Context,
     boolean,
     child,
@@ -23,8 +23,8 @@ from features.xml_common import (
     presence_flag,
     text,
 )
-from features.xml_parties import RawBag
-from features.xml_safe import XmlIntakeError
+from features.xml.parties import RawBag
+from features.xml.safe import XmlIntakeError
 
 ROOT = "/fileDetails"
 IMAGE_EXT = frozenset(

@@ -1,0 +1,1 @@
+"""Hardened CyberTipline XML intake: safe parsing, report and file details, parties."""

@@ -1,0 +1,1 @@
+"""The analyst side of the service: queue, report view, decisions, the page."""

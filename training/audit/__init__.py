@@ -1,0 +1,1 @@
+"""The bias audit: groups, per-group metrics, disparities, the job and its report."""

@@ -1,0 +1,1 @@
+"""Training and batch scoring on a Dask cluster over a partitioned history."""
