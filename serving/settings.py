@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from features.settings import DEFAULT_STATE_DIR
+from serving.intake import DEFAULT_STATE_DIR
 
 
 class ServingSettings(BaseSettings):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -152,8 +153,15 @@ def test_no_raw_identifier_anywhere_after_a_full_run(
     planted = tmp_path / "planted.bin"  # the scan finds a raw value where there is one
     planted.write_bytes(b"\x00" + RAW[0].upper().encode() + b"\x00")
     assert _leaks([planted]) == [(str(planted), RAW[0])]
-    assert any(p.name == "audit.db" for p in files)
-    assert any(p.name == "reports.db" for p in files)
+    state_db = next(
+        p for p in files if p.name == "reports.db"
+    )  # the one state database
+    audit = sqlite3.connect(f"file:{state_db}?mode=ro", uri=True)
+    try:  # the audit log, linkage rows and suggestions are in what was scanned
+        for table in ("requests", "link", "scored"):
+            assert audit.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] > 0
+    finally:
+        audit.close()
     assert exported in files
     found = _leaks(files)
     printed = "\n".join(log).lower()
