@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -148,10 +148,13 @@ class StateStore:
             db.run(self.backend.begin_write)
             try:
                 yield Transaction(db)
+                db.run("COMMIT")
             except BaseException:
-                db.run("ROLLBACK")
+                # also when COMMIT failed: never leave the writer inside a transaction;
+                # the error that stopped it is the one raised
+                with suppress(Exception):
+                    db.run("ROLLBACK")
                 raise
-            db.run("COMMIT")
 
     @contextmanager
     def _read(self, snapshot: bool = False) -> Iterator[Connection]:

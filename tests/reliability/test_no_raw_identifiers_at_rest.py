@@ -4,7 +4,7 @@ In a fresh folder, with the CLI and the real server: generate a history, train, 
 make keys, serve, score JSON and XML reports seeded with distinctive raw identifiers (and
 the raw values of the shared XML samples), decide on them as an analyst, export the
 decisions, retrain with them. Then read every file the project wrote there — the MLflow
-database and artifacts, the audit, linkage and report stores (WAL files included), the
+database and artifacts, the state store (audit log, linkage, reports; WAL files included), the
 keys, the exports, the models — and every line the commands and the server printed: none
 of the raw values appears.
 """

@@ -218,3 +218,25 @@ def test_queue_pages_by_cursor_without_gaps_or_repeats(
     assert sorted(seen) == sorted(f"p-{i}" for i in range(7)) and len(seen) == 7
     with pytest.raises(ValueError, match="cursor"):
         store.queue(QueueQuery(cursor="bm90IGEgY3Vyc29y"), TODAY)
+
+
+def test_a_failed_commit_leaves_the_store_usable(
+    store: StateStore, hasher: IdentifierHasher, tmp_path: Path
+) -> None:
+    """A deferred constraint that fails at COMMIT: rolled back, the next write works."""
+    store._writer.run(  # a test-only check that fires only when committing
+        "CREATE TABLE IF NOT EXISTS gate (x INTEGER REFERENCES scored (seq) "
+        "DEFERRABLE INITIALLY DEFERRED)"
+    )
+    store._writer.run("PRAGMA foreign_keys = ON")
+
+    def write() -> None:
+        with store.transaction() as tx:
+            tx.add_scored([_scored(hasher, "c-1", 2)])
+            store._writer.run("INSERT INTO gate VALUES (999)")
+
+    with pytest.raises(sqlite3.IntegrityError):
+        write()
+    assert counts(tmp_path / "state" / "reports.db")["scored"] == 0
+    _keep(store, [_scored(hasher, "c-2", 2)])
+    assert store.in_queue(["c-1", "c-2"]) == {"c-2"}
