@@ -1,7 +1,7 @@
 """The analyst queue with 100,000 scored reports: how fast its pages, views and decisions are.
 
 Issue 7: the queue is paged and must stay fast with 100,000 scored reports in the store.
-Fills a fresh ``ReportStore`` with N suggestions (varied ESPs, priorities, warnings), a
+Fills a fresh ``StateStore`` with N suggestions (varied ESPs, priorities, warnings), a
 share of them decided, then times what the analyst page asks for: the first page, filtered
 pages, a deep page reached by cursor, one report's view and recording a decision.
 
@@ -29,7 +29,6 @@ from serve_bench import ESPS, report
 from features.identifiers import IdentifierHasher, to_contract
 from features.schema import ReportSubmission
 from serving.analyst.schemas import DecisionIn, QueueQuery, Reason
-from serving.report_store import ReportStore, Scored
 from serving.schemas import (
     ContributionOut,
     Explanation,
@@ -37,6 +36,8 @@ from serving.schemas import (
     Thresholds,
     WarningOut,
 )
+from serving.state.records import Scored
+from serving.state.store import StateStore
 
 TODAY = date(2024, 11, 1)
 LIMITS = Thresholds(p1=0.05, p2=0.004, p1_share=0.002, p12_share=0.05, policy="bench")
@@ -81,6 +82,12 @@ def timed(call: Callable[[], object], repeats: int = 30) -> float:
     return statistics.median(seconds) * 1000
 
 
+def add(store: StateStore, batch: list[Scored]) -> None:
+    """Keep a batch of suggestions (one transaction, as the service does)."""
+    with store.transaction() as tx:
+        tx.add_scored(batch)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=100_000)
@@ -88,7 +95,7 @@ def main() -> None:
     rng = random.Random(3)
     hasher = IdentifierHasher(b"bench-secret-0123456789abcdef012")
     with tempfile.TemporaryDirectory() as tmp:
-        store = ReportStore(Path(tmp) / "reports.db")
+        store = StateStore.open(Path(tmp) / "reports.db")
         started = time.perf_counter()
         batch: list[Scored] = []
         for i in tqdm(range(args.reports), desc="fill", unit="report"):
@@ -97,10 +104,10 @@ def main() -> None:
             )
             batch.append(Scored(contract, response(contract.report_id, rng), "b", None))
             if len(batch) == 1000:
-                store.add(batch)
+                add(store, batch)
                 batch = []
         if batch:
-            store.add(batch)
+            add(store, batch)
         fill = time.perf_counter() - started
         decided = 0
         for i in range(0, args.reports, 10):  # a tenth decided

@@ -82,17 +82,17 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
 def in_process(reports: list[dict[str, Any]]) -> dict[str, Any]:
     """The floor: contracts → linkage → features → predict → TreeSHAP → rules, no HTTP."""
     from features.identifiers import IdentifierHasher, to_contract
-    from features.linkage import LinkageStore
     from features.schema import ReportSubmission
     from serving.model_holder import ModelHolder
     from serving.scoring import Scorer
+    from serving.state.store import StateStore
 
     served = ModelHolder("models:/tip-escalation@champion").load()
     hasher = IdentifierHasher(b"bench-secret-0123456789abcdef012")
     contracts = [
         to_contract(ReportSubmission.model_validate(r), hasher) for r in reports
     ]
-    scorer = Scorer(LinkageStore(":memory:"))
+    scorer = Scorer(StateStore.open(":memory:"))
     single = []
     for contract in contracts[:500]:
         started = time.perf_counter()

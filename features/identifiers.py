@@ -1,23 +1,20 @@
-"""Keyed hashing of personal identifiers (HMAC-SHA256) and the secret it needs.
+"""Keyed hashing of personal identifiers (HMAC-SHA256) under a secret given as bytes.
 
 Why keyed: a plain SHA-256 of an email or an IPv4 address can be reversed by enumeration;
 an HMAC with a secret kept outside the data cannot. Hashes exist only to link reports that
 share an identifier. Each kind of identifier is normalised first (case, IP notation, phone
 punctuation) so that spellings of the same value link, and is hashed under its own label so
-that equal strings of different kinds do not.
+that equal strings of different kinds do not. The secret's file is read by the entry points
+(``serving.hmac_key``), not here: features do no I/O.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-import logging
-import os
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from hashlib import sha256
-from pathlib import Path
 
 from features.schema import (
     LinkageKeys,
@@ -26,8 +23,6 @@ from features.schema import (
     ReportSubmission,
     TipReport,
 )
-
-logger = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 MIN_KEY_BYTES = 16
@@ -95,39 +90,6 @@ class IdentifierHasher:
         return list(
             dict.fromkeys(self.hash(kind, v, scope) for v in values if v.strip())
         )
-
-
-def load_or_create_key(key_file: Path) -> bytes:
-    """Read the HMAC secret from ``key_file``, creating it (mode 0600) if it is absent.
-
-    Creation is logged with the path, so an operator learns where the secret lives and can
-    back it up: losing it breaks linkage with every earlier report.
-    """
-    if key_file.exists():
-        key = key_file.read_bytes().strip()
-        try:
-            raw = bytes.fromhex(key.decode("ascii"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise SecretError(
-                f"HMAC secret file {key_file}: expected hex text"
-            ) from exc
-        if len(raw) < MIN_KEY_BYTES:
-            raise SecretError(
-                f"HMAC secret file {key_file}: expected at least {MIN_KEY_BYTES} bytes "
-                f"of hex, got {len(raw)}"
-            )
-        return raw
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    raw = secrets.token_bytes(KEY_BYTES)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(raw.hex() + "\n")
-    logger.warning(
-        "created a new HMAC secret at %s; keep it safe and back it up: "
-        "identifier hashes made with another secret will not link",
-        key_file,
-    )
-    return raw
 
 
 def hash_identifiers(

@@ -11,9 +11,9 @@ SHAP-heavy work, answered 503 "process is overloaded" under 8 clients on these m
 
 One batch is one model call, one TreeSHAP call and one audit-log transaction (one fsync),
 which is where the throughput under concurrent clients comes from. A failing batch is
-retried item by item, so one bad report cannot fail the others — unless it failed with
-``CommittedError``: then part of its work (the audit log) is done, a retry would do it twice,
-and every call of the batch fails.
+retried item by item, so one bad report cannot fail the others. ``run`` must be all or
+nothing (the service commits a batch in one state transaction), so a retry never writes
+anything twice.
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class CommittedError(Exception):
-    """Raised by ``run`` when a batch failed after part of its work was committed."""
 
 
 @dataclass
@@ -85,7 +81,7 @@ class AdaptiveBatcher(Generic[T, R]):
         try:
             results = await asyncio.to_thread(self.run, items)
         except Exception as exc:
-            if len(batch) == 1 or isinstance(exc, CommittedError):
+            if len(batch) == 1:
                 for _, future in batch:
                     _settle(future, exc=exc)
                 return

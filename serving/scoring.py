@@ -1,8 +1,8 @@
 """Scoring reports: the one feature path, the champion, TreeSHAP reasons, rules, linkage.
 
 Pure of HTTP: the BentoML service, the CLI and the benchmarks call ``Scorer.score``; it
-returns typed responses and the audit-log rows, and records each report's hashed
-identifiers in the linkage store so later reports see them.
+returns typed responses and the audit-log rows; ``Scorer.record`` adds each report's hashed
+identifiers to the caller's state transaction so later reports see them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from features.extract import build_columns, report_columns, to_matrix
-from features.linkage import LINK_FEATURES, LinkageStore, to_micros
+from features.linkage import LINK_FEATURES, to_micros
 from features.schema import TipReport
 from serving.explain import (
     SCALE_NOTE,
@@ -31,6 +31,8 @@ from serving.schemas import (
     Thresholds,
     WarningOut,
 )
+from serving.state.records import LinkRecord
+from serving.state.store import StateStore, Transaction
 
 
 def linkage_keys(report: TipReport) -> dict[str, list[str]]:
@@ -64,22 +66,16 @@ def thresholds(served: Served) -> Thresholds:
 
 @dataclass
 class Scorer:
-    """Scores contracts with the served model; keeps the linkage store up to date."""
+    """Scores contracts with the served model; its linkage features come from the store."""
 
-    linkage: LinkageStore
+    linkage: StateStore
     top_n: int = 5
     today: Callable[[], date] = field(default=lambda: datetime.now(UTC).date())
     policy: PreservationPolicy = field(default_factory=PreservationPolicy)
 
     def links(self, reports: Sequence[TipReport]) -> list[dict[str, int]]:
         """Linkage features of each report from earlier reports, in the store or the batch."""
-        micros = to_micros([r.received_at for r in reports])
-        return self.linkage.lookup_batch(
-            [
-                (r.report_id, int(t), linkage_keys(r))
-                for t, r in zip(micros, reports, strict=True)
-            ]
-        )
+        return self.linkage.lookup_batch(link_records(reports))
 
     def score(
         self,
@@ -129,15 +125,18 @@ class Scorer:
             )
         return out
 
-    def record(self, reports: Sequence[TipReport]) -> None:
-        """Remember the reports' hashed identifiers for later reports."""
-        micros = to_micros([r.received_at for r in reports])
-        self.linkage.record_many(
-            [
-                (report.report_id, int(t), linkage_keys(report))
-                for t, report in zip(micros, reports, strict=True)
-            ]
-        )
+    def record(self, tx: Transaction, reports: Sequence[TipReport]) -> None:
+        """Remember the reports' hashed identifiers for later reports (in ``tx``)."""
+        tx.record_links(link_records(reports))
+
+
+def link_records(reports: Sequence[TipReport]) -> list[LinkRecord]:
+    """``(report_id, received_us, hashes)`` of each report, for the linkage store."""
+    micros = to_micros([r.received_at for r in reports])
+    return [
+        (report.report_id, int(t), linkage_keys(report))
+        for t, report in zip(micros, reports, strict=True)
+    ]
 
 
 def audit_rows(

@@ -20,9 +20,7 @@ import bentoml
 from bentoml.exceptions import BentoMLException, InvalidArgument
 
 from features.identifiers import to_contract
-from features.linkage import LinkageStore
 from features.schema import ReportSubmission, TipReport
-from features.settings import IntakeSettings
 from features.xml.intake import IntakeOptions, parse_submission
 from features.xml.safe import XmlIntakeError, XmlLimits
 from serving import logs
@@ -37,19 +35,12 @@ from serving.analyst.schemas import (
     ReportView,
 )
 from serving.analyst.ui_app import UiApp
-from serving.audit_log import AuditLog
 from serving.auth import AuthMiddleware
-from serving.batcher import AdaptiveBatcher, CommittedError
+from serving.batcher import AdaptiveBatcher
 from serving.errors import ErrorShapeMiddleware
+from serving.intake import IntakeSettings, intake_hasher
 from serving.model_card import model_card
 from serving.model_holder import ModelHolder, Served
-from serving.report_store import (
-    DecisionRefused,
-    NotFound,
-    ReportStore,
-    Scored,
-    badges,
-)
 from serving.schemas import (
     BatchResponse,
     ModelCard,
@@ -59,6 +50,9 @@ from serving.schemas import (
 )
 from serving.scoring import Scorer, audit_rows
 from serving.settings import ServingSettings
+from serving.state.migrate import open_state
+from serving.state.queue import badges
+from serving.state.records import DecisionRefused, NotFound, Scored
 from training.registry import RegistryError, configure
 
 logger = logging.getLogger(__name__)
@@ -118,17 +112,14 @@ class TipScoring:
             logger.warning("DEV MODE: requests without a key are accepted as admin")
         configure()
         self.intake = IntakeSettings()
-        self.hasher = self.intake.hasher()
+        self.hasher = intake_hasher(self.intake)
         self.holder = ModelHolder(self.settings.model_uri)
         try:
             self.holder.load()
         except RegistryError:
             logger.error("not ready: %s", self.holder.error)
-        self.scorer = Scorer(
-            LinkageStore(self.settings.linkage_path), self.settings.top_n
-        )
-        self.audit = AuditLog(self.settings.audit_path)
-        self.reports = ReportStore(self.settings.reports_path)
+        self.state = open_state(self.settings)
+        self.scorer = Scorer(self.state, self.settings.top_n)
         self._write = threading.Lock()
         self.batcher: AdaptiveBatcher[Job, ScoreResponse] = AdaptiveBatcher(
             self._score_jobs,
@@ -146,7 +137,11 @@ class TipScoring:
             raise NotReady(f"no model is being served: {exc}") from None
 
     def _score_jobs(self, jobs: list[Job]) -> list[ScoreResponse]:
-        """Score jobs in one pass; audit-log them (one transaction) before answering."""
+        """Score jobs in one pass; keep them (one transaction, all or none) before answering.
+
+        Audit rows, suggestions, queue and linkage commit together, so a failed batch
+        leaves nothing behind and the batcher may retry it item by item.
+        """
         served = self._served()
         reports = [job.report for job in jobs]
         with self._write:
@@ -158,9 +153,9 @@ class TipScoring:
                     [response], job.request_id, job.key_id, job.endpoint
                 )
             ]
-            self.audit.append(rows)
-            try:
-                self.reports.add(
+            with self.state.transaction() as tx:
+                tx.append_audit(rows)
+                tx.add_scored(
                     [
                         Scored(
                             job.report,
@@ -171,11 +166,7 @@ class TipScoring:
                         for job, response in zip(jobs, responses, strict=True)
                     ]
                 )
-                self.scorer.record(reports)
-            except Exception as exc:  # logged: a retry item by item would log twice
-                raise CommittedError(
-                    f"audit-logged, then {type(exc).__name__}"
-                ) from exc
+                self.scorer.record(tx, reports)
         return responses
 
     def _run(
@@ -261,10 +252,8 @@ class TipScoring:
         """
         served = self._served()
         decisions = {
-            "this_model": self.reports.override_rates(
-                f"{served.name}/{served.version}"
-            ),
-            "all_models": self.reports.override_rates(),
+            "this_model": self.state.override_rates(f"{served.name}/{served.version}"),
+            "all_models": self.state.override_rates(),
         }
         return model_card(served).model_copy(update={"analyst_decisions": decisions})
 
@@ -272,7 +261,7 @@ class TipScoring:
     def queue(self, query: QueueQuery) -> QueuePage:
         """The analyst queue: suggested priority 1 first, then by probability; paged."""
         try:
-            return self.reports.queue(query, self.scorer.today())
+            return self.state.queue(query, self.scorer.today())
         except ValueError as exc:
             raise InvalidArgument(str(exc)) from None
 
@@ -280,13 +269,13 @@ class TipScoring:
     def report(self, report: ReportRef) -> ReportView:
         """One report: its suggestion, reasons, warnings, linked reports and decisions."""
         try:
-            kept = self.reports.latest(report.report_id)
+            kept = self.state.latest(report.report_id)
         except NotFound:
             raise ReportNotFound(
                 f"report_id: {report.report_id!r} was not scored here"
             ) from None
-        linked = self.scorer.linkage.linked_to(report.report_id)
-        known = self.reports.in_queue([item["report_id"] for item in linked])
+        linked = self.state.linked_to(report.report_id)
+        known = self.state.in_queue([item["report_id"] for item in linked])
         return ReportView(
             report_id=report.report_id,
             received_at=kept["received_at"],
@@ -307,7 +296,7 @@ class TipScoring:
                 )
                 for item in linked
             ],
-            decisions=self.reports.decisions(report.report_id),
+            decisions=self.state.decisions(report.report_id),
             reasons={r.value: text for r, text in REASON_TEXT.items()},
         )
 
@@ -315,35 +304,18 @@ class TipScoring:
     def decide(self, decision: DecisionIn, ctx: bentoml.Context) -> DecisionOut:
         """Record an analyst's decision (append-only); the suggestion is never changed.
 
-        The decision is also audit-logged, and a priority-1 decision marks the report as
-        escalated in the linkage store, so later reports count it.
+        The decision, its audit row and (priority 1) the report's escalation mark in the
+        linkage rows, so later reports count it, commit in one transaction.
         """
         with self._write:
             try:
-                out = self.reports.decide(decision, _key_id(ctx), _key_name(ctx))
+                out = self.state.decide(decision, _key_id(ctx), _key_name(ctx))
             except NotFound:
                 raise ReportNotFound(
                     f"report_id: {decision.report_id!r} was not scored here"
                 ) from None
             except DecisionRefused as exc:
                 raise InvalidArgument(str(exc)) from None
-            self.audit.append(
-                [
-                    {
-                        "request_id": out.decision_id,
-                        "at": out.decided_at,
-                        "key_id": out.key_id,
-                        "endpoint": "/decide",
-                        "report_id": out.report_id,
-                        "model_version": out.model_version,
-                        "probability": None,
-                        "priority": out.priority,
-                        "reasons": [{"decision": out.action, "reason": out.reason}],
-                        "warnings": [],
-                    }
-                ]
-            )
-            self.scorer.linkage.set_escalated(out.report_id, out.priority == 1)
         return out
 
     @bentoml.api(route="/admin/reload")

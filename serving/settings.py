@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from features.settings import DEFAULT_STATE_DIR
+from serving.intake import DEFAULT_STATE_DIR
 
 
 class ServingSettings(BaseSettings):
@@ -16,9 +16,13 @@ class ServingSettings(BaseSettings):
     Attributes:
         state_dir: the local, git-ignored state folder (shared with intake settings).
         keys_file: API key hashes and roles (``tipscore keys add`` writes it).
-        audit_log: append-only SQLite log of every request and response.
-        linkage_db: SQLite store of earlier reports' hashed identifiers.
-        reports_db: SQLite store of suggestions and analysts' decisions (the queue).
+        audit_log: where older versions kept the audit log; copied into the state store
+            on start (``serving.state.migrate``).
+        linkage_db: where older versions kept the linkage store; copied likewise.
+        reports_db: the state store (``serving.state``): audit log, suggestions,
+            decisions, queue and linkage in one SQLite database. Its name is the report
+            store's, which it grew from, so existing folders and ``--reports-db`` keep
+            working.
         model_uri: the model served; the registry's champion by default.
         dev_mode: accept requests without a key, as role ``admin`` (local demos only).
         top_n: contributions returned in each explanation.
@@ -53,15 +57,15 @@ class ServingSettings(BaseSettings):
 
     @property
     def audit_path(self) -> Path:
-        """The audit log database."""
+        """The older audit-log file (read once, to copy it into the state store)."""
         return self.audit_log or self.state_dir / "audit.db"
 
     @property
     def linkage_path(self) -> Path:
-        """The linkage store database."""
+        """The older linkage file (read once, to copy it into the state store)."""
         return self.linkage_db or self.state_dir / "linkage.db"
 
     @property
     def reports_path(self) -> Path:
-        """The suggestions-and-decisions database (analyst queue, export)."""
+        """The state store's database (everything the service keeps)."""
         return self.reports_db or self.state_dir / "reports.db"

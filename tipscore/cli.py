@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from training.synth.generate import GenerateRequest, GenerateResult
 
 from features.identifiers import IdentifierHasher
-from features.settings import IntakeSettings
 from features.vocab import HashMatch, ReporterType
 from features.xml.intake import (
     IntakeOptions,
@@ -30,6 +30,7 @@ from features.xml.intake import (
     root_name,
 )
 from features.xml.safe import XmlIntakeError, XmlLimits
+from serving.intake import IntakeSettings, intake_hasher, load_xsd
 
 app = typer.Typer(
     name="tipscore",
@@ -134,14 +135,15 @@ def parse(
         report_id=report_id,
         received_at=received_at,
         hash_matches=_hash_matches(hash_match or []),
-        xsd_path=xsd_path,
         limits=XmlLimits(
             settings.xml_max_bytes, settings.xml_max_depth, settings.xml_max_elements
         ),
     )
     documents = _read_all(files)
-    hasher = settings.hasher()
+    hasher = intake_hasher(settings)
     try:
+        if xsd_path is not None:
+            options = replace(options, xsd=load_xsd(xsd_path))
         if all(root_name(d, options.limits) == "fileDetails" for d in documents):
             out = [_file_json(d, hasher, options) for d in documents]
             typer.echo(json.dumps({"files": out}, indent=2))

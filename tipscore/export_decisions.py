@@ -1,6 +1,6 @@
 """Analysts' decisions as training data: ``tipscore export-decisions``.
 
-Why here: the rows come from the service's report store (serving) and must match the
+Why here: the rows come from the service's state store (serving) and must match the
 training-data format (training); the composition package may use both, neither of them
 the other. Each decided report becomes one history row exactly as the report looked when
 it was scored (its flattened metadata with hashed identifiers, kept by the service), with
@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.flat import rows_frame
-from serving.report_store import ReportStore
+from serving.state.store import StateStore
 from training.data_format import history_schema, provenance_schema
 
 SCHEMA = pa.schema([*history_schema(with_p_true=False), *provenance_schema()])
@@ -48,7 +48,7 @@ class ExportSummary:
 
 
 def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Decided rows (``ReportStore.decided()``) as a history frame with provenance."""
+    """Decided rows (``StateStore.decided()``) as a history frame with provenance."""
     times = ("incident_at", "received_at")
     frame = rows_frame(
         [{**r, **{n: datetime.fromisoformat(r[n]) for n in times}} for r in rows]
@@ -84,7 +84,7 @@ def export_decisions(reports_db: Path, out: Path) -> ExportSummary:
     """
     if not reports_db.exists():
         raise FileNotFoundError(f"{reports_db}: no report store (nothing scored yet)")
-    store = ReportStore(reports_db)
+    store = StateStore.open(reports_db)
     try:
         rows = list(store.decided())
     finally:

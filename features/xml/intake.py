@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -39,6 +38,7 @@ from features.xml.safe import (
     XmlDocument,
     XmlIntakeError,
     XmlLimits,
+    Xsd,
     read_xml,
     validate_xsd,
 )
@@ -55,7 +55,7 @@ class IntakeOptions:
     report_id: str | None = None
     received_at: datetime | None = None
     hash_matches: Mapping[str, HashMatch] = field(default_factory=dict)
-    xsd_path: Path | None = None
+    xsd: Xsd | None = None
     limits: XmlLimits = field(default_factory=XmlLimits)
 
 
@@ -70,8 +70,8 @@ class ParsedReport(BaseModel):
 
 def _read(data: bytes, options: IntakeOptions, ctx: Context, name: str) -> XmlDocument:
     document = read_xml(data, options.limits)
-    if options.xsd_path is not None:
-        problems = validate_xsd(data, options.xsd_path)
+    if options.xsd is not None:
+        problems = validate_xsd(data, options.xsd)
         if problems:
             raise XmlIntakeError(
                 "xsd_invalid", f"/{local(document.root.tag)}", "; ".join(problems[:5])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET  # only for types and TreeBuilder; parsing is defused
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from defusedxml import DefusedXmlException
@@ -151,8 +150,16 @@ def _reason(exc: ET.ParseError) -> str:
     return text.split(":", 1)[0] if ":" in text else text
 
 
-def validate_xsd(data: bytes, xsd_path: Path) -> list[str]:
-    """Validate a document (already accepted by ``read_xml``) against an XSD file.
+@dataclass(frozen=True)
+class Xsd:
+    """An XSD document, read by the caller, and where it came from (for messages)."""
+
+    data: bytes
+    source: str
+
+
+def validate_xsd(data: bytes, xsd: Xsd) -> list[str]:
+    """Validate a document (already accepted by ``read_xml``) against an XSD.
 
     Returns:
         The schema violations as ``line N: message`` strings; empty when valid.
@@ -163,10 +170,10 @@ def validate_xsd(data: bytes, xsd_path: Path) -> list[str]:
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )
     try:
-        schema = etree.XMLSchema(etree.parse(str(xsd_path), parser=safe))
-    except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        schema = etree.XMLSchema(etree.fromstring(xsd.data, parser=safe))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
         raise XmlIntakeError(
-            "xsd_unusable", "/", f"cannot load the XSD at {xsd_path}: {exc}"
+            "xsd_unusable", "/", f"cannot load the XSD at {xsd.source}: {exc}"
         ) from exc
     document = etree.fromstring(data, parser=safe)
     if schema.validate(document):

@@ -28,7 +28,7 @@ from tests.serving_fixtures import ROOT, Deployed, running_server, stop_server
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from load_bench import LoadResult, run_load
 
-DATABASES = ("audit.db", "reports.db", "linkage.db")
+DATABASES = ("reports.db",)  # the one state database (serving.state)
 LOAD_SECONDS = 60  # issue 8: 32 clients for 60 s
 KILL_AFTER = 8  # seconds of load before the SIGKILL
 AFTER_KILL = 2  # seconds the clients keep trying against the dead server
@@ -56,7 +56,7 @@ def _counts(db_path: Path, sql: str) -> Counter[str]:
 def _audited(state: Path) -> Counter[str]:
     """Audit-log records per report id (``/score`` only)."""
     sql = "SELECT report_id FROM requests WHERE endpoint = '/score'"
-    return _counts(state / "audit.db", sql)
+    return _counts(state / "reports.db", sql)
 
 
 def _kept(state: Path) -> Counter[str]:

@@ -4,7 +4,7 @@ In a fresh folder, with the CLI and the real server: generate a history, train, 
 make keys, serve, score JSON and XML reports seeded with distinctive raw identifiers (and
 the raw values of the shared XML samples), decide on them as an analyst, export the
 decisions, retrain with them. Then read every file the project wrote there — the MLflow
-database and artifacts, the audit, linkage and report stores (WAL files included), the
+database and artifacts, the state store (audit log, linkage, reports; WAL files included), the
 keys, the exports, the models — and every line the commands and the server printed: none
 of the raw values appears.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -152,8 +153,15 @@ def test_no_raw_identifier_anywhere_after_a_full_run(
     planted = tmp_path / "planted.bin"  # the scan finds a raw value where there is one
     planted.write_bytes(b"\x00" + RAW[0].upper().encode() + b"\x00")
     assert _leaks([planted]) == [(str(planted), RAW[0])]
-    assert any(p.name == "audit.db" for p in files)
-    assert any(p.name == "reports.db" for p in files)
+    state_db = next(
+        p for p in files if p.name == "reports.db"
+    )  # the one state database
+    audit = sqlite3.connect(f"file:{state_db}?mode=ro", uri=True)
+    try:  # the audit log, linkage rows and suggestions are in what was scanned
+        for table in ("requests", "link", "scored"):
+            assert audit.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] > 0
+    finally:
+        audit.close()
     assert exported in files
     found = _leaks(files)
     printed = "\n".join(log).lower()

@@ -165,7 +165,7 @@ def test_decisions_are_append_only_and_keep_the_suggestion(
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM scored")
     db.close()
-    audit = sqlite3.connect(deployed.state / "audit.db", isolation_level=None)
+    audit = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
     rows = audit.execute(
         "SELECT key_id, priority FROM requests WHERE endpoint = '/decide' AND report_id = ?",
         (target["report_id"],),

@@ -1,4 +1,9 @@
-"""One audit row per call, even when a store fails after the audit log was written."""
+"""One audit row per call at most, even when a store write fails mid-batch.
+
+A scored batch commits its audit rows, suggestions, queue rows and linkage records in one
+transaction; when any write fails, none of it is kept, so the batcher's retry item by item
+(and the client's own retry) never logs a call twice.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,29 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from serving.report_store import ReportStore
+from serving.state.store import Transaction
 from tests.service.conftest import Deployed, auth, submission
 
 
-def test_a_batch_that_fails_after_the_audit_log_is_not_logged_twice(
+def _kept(deployed: Deployed, table: str) -> Counter[str]:
+    db = sqlite3.connect(f"file:{deployed.state / 'reports.db'}?mode=ro", uri=True)
+    try:
+        rows = db.execute(
+            f"SELECT report_id FROM {table} WHERE report_id LIKE 'once-%'"
+        ).fetchall()
+    finally:
+        db.close()
+    return Counter(r[0] for r in rows)
+
+
+def test_a_batch_that_fails_after_the_audit_rows_is_not_logged_twice(
     client: TestClient, deployed: Deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The batcher retried a failed batch item by item, appending its rows again."""
+    """The batcher retries a failed batch item by item; nothing is logged twice."""
 
-    def broken(self: ReportStore, entries: Any) -> None:
+    def broken(self: Transaction, entries: Any) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(ReportStore, "add", broken)
     ids = [f"once-{i}" for i in range(24)]
 
     def one(report_id: str) -> int:
@@ -30,14 +45,14 @@ def test_a_batch_that_fails_after_the_audit_log_is_not_logged_twice(
         r = client.post("/score", json=body, headers=auth(deployed.keys["intake"]))
         return r.status_code
 
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(one, ids))
+    with monkeypatch.context() as patch:
+        patch.setattr(Transaction, "add_scored", broken)
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(one, ids))
     assert set(statuses) == {500}  # not kept for the analysts: not acknowledged
-    db = sqlite3.connect(f"file:{deployed.state / 'audit.db'}?mode=ro", uri=True)
-    try:
-        rows = db.execute(
-            "SELECT report_id FROM requests WHERE report_id LIKE 'once-%'"
-        ).fetchall()
-    finally:
-        db.close()
-    assert Counter(r[0] for r in rows) == Counter(ids)  # each exactly once
+    assert _kept(deployed, "requests") == Counter()  # rolled back with the rest
+    assert _kept(deployed, "link") == Counter()
+    with ThreadPoolExecutor(8) as pool:  # the clients retry; now it works
+        assert set(pool.map(one, ids)) == {200}
+    assert _kept(deployed, "requests") == Counter(ids)  # each exactly once
+    assert _kept(deployed, "scored") == Counter(ids)

@@ -13,7 +13,7 @@ from features.flat import flat_frame
 from features.identifiers import to_contract
 from features.linkage import no_history
 from features.schema import ReportSubmission
-from features.settings import IntakeSettings
+from serving.intake import IntakeSettings, intake_hasher
 from tests.conftest import SAMPLES
 from tests.service.conftest import Deployed, auth, submission
 from training import registry
@@ -55,7 +55,7 @@ def test_probability_equals_the_training_pipeline(
     )
     served = response.json()["escalation_probability"]
     contract = to_contract(
-        ReportSubmission.model_validate(report), IntakeSettings().hasher()
+        ReportSubmission.model_validate(report), intake_hasher(IntakeSettings())
     )
     model = registry.load_model("models:/tip-escalation@champion")
     columns = report_columns([contract])
@@ -175,7 +175,7 @@ def test_audit_log_has_every_request_and_no_raw_identifier(
         "/score", json={"report": report}, headers=auth(deployed.keys["intake"])
     )
     assert r.status_code == 200
-    db = sqlite3.connect(deployed.state / "audit.db", isolation_level=None)
+    db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
     rows = db.execute(
         "SELECT key_id, endpoint, probability, priority FROM requests WHERE report_id = ?",
         ("audit-1",),
@@ -259,7 +259,7 @@ def test_contributions_add_up_and_agree_with_shap(deployed: Deployed) -> None:
         [
             to_contract(
                 ReportSubmission.model_validate(submission(f"e-{i}")),
-                IntakeSettings().hasher(),
+                intake_hasher(IntakeSettings()),
             )
             for i in range(20)
         ]
@@ -319,7 +319,7 @@ def test_concurrent_single_calls_each_get_their_own_answer_and_audit_row(
         headers=auth(deployed.keys["intake"]),
     ).json()["escalation_probability"]
     assert answers[7][1] == pytest.approx(alone, rel=1e-9)  # batching changes no score
-    db = sqlite3.connect(deployed.state / "audit.db", isolation_level=None)
+    db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
     rows = db.execute(
         "SELECT report_id, request_id FROM requests WHERE report_id LIKE 'conc-%'"
         " AND report_id != 'conc-alone-7'"

@@ -46,6 +46,96 @@ def test_serving_uses_only_trainings_model_loading() -> None:
                 assert node.module == "training.registry", path
 
 
+NO_IO_MODULES = {
+    "sqlite3",
+    "os",
+    "shutil",
+    "tempfile",
+    "socket",
+    "subprocess",
+    "glob",
+    "urllib",
+    "http",
+    "httpx",
+    "requests",
+    "pydantic_settings",  # settings read the environment and .env: entry points do that
+}
+NO_IO_CALLS = {
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+    "mkdir",
+    "makedirs",
+    "touch",
+    "unlink",
+    "rmdir",
+    "iterdir",
+    "read_parquet",
+    "read_csv",
+    "to_parquet",
+    "to_csv",
+    "read_table",
+    "write_table",
+}
+
+
+def io_in(path: Path) -> list[str]:
+    """What in a module could touch files, sockets or processes."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules = [node.module]
+        found += [
+            f"line {node.lineno}: imports {m}"
+            for m in modules
+            if m.split(".")[0] in NO_IO_MODULES
+        ]
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else None
+            if isinstance(func, ast.Name) and func.id == "open":
+                name = "open"
+            if (  # etree.parse / ET.parse read a file (fromstring does not)
+                name == "parse"
+                and isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in {"etree", "ET"}
+            ):
+                name = f"{func.value.id}.parse"
+            if name in NO_IO_CALLS | {"open", "etree.parse", "ET.parse"}:
+                found.append(f"line {node.lineno}: calls {name}()")
+    return found
+
+
+def test_features_do_no_io() -> None:
+    """features/ is the pure contract: callers read files, stores and settings."""
+    found = {
+        str(path.relative_to(ROOT)): io_in(path)
+        for path in sorted((ROOT / "features").rglob("*.py"))
+    }
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_io_check_finds_io(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import os\nfrom sqlite3 import connect\nfrom pathlib import Path\n"
+        "open('x')\nPath('y').read_bytes()\nPath('z').mkdir()\netree.parse('s.xsd')\n"
+    )
+    assert io_in(module) == [
+        "line 1: imports os",
+        "line 2: imports sqlite3",
+        "line 4: calls open()",
+        "line 5: calls read_bytes()",
+        "line 6: calls mkdir()",
+        "line 7: calls etree.parse()",
+    ]
+
+
 PROBE = """
 import sys, importlib, pkgutil
 import numpy, pandas, pydantic, pydantic_settings, typer, defusedxml, lxml, tqdm

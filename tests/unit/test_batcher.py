@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from serving.batcher import AdaptiveBatcher, CommittedError
+from serving.batcher import AdaptiveBatcher
 
 
 def test_a_lone_call_runs_at_once_in_a_batch_of_one() -> None:
@@ -63,23 +63,25 @@ def test_one_failing_item_fails_only_its_own_call() -> None:
     assert isinstance(results[1], ValueError) and isinstance(results[4], ValueError)
 
 
-def test_a_batch_that_failed_after_committing_is_not_retried() -> None:
-    """Retrying item by item would commit again: two audit rows for one answered call."""
+def test_an_atomic_batch_retried_item_by_item_commits_each_item_once() -> None:
+    """The service's batch commits all or nothing, so the retry never commits twice."""
     committed: list[int] = []
 
     def run(items: list[int]) -> list[int]:
-        committed.extend(items)  # the audit log's transaction
-        if len(items) > 1:
-            raise CommittedError("logged, then the report store failed")
+        pending = list(items)  # one transaction: kept only if the whole batch succeeds
+        if 13 in pending:
+            raise ValueError("unlucky")  # rolled back: nothing of this batch is kept
+        committed.extend(pending)
         return items
 
     async def main() -> list[int | BaseException]:
         batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(run, max_wait_ms=20)
-        calls = [batcher.submit(i) for i in range(4)]
+        calls = [batcher.submit(i) for i in (0, 1, 13, 2, 3)]
         return await asyncio.gather(*calls, return_exceptions=True)
 
     results = asyncio.run(main())
-    assert all(isinstance(r, CommittedError) for r in results), results
+    assert isinstance(results[2], ValueError)
+    assert [r for i, r in enumerate(results) if i != 2] == [0, 1, 2, 3]
     assert sorted(committed) == [0, 1, 2, 3]  # each once
 
 

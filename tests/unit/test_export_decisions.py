@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 from features.identifiers import IdentifierHasher, to_contract
 from features.schema import ReportSubmission
 from serving.analyst.schemas import DecisionIn, Reason
-from serving.report_store import ReportStore, Scored
 from serving.schemas import Explanation, ScoreResponse, Thresholds
+from serving.state.records import Scored
+from serving.state.store import StateStore
 from tests.service.conftest import submission
 from tipscore.cli import app
 from tipscore.export_decisions import export_decisions
@@ -60,14 +61,17 @@ def _scored(
 def store(tmp_path: Path, hasher: IdentifierHasher) -> Path:
     """dec-0 (suggested 3) overridden twice, dec-1 (suggested 1) accepted, dec-x open."""
     path = tmp_path / "reports.db"
-    reports = ReportStore(path)
-    reports.add(
-        [
-            _scored(hasher, "dec-0", 3, "2024-12-02"),
-            _scored(hasher, "dec-1", 1, "2024-12-01"),
-            _scored(hasher, "dec-x", 2, "2024-12-03"),  # never decided: not exported
-        ]
-    )
+    reports = StateStore.open(path)
+    with reports.transaction() as tx:
+        tx.add_scored(
+            [
+                _scored(hasher, "dec-0", 3, "2024-12-02"),
+                _scored(hasher, "dec-1", 1, "2024-12-01"),
+                _scored(
+                    hasher, "dec-x", 2, "2024-12-03"
+                ),  # never decided: not exported
+            ]
+        )
     reports.decide(
         DecisionIn(
             report_id="dec-0", action="override", priority=1, reason=Reason.OTHER
@@ -96,8 +100,9 @@ def store(tmp_path: Path, hasher: IdentifierHasher) -> Path:
 @pytest.fixture
 def empty_store(tmp_path: Path, hasher: IdentifierHasher) -> Path:
     path = tmp_path / "empty.db"
-    reports = ReportStore(path)
-    reports.add([_scored(hasher, "open-1", 2, "2024-12-01")])  # scored, not decided
+    reports = StateStore.open(path)
+    with reports.transaction() as tx:  # scored, not decided
+        tx.add_scored([_scored(hasher, "open-1", 2, "2024-12-01")])
     reports.close()
     return path
 

@@ -10,11 +10,10 @@ import pytest
 from features.identifiers import (
     IdentifierHasher,
     SecretError,
-    load_or_create_key,
     to_contract,
 )
 from features.schema import ReportSubmission
-from features.settings import IntakeSettings
+from serving.intake import IntakeSettings, intake_hasher, load_or_create_key
 
 
 def test_spellings_of_one_identifier_link(hasher: IdentifierHasher) -> None:
@@ -70,7 +69,7 @@ def test_settings_put_the_secret_in_the_state_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path / "st"))
-    IntakeSettings().hasher()
+    intake_hasher(IntakeSettings())
     assert (tmp_path / "st" / "hmac.key").is_file()
 
 

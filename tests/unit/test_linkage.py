@@ -12,10 +12,10 @@ import pytest
 from features.linkage import (
     LINK_COLUMNS,
     LINK_FEATURES,
-    LinkageStore,
     history_frame_features,
     to_micros,
 )
+from serving.state.store import StateStore
 from training.synth.config import load_config
 from training.synth.generate import GenerateRequest, generate
 
@@ -75,7 +75,7 @@ def test_hand_worked_counts() -> None:
 
 
 def store_features(frame: pd.DataFrame, path: Path | str) -> dict[str, np.ndarray]:
-    store = LinkageStore(path)
+    store = StateStore.open(path)
     micros = to_micros(frame["received_at"])
     found = {d.name: [] for d in LINK_FEATURES}
     for i in range(len(frame)):
@@ -90,9 +90,11 @@ def store_features(frame: pd.DataFrame, path: Path | str) -> dict[str, np.ndarra
                 start, i + 1
             ):  # record a whole instant after looking all of it up
                 links_j = {c: list(frame[c].iloc[j]) for c in LINK_COLUMNS}
-                store.record(
-                    f"r{j}", int(micros[j]), links_j, bool(frame["escalated"].iloc[j])
-                )
+                with store.transaction() as tx:
+                    tx.record_links(
+                        [(f"r{j}", int(micros[j]), links_j)],
+                        bool(frame["escalated"].iloc[j]),
+                    )
     store.close()
     return {k: np.array(v, dtype=np.int64) for k, v in found.items()}
 
@@ -124,7 +126,7 @@ def test_batches_scored_together_see_each_other_as_training_does(
     Reports of a batch are not decided yet, so the reference marks none escalated.
     """
     expected = history_frame_features(history, np.zeros(len(history), dtype=bool))
-    store = LinkageStore(":memory:")
+    store = StateStore.open(":memory:")
     micros = to_micros(history["received_at"])
     rows = [
         (f"r{i}", int(micros[i]), {c: list(history[c].iloc[i]) for c in LINK_COLUMNS})
@@ -139,7 +141,8 @@ def test_batches_scored_together_see_each_other_as_training_does(
             batch.append(rows[start - 1])
         for i, found in zip(idx, store.lookup_batch(batch), strict=False):
             got[i] = found
-        store.record_many(batch)
+        with store.transaction() as tx:
+            tx.record_links(batch)
     store.close()
     assert expected["hist_account_reports_365d"].sum() > 50
     for d in LINK_FEATURES:
@@ -179,18 +182,21 @@ def test_account_history_matches_the_generators_truth(history: pd.DataFrame) -> 
 
 
 def test_store_records_escalation_decisions(tmp_path: Path) -> None:
-    store = LinkageStore(tmp_path / "s.db")
-    store.record("a", 1_000, {"link_accounts": [H[3]]})
+    store = StateStore.open(tmp_path / "s.db")
+    with store.transaction() as tx:
+        tx.record_links([("a", 1_000, {"link_accounts": [H[3]]})])
     assert (
         store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"]
         == 0
     )
-    store.set_escalated("a", True)
+    with store.transaction() as tx:
+        tx.set_escalated("a", True)
     assert (
         store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"]
         == 1
     )
-    store.record("a", 1_000, {"link_accounts": [H[3]]})  # idempotent
+    with store.transaction() as tx:  # idempotent
+        tx.record_links([("a", 1_000, {"link_accounts": [H[3]]})])
     assert (
         store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_reports_365d"] == 1
     )

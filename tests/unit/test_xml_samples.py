@@ -9,7 +9,8 @@ import pytest
 from features.identifiers import IdentifierHasher
 from features.vocab import IncidentType, MediaKind
 from features.xml.intake import IntakeOptions, parse_file_details, parse_submission
-from features.xml.safe import XmlIntakeError
+from features.xml.safe import XmlIntakeError, Xsd
+from serving.intake import load_xsd
 
 REPORTS = {
     "jatools_report_all_fields.xml": (IncidentType.CHILD_PORNOGRAPHY, set()),
@@ -75,7 +76,7 @@ def test_file_samples_parse(samples: Path, hasher: IdentifierHasher, name: str) 
 def test_strict_mode_accepts_valid_and_names_the_xsd_error(
     samples: Path, hasher: IdentifierHasher, xsd: Path, name: str
 ) -> None:
-    options = IntakeOptions(esp="X", xsd_path=xsd)
+    options = IntakeOptions(esp="X", xsd=load_xsd(xsd))
     data = (samples / name).read_bytes()
     parse = parse_file_details if name in FILES else None
     if name in XSD_INVALID:
@@ -140,3 +141,19 @@ def test_mixed_file_reports_are_refused(
     ]
     with pytest.raises(XmlIntakeError, match="different reports"):
         parse_submission(documents, hasher, IntakeOptions())
+
+
+def test_an_unusable_xsd_is_named(
+    samples: Path, hasher: IdentifierHasher, tmp_path: Path
+) -> None:
+    """The caller reads the XSD (features do no I/O); both failures name its source."""
+    with pytest.raises(XmlIntakeError) as missing:
+        load_xsd(tmp_path / "absent.xsd")
+    assert missing.value.code == "xsd_unusable"
+    assert "absent.xsd" in str(missing.value)
+    data = (samples / sorted(REPORTS)[0]).read_bytes()
+    options = IntakeOptions(esp="X", xsd=Xsd(b"<not-a-schema/>", "broken.xsd"))
+    with pytest.raises(XmlIntakeError) as broken:
+        parse_submission([data], hasher, options)
+    assert broken.value.code == "xsd_unusable"
+    assert "cannot load the XSD at broken.xsd" in str(broken.value)

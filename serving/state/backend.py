@@ -1,0 +1,129 @@
+"""What differs between database engines, behind one small seam.
+
+The store writes its SQL once (``serving.state.sql``, ``?`` placeholders, portable SQL) and
+asks the backend for the rest: how to connect (rows read by column name), the placeholder
+style, how to start a write transaction, the DDL, and the few expressions engines spell
+differently. SQLite is the only engine today; a PostgreSQL backend (a later issue) adds a
+class with the same attributes and its own DDL, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from serving.state.schema import SQLITE_DDL
+
+Row = Mapping[str, Any]
+"""A result row, read by column name (``sqlite3.Row``; ``dict_row`` on PostgreSQL)."""
+
+
+class Backend(Protocol):
+    """One database engine: connections, placeholder style, DDL, engine-specific SQL."""
+
+    @property
+    def name(self) -> str:
+        """The engine's name (``sqlite``)."""
+        ...
+
+    @property
+    def placeholder(self) -> str:
+        """How a parameter is written in SQL (``?`` or ``%s``)."""
+        ...
+
+    @property
+    def begin_write(self) -> str:
+        """The statement that starts a write transaction holding the write lock."""
+        ...
+
+    @property
+    def kinds_agg(self) -> str:
+        """The expression joining the identifier kinds ``o.kind`` of a group with commas."""
+        ...
+
+    @property
+    def shares_one_connection(self) -> bool:
+        """Whether reads must use the writer's connection."""
+        ...
+
+    def connect(self) -> Any:
+        """A DB-API connection in autocommit mode whose rows are read by name."""
+        ...
+
+    def ddl(self) -> Sequence[str]:
+        """Statements that create every table, index and trigger (idempotent)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SqliteBackend:
+    """SQLite in WAL mode with ``synchronous=FULL``: a commit survives a machine crash.
+
+    ``:memory:`` is one database per connection, so then reads share the writer's
+    connection (and its lock); a file gets a second connection for reads, which WAL lets
+    run beside a write and which never sees a transaction that is not committed.
+    """
+
+    path: Path | str
+    name: str = "sqlite"
+    placeholder: str = "?"
+    begin_write: str = "BEGIN IMMEDIATE"
+    kinds_agg: str = "group_concat(DISTINCT o.kind)"
+
+    @property
+    def shares_one_connection(self) -> bool:
+        """Whether readers must use the writer's connection (in-memory databases)."""
+        return str(self.path) == ":memory:"
+
+    def connect(self) -> sqlite3.Connection:
+        """A durable connection (the caller creates the folder beforehand)."""
+        db = sqlite3.connect(
+            str(self.path), check_same_thread=False, isolation_level=None
+        )
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def ddl(self) -> Sequence[str]:
+        """The SQLite tables, indexes and append-only triggers."""
+        return SQLITE_DDL
+
+
+@dataclass
+class Connection:
+    """One connection with its lock: SQL with ``?`` in, rows by name out."""
+
+    raw: Any
+    backend: Backend
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def _sql(self, text: str) -> str:
+        if self.backend.placeholder == "?":
+            return text
+        return text.replace("?", self.backend.placeholder)
+
+    def rows(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Every row of a query."""
+        return list(self.raw.execute(self._sql(text), tuple(params)).fetchall())
+
+    def one(self, text: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a query, or None."""
+        row: Row | None = self.raw.execute(self._sql(text), tuple(params)).fetchone()
+        return row
+
+    def run(self, text: str, params: Sequence[Any] = ()) -> None:
+        """A statement whose result is not needed."""
+        self.raw.execute(self._sql(text), tuple(params))
+
+    def many(self, text: str, params: Iterable[Sequence[Any]]) -> None:
+        """One statement for many parameter rows."""
+        self.raw.executemany(self._sql(text), [tuple(p) for p in params])
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.raw.close()

@@ -1,0 +1,157 @@
+"""Every SQL statement of the state store, in one place.
+
+Portable SQL with ``?`` placeholders (the connection turns them into the engine's style);
+the one engine-specific expression (``{kinds}``, aggregating identifier kinds) comes from
+the backend. Rows are read by the column names these statements give.
+"""
+
+from __future__ import annotations
+
+AUDIT_COLUMNS = (
+    "request_id",
+    "at",
+    "key_id",
+    "endpoint",
+    "report_id",
+    "model_version",
+    "probability",
+    "priority",
+    "reasons",
+    "warnings",
+)
+LINK_COLUMNS = ("kind", "hash", "received_us", "report_id", "escalated")
+
+
+def insert(table: str, columns: tuple[str, ...], tail: str = "") -> str:
+    """An INSERT of ``columns`` into ``table`` (``tail``: ON CONFLICT, RETURNING)."""
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) {tail}".strip()
+
+
+def marks(n: int) -> str:
+    """``?, ?, ...`` for an IN list of ``n`` values."""
+    return ", ".join("?" for _ in range(n))
+
+
+INSERT_AUDIT = insert("requests", AUDIT_COLUMNS)
+
+SCORED_COLUMNS = (
+    "report_id",
+    "request_id",
+    "scored_at",
+    "received_at",
+    "esp",
+    "incident_type",
+    "priority",
+    "probability",
+    "model_version",
+    "deadline",
+    "codes",
+    "response",
+    "flat",
+)
+INSERT_SCORED = insert("scored", SCORED_COLUMNS, "RETURNING seq")
+UPSERT_QUEUE = insert(
+    "queue",
+    ("report_id", "scored_seq", "priority", "probability", "esp"),
+    "ON CONFLICT (report_id) DO UPDATE SET scored_seq = excluded.scored_seq, "
+    "priority = excluded.priority, probability = excluded.probability, "
+    "esp = excluded.esp",
+)
+
+QUEUE_COUNT = "SELECT COUNT(*) AS n FROM queue AS q WHERE {where}"
+QUEUE_PAGE = (
+    "SELECT q.report_id, q.priority, q.probability, q.decided, s.received_at, s.esp, "
+    "s.incident_type, s.model_version, s.deadline, s.codes, "
+    "d.priority AS decided_priority "
+    "FROM queue AS q JOIN scored AS s ON s.seq = q.scored_seq "
+    "LEFT JOIN decisions AS d ON d.seq = q.decision_seq WHERE {where} "
+    "ORDER BY q.priority, q.probability DESC, q.report_id LIMIT ?"
+)
+AFTER_CURSOR = (
+    " AND (q.priority > ? OR (q.priority = ? AND (q.probability < ? OR "
+    "(q.probability = ? AND q.report_id > ?))))"
+)
+LATEST = (
+    "SELECT s.seq, s.scored_at, s.received_at, s.esp, s.incident_type, s.deadline, "
+    "s.codes, s.response FROM queue AS q JOIN scored AS s ON s.seq = q.scored_seq "
+    "WHERE q.report_id = ?"
+)
+IN_QUEUE = "SELECT report_id FROM queue WHERE report_id IN ({marks})"
+
+DECISION_TARGET = (
+    "SELECT q.scored_seq, s.priority AS suggested, s.model_version, "
+    "d.decision_id AS previous FROM queue AS q JOIN scored AS s ON s.seq = q.scored_seq "
+    "LEFT JOIN decisions AS d ON d.seq = q.decision_seq WHERE q.report_id = ?"
+)
+DECISION_COLUMNS = (
+    "decision_id",
+    "report_id",
+    "scored_seq",
+    "decided_at",
+    "key_id",
+    "analyst",
+    "action",
+    "priority",
+    "designation",
+    "reason",
+    "note",
+    "suggested_priority",
+    "model_version",
+    "supersedes",
+)
+INSERT_DECISION = insert("decisions", DECISION_COLUMNS, "RETURNING seq")
+MARK_DECIDED = "UPDATE queue SET decided = 1, decision_seq = ? WHERE report_id = ?"
+DECISIONS = (
+    "SELECT decision_id, report_id, decided_at, analyst, key_id, action, priority, "
+    "designation, reason, note, suggested_priority, model_version, supersedes "
+    "FROM decisions WHERE report_id = ? ORDER BY seq DESC"
+)
+DECIDED = (
+    "SELECT s.flat, s.probability AS suggested_probability, "
+    "d.decided_at AS decision_at, d.priority AS decision_priority, "
+    "d.designation AS decision_designation, d.reason AS decision_reason, "
+    "d.action AS decision_action, d.suggested_priority, d.model_version AS suggested_by, "
+    "d.key_id AS decision_key_id "
+    "FROM queue AS q JOIN decisions AS d ON d.seq = q.decision_seq "
+    "JOIN scored AS s ON s.seq = d.scored_seq ORDER BY s.received_at, q.report_id"
+)
+OVERRIDES_FROM = (
+    "FROM queue AS q JOIN decisions AS d ON d.seq = q.decision_seq "
+    "JOIN scored AS s ON s.seq = d.scored_seq {where}"
+)
+OVERRIDE_CELLS = (
+    "COUNT(*) AS decided, COALESCE(SUM(CASE WHEN d.priority != d.suggested_priority "
+    "THEN 1 ELSE 0 END), 0) AS overridden"
+)
+OVERRIDES = "SELECT " + OVERRIDE_CELLS + " " + OVERRIDES_FROM
+OVERRIDES_BY_PRIORITY = (
+    "SELECT d.suggested_priority AS cell, " + OVERRIDE_CELLS + " " + OVERRIDES_FROM
+    + " GROUP BY d.suggested_priority ORDER BY d.suggested_priority"
+)  # fmt: skip
+OVERRIDES_BY_ESP = (
+    "SELECT COALESCE(s.esp, '(public)') AS cell, " + OVERRIDE_CELLS + " "
+    + OVERRIDES_FROM + " GROUP BY COALESCE(s.esp, '(public)') ORDER BY cell"
+)  # fmt: skip
+
+INSERT_LINK = insert("link", LINK_COLUMNS, "ON CONFLICT DO NOTHING")
+LINK_STORED_IDS = "SELECT DISTINCT report_id FROM link WHERE report_id IN ({marks})"
+LINK_COUNT = (
+    "COALESCE(SUM(CASE WHEN received_us >= ?{escalated} THEN 1 ELSE 0 END), 0) AS n{i}"
+)
+LINK_COUNTS = (
+    "SELECT {sums} FROM link WHERE kind = ? AND hash = ? "
+    "AND received_us >= ? AND received_us < ?"
+)
+LINKED_TO = (
+    "SELECT o.report_id, {kinds} AS kinds, MAX(o.received_us) AS received_us, "
+    "MAX(o.escalated) AS escalated FROM link AS me JOIN link AS o "
+    "ON o.kind = me.kind AND o.hash = me.hash AND o.report_id != me.report_id "
+    "AND o.received_us < me.received_us AND o.received_us >= me.received_us - ? "
+    "WHERE me.report_id = ? GROUP BY o.report_id "
+    "ORDER BY MAX(o.received_us) DESC LIMIT ?"
+)
+SET_ESCALATED = "UPDATE link SET escalated = ? WHERE report_id = ?"
+
+MIGRATED = "SELECT rows FROM migrated WHERE source = ?"
+INSERT_MIGRATED = insert("migrated", ("source", "source_table", "rows", "at"))

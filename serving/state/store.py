@@ -1,0 +1,307 @@
+"""``StateStore``: the service's one store, with one ``transaction()`` for every write.
+
+A scored batch (its audit rows, suggestions, queue rows and linkage records) and a
+decision (its row, its audit row and the linkage escalation mark) each commit once, all or
+nothing: a failure anywhere leaves no row of it in any table, so a retry never writes
+anything twice. Reads see committed rows only. Nothing here names an engine: that is the
+backend's (``serving.state.backend``); the SQL is in ``serving.state.sql``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from features.flat import flatten
+from features.linkage import MICROS_PER_DAY
+from serving.analyst.schemas import DecisionIn, DecisionOut, QueuePage, QueueQuery
+from serving.schemas import ScoreResponse
+from serving.state import decisions, linkage, queue, sql
+from serving.state.backend import Backend, Connection, SqliteBackend
+from serving.state.records import LinkRecord, NotFound, Scored
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+class Transaction:
+    """The writes of one transaction; obtained from ``StateStore.transaction()`` only."""
+
+    def __init__(self, db: Connection) -> None:
+        self._db = db
+
+    def append_audit(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Audit-log rows (ids, times, scores, reasons' feature names; no raw identifier)."""
+        self._db.many(
+            sql.INSERT_AUDIT,
+            [
+                [
+                    json.dumps(r[c]) if c in ("reasons", "warnings") else r.get(c)
+                    for c in sql.AUDIT_COLUMNS
+                ]
+                for r in rows
+            ],
+        )
+
+    def add_scored(self, entries: Sequence[Scored]) -> None:
+        """Keep suggestions and point the queue at each report's newest."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        for e in entries:
+            r, report = e.response, e.report
+            values = {
+                "report_id": r.report_id,
+                "request_id": e.request_id,
+                "scored_at": now,
+                "received_at": _iso(report.received_at),
+                "esp": report.esp,
+                "incident_type": report.incident_type,
+                "priority": r.suggested_priority,
+                "probability": r.escalation_probability,
+                "model_version": f"{r.model_name}/{r.model_version}",
+                "deadline": e.deadline.isoformat() if e.deadline else None,
+                "codes": json.dumps([w.code for w in r.warnings]),
+                "response": r.model_dump_json(),
+                "flat": json.dumps({k: _iso(v) for k, v in flatten(report).items()}),
+            }
+            row = self._db.one(
+                sql.INSERT_SCORED, [values[c] for c in sql.SCORED_COLUMNS]
+            )
+            assert row is not None  # RETURNING gives one row
+            self._db.run(
+                sql.UPSERT_QUEUE,
+                (r.report_id, row["seq"], r.suggested_priority,
+                 r.escalation_probability, report.esp),
+            )  # fmt: skip
+
+    def record_links(
+        self, reports: Sequence[LinkRecord], escalated: bool = False
+    ) -> None:
+        """Remember reports' hashes so later reports link to them (idempotent)."""
+        self._db.many(sql.INSERT_LINK, linkage.link_rows(reports, escalated))
+
+    def set_escalated(self, report_id: str, escalated: bool) -> None:
+        """Record an analyst's escalation decision for a report's linkage rows."""
+        self._db.run(sql.SET_ESCALATED, (int(escalated), report_id))
+
+    def decide(self, decision: DecisionIn, key_id: str, analyst: str) -> DecisionOut:
+        """A decision on the report's newest suggestion (append-only)."""
+        return decisions.record(self._db, decision, key_id, analyst)
+
+    def migrated(self, source: str) -> int | None:
+        """Rows copied from an older file named ``source`` (None: not copied yet)."""
+        row = self._db.one(sql.MIGRATED, (source,))
+        return None if row is None else int(row["rows"])
+
+    def copy_rows(self, insert: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows of an older file, with one of ``serving.state.sql``'s INSERTs."""
+        self._db.many(insert, rows)
+
+    def mark_migrated(self, source: str, table: str, rows: int) -> None:
+        """Record that an older file's rows were copied (with them, in this transaction)."""
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        self._db.run(sql.INSERT_MIGRATED, (source, table, rows, at))
+
+
+class StateStore:
+    """Audit log, suggestions, decisions, queue and linkage in one database."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._writer = Connection(backend.connect(), backend)
+        for statement in backend.ddl():
+            self._writer.run(statement)
+        self._reader = (
+            self._writer
+            if backend.shares_one_connection
+            else Connection(backend.connect(), backend)
+        )
+        self._closed = threading.Event()
+
+    @classmethod
+    def open(cls, path: Path | str) -> StateStore:
+        """The SQLite store at ``path`` (created with its folder on first use)."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return cls(SqliteBackend(path))
+
+    def close(self) -> None:
+        """Close the connections."""
+        if not self._closed.is_set():
+            self._closed.set()
+            if self._reader is not self._writer:
+                self._reader.close()
+            self._writer.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        db = self._writer
+        with db.lock:
+            db.run(self.backend.begin_write)
+            try:
+                yield Transaction(db)
+                db.run("COMMIT")
+            except BaseException:
+                # also when COMMIT failed: never leave the writer inside a transaction;
+                # the error that stopped it is the one raised
+                with suppress(Exception):
+                    db.run("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _read(self, snapshot: bool = False) -> Iterator[Connection]:
+        db = self._reader
+        with db.lock:
+            if not snapshot:
+                yield db
+                return
+            db.run("BEGIN")
+            try:
+                yield db
+            finally:
+                db.run("COMMIT")
+
+    def record_scored(
+        self,
+        audit: Sequence[Mapping[str, Any]],
+        scored: Sequence[Scored],
+        links: Sequence[LinkRecord],
+    ) -> None:
+        """A scored batch in one transaction: audit rows, suggestions, queue, linkage."""
+        with self.transaction() as tx:
+            tx.append_audit(audit)
+            tx.add_scored(scored)
+            tx.record_links(links)
+
+    def decide(self, decision: DecisionIn, key_id: str, analyst: str) -> DecisionOut:
+        """Record a decision, its audit row and its linkage escalation mark at once.
+
+        Priority 1 marks the report escalated in the linkage rows, so later reports count
+        it. Raises ``NotFound`` or ``DecisionRefused`` (nothing is written then).
+        """
+        with self.transaction() as tx:
+            out = tx.decide(decision, key_id, analyst)
+            tx.append_audit([decisions.audit_row(out)])
+            tx.set_escalated(out.report_id, out.priority == 1)
+        return out
+
+    def queue(self, query: QueueQuery, today: date) -> QueuePage:
+        """A page of the queue (``ValueError`` for a cursor not given out here)."""
+        with self._read() as db:
+            return queue.page(db, query, today)
+
+    def latest(self, report_id: str) -> dict[str, Any]:
+        """The newest suggestion kept for a report (raises ``NotFound``)."""
+        with self._read() as db:
+            row = db.one(sql.LATEST, (report_id,))
+        if row is None:
+            raise NotFound(report_id)
+        out = {k: row[k] for k in ("seq", "scored_at", "received_at", "esp")}
+        return {
+            **out,
+            "incident_type": row["incident_type"],
+            "deadline": row["deadline"],
+            "codes": json.loads(row["codes"]),
+            "response": ScoreResponse.model_validate_json(row["response"]),
+        }
+
+    def in_queue(self, report_ids: Sequence[str]) -> set[str]:
+        """Which of these report ids have been scored here."""
+        ids, found = list(report_ids), set[str]()
+        with self._read() as db:
+            for start in range(0, len(ids), linkage.CHUNK):
+                chunk = ids[start : start + linkage.CHUNK]
+                query = sql.IN_QUEUE.format(marks=sql.marks(len(chunk)))
+                found.update(r["report_id"] for r in db.rows(query, chunk))
+        return found
+
+    def decisions(self, report_id: str) -> list[DecisionOut]:
+        """Every decision on a report, newest first."""
+        with self._read() as db:
+            rows = db.rows(sql.DECISIONS, (report_id,))
+        return [decisions.decision_out(r) for r in rows]
+
+    def decided(self) -> Iterator[dict[str, Any]]:
+        """Each decided report's latest decision with the flattened report it was made on.
+
+        Rows in order of receipt: what ``export-decisions`` writes as training data.
+        """
+        with self._read() as db:
+            rows = db.rows(sql.DECIDED)
+        for row in rows:
+            yield {
+                **json.loads(row["flat"]),
+                **{k: row[k] for k in row.keys() if k != "flat"},  # noqa: SIM118
+            }
+
+    def override_rates(self, model_version: str | None = None) -> dict[str, Any]:
+        """How often analysts' latest decisions differ from the suggestion.
+
+        Overall, by suggested priority and by ESP; only for ``model_version`` if given.
+        """
+        where, params = (
+            ("WHERE d.model_version = ?", [model_version])
+            if model_version
+            else ("", [])
+        )
+        with self._read() as db:
+            overall = db.one(sql.OVERRIDES.format(where=where), params)
+            by_priority = db.rows(sql.OVERRIDES_BY_PRIORITY.format(where=where), params)
+            by_esp = db.rows(sql.OVERRIDES_BY_ESP.format(where=where), params)
+
+        def rate(row: Mapping[str, Any] | None) -> dict[str, Any]:
+            count, overridden = (
+                (int(row["decided"]), int(row["overridden"])) if row else (0, 0)
+            )
+            return {
+                "decided": count,
+                "overridden": overridden,
+                "override_rate": overridden / count if count else None,
+            }
+
+        return {
+            "model_version": model_version,
+            **rate(overall),
+            "by_suggested_priority": {str(r["cell"]): rate(r) for r in by_priority},
+            "by_esp": {r["cell"]: rate(r) for r in by_esp},
+        }
+
+    def lookup_batch(
+        self, reports: Sequence[LinkRecord], within_batch: bool = True
+    ) -> list[dict[str, int]]:
+        """Linkage features of ``(report_id, received_us, links)`` scored together.
+
+        As if the reports had arrived one by one: each counts the store's earlier reports
+        and, by the same definition (other reports, received in ``[t - W, t)``), the
+        batch's own earlier reports that the store does not hold yet. Those are not
+        decided yet, so they add nothing to escalation counts. One snapshot for all.
+        """
+        with self._read(snapshot=True) as db:
+            stored = linkage.stored_ids(db, reports) if within_batch else None
+            batch = linkage.BatchIndex(reports, stored)
+            return [linkage.lookup(db, t, links, batch) for _, t, links in reports]
+
+    def lookup(
+        self, received_us: int, links: Mapping[str, Sequence[str]]
+    ) -> dict[str, int]:
+        """The linkage features of one report received at ``received_us``."""
+        return self.lookup_batch([("\x00", received_us, links)], within_batch=False)[0]
+
+    def linked_to(self, report_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Earlier reports (past year) sharing a hashed identifier with this one.
+
+        Newest first, each with the identifier kinds it shares (``link_accounts`` ...),
+        its receipt time (microseconds) and whether it was recorded as escalated.
+        """
+        query = sql.LINKED_TO.format(kinds=self.backend.kinds_agg)
+        with self._read() as db:
+            rows = db.rows(query, (365 * MICROS_PER_DAY, report_id, limit))
+        return [linkage.linked(r) for r in rows]

@@ -1,0 +1,21 @@
+BEGIN TRANSACTION;
+CREATE TABLE link (
+    kind TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    received_us INTEGER NOT NULL,
+    report_id TEXT NOT NULL,
+    escalated INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, hash, report_id)
+) WITHOUT ROWID;
+INSERT INTO "link" VALUES('link_accounts','f31e958952b4c9aa83f2a61bf2898df9cc2dc6d10573ecbaa3c27c438c8a51d8',1733047200000000,'old-0',1);
+INSERT INTO "link" VALUES('link_accounts','f31e958952b4c9aa83f2a61bf2898df9cc2dc6d10573ecbaa3c27c438c8a51d8',1733133600000000,'old-1',0);
+INSERT INTO "link" VALUES('link_accounts','f31e958952b4c9aa83f2a61bf2898df9cc2dc6d10573ecbaa3c27c438c8a51d8',1733220000000000,'old-2',0);
+INSERT INTO "link" VALUES('link_emails','12f647017e49b8288dcf03d1e59c99864de8a43facfb8ef500ebc446b16d2c44',1733133600000000,'old-1',0);
+INSERT INTO "link" VALUES('link_emails','160a7fbe3399e78ec22e0dc7b3fb72a4e77dcb078500ffbd05e60c1998b2ac51',1733047200000000,'old-0',1);
+INSERT INTO "link" VALUES('link_emails','eb346ebd7d51119415b0dd21111d53ca4a2fa17eb6c01952a912a5159a146ca7',1733220000000000,'old-2',0);
+INSERT INTO "link" VALUES('link_ips','0950da73ddbb30990c87859f31f87c4f6831a8cd51aa81e66d446fc1e74bca00',1733047200000000,'old-0',1);
+INSERT INTO "link" VALUES('link_ips','0950da73ddbb30990c87859f31f87c4f6831a8cd51aa81e66d446fc1e74bca00',1733133600000000,'old-1',0);
+INSERT INTO "link" VALUES('link_ips','0950da73ddbb30990c87859f31f87c4f6831a8cd51aa81e66d446fc1e74bca00',1733220000000000,'old-2',0);
+CREATE INDEX link_by_time ON link (kind, hash, received_us);
+CREATE INDEX link_by_report ON link (report_id);
+COMMIT;
