@@ -292,14 +292,16 @@ def test_error_answers_are_one_object_as_documented(
     assert empty.status_code == 400 and isinstance(empty.json(), dict)
 
 
-def test_a_503_says_why_no_model_is_served(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_503_says_why_no_model_is_served() -> None:
+    """The scoring APIs' 503 (BentoML's generic sentence) names the holder's reason."""
     import json
 
     from serving import errors
 
-    monkeypatch.setattr(errors, "last_error", lambda: "cannot load models:/x@champion")
     generic = json.dumps({"error": "An unexpected error has occurred"}).encode()
-    body = json.loads(errors.reshape(503, generic))
+    body = json.loads(
+        errors.reshape(503, generic, reason=lambda: "cannot load models:/x@champion")
+    )
     assert body == {
         "error": "not_ready",
         "message": "no model is being served: cannot load models:/x@champion",
