@@ -39,21 +39,20 @@ page asks for the analyst's key and sends it with every API call)."""
 
 SCORING_ROLES = frozenset({Role.INTAKE, Role.ADMIN})
 ANALYST_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
+ADMIN_ROLES = frozenset({Role.ADMIN})
 ANY_ROLE = frozenset({Role.INTAKE, Role.ANALYST, Role.ADMIN})
 ROLES_BY_PATH = {
     "/score": SCORING_ROLES,
     "/score_batch": SCORING_ROLES,
     "/score_xml": SCORING_ROLES,
-    "/model_card": ANY_ROLE,
-    "/admin/reload": frozenset({Role.ADMIN}),
-    "/queue": ANALYST_ROLES,
-    "/report": ANALYST_ROLES,
-    "/decide": ANALYST_ROLES,
 }
+"""Roles of the BentoML APIs, checked by ``AuthMiddleware`` (other paths: any key)."""
 ANALYST_PATHS = frozenset(
     {"/model_card", "/admin/reload", "/queue", "/report", "/decide"}
 )
-"""Routes of the analyst app: it checks keys itself (``serving.analyst.deps``)."""
+"""Routes of the analyst app: it checks keys itself, with its roles declared on each route
+(``serving.analyst.routes``: ``/queue``, ``/report``, ``/decide`` analyst or admin;
+``/model_card`` any key; ``/admin/reload`` admin)."""
 DEV_KEY_ID = "dev-mode"
 BEARER_CHALLENGE = 'Bearer realm="tipscore"'
 

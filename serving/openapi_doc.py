@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from features import schema as contract_models
 from serving import schemas
 from serving.analyst import schemas as analyst_schemas
-from serving.auth import ANALYST_PATHS, ROLES_BY_PATH
+from serving.auth import ROLES_BY_PATH
 
 REFUSAL = {
     "type": "object",
@@ -119,7 +119,7 @@ def complete(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
-            if path in ROLES_BY_PATH and path not in ANALYST_PATHS:
+            if path in ROLES_BY_PATH:  # the analyst app documents its own
                 for status, why in REFUSALS.items():
                     responses.setdefault(status, _response(why, "Refusal"))
             if path == "/readyz":

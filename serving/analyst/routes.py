@@ -33,8 +33,7 @@ from serving.analyst.schemas import (
     ReportInput,
     ReportView,
 )
-from serving.auth import ANALYST_ROLES, ANY_ROLE, Caller
-from serving.keys import Role
+from serving.auth import ADMIN_ROLES, ANALYST_ROLES, ANY_ROLE, Caller
 from serving.model_card import model_card
 from serving.report_store import DecisionRefused, NotFound, badges
 from serving.schemas import ModelCard
@@ -43,7 +42,7 @@ from training.registry import RegistryError
 TAGS: list[str | Any] = ["Service APIs"]
 any_key = Allowed(ANY_ROLE)
 analyst = Allowed(ANALYST_ROLES)
-admin = Allowed({Role.ADMIN})
+admin = Allowed(ADMIN_ROLES)
 
 
 def _body(model: type[Any]) -> dict[str, Any]:
