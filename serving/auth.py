@@ -181,8 +181,7 @@ class AuthMiddleware:
         except Refused as refused:
             await _reply(send, refused)
             return
-        state = scope.setdefault("state", {})
-        state["key_id"], state["key_name"] = caller.key_id, caller.name
+        scope.setdefault("state", {})["key_id"] = caller.key_id
         cap = self.gate.settings.max_body_bytes
         await self.app(scope, _capped(receive, cap), send)
 

@@ -44,8 +44,6 @@ from serving.settings import ServingSettings
 from training.registry import RegistryError, configure
 
 logger = logging.getLogger(__name__)
-
-
 __all__ = ["NotReady", "TipScoring"]
 
 
@@ -63,11 +61,6 @@ class Job:
 def _key_id(ctx: bentoml.Context) -> str:
     state = ctx.request.scope.get("state", {})
     return str(state.get("key_id", "unknown"))
-
-
-def _key_name(ctx: bentoml.Context) -> str:
-    state = ctx.request.scope.get("state", {})
-    return str(state.get("key_name", _key_id(ctx)))
 
 
 @bentoml.service(
