@@ -1,14 +1,21 @@
-"""Bearer-key authentication, role checks and the body-size cap, as ASGI middleware.
+"""Bearer-key authentication, role checks and the body-size cap.
 
-Runs before BentoML parses anything: a request without a valid key gets 401, one whose
-key's role may not use the route gets 403, and a body above the cap gets 413 — all before
-the body is read into a model. Health routes and the OpenAPI document stay open.
+``Gate`` holds the rules: a request without a valid key gets 401, one whose key's role may
+not use the route gets 403, a body above the cap gets 413. Two callers use it:
+
+- ``AuthMiddleware`` guards the BentoML scoring APIs (``/score``, ``/score_batch``,
+  ``/score_xml``) and every path nobody else answers for, before BentoML parses anything;
+- the analyst app (``serving.analyst``) checks the same rules as FastAPI dependencies on
+  its own routes, so the middleware lets those through untouched.
+
+Health routes, the OpenAPI document and the analyst page's static files stay open.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -30,118 +37,153 @@ OPEN_PREFIXES = ("/static_content/", "/ui/")
 """The Swagger UI's own files and the analyst page's static files (no data in them: the
 page asks for the analyst's key and sends it with every API call)."""
 
+SCORING_ROLES = frozenset({Role.INTAKE, Role.ADMIN})
+ANALYST_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
+ADMIN_ROLES = frozenset({Role.ADMIN})
+ANY_ROLE = frozenset({Role.INTAKE, Role.ANALYST, Role.ADMIN})
+ROLES_BY_PATH = {
+    "/score": SCORING_ROLES,
+    "/score_batch": SCORING_ROLES,
+    "/score_xml": SCORING_ROLES,
+}
+"""Roles of the BentoML APIs, checked by ``AuthMiddleware`` (other paths: any key)."""
+ANALYST_PATHS = frozenset(
+    {"/model_card", "/admin/reload", "/queue", "/report", "/decide"}
+)
+"""Routes of the analyst app: it checks keys itself, with its roles declared on each route
+(``serving.analyst.routes``: ``/queue``, ``/report``, ``/decide`` analyst or admin;
+``/model_card`` any key; ``/admin/reload`` admin)."""
+DEV_KEY_ID = "dev-mode"
+BEARER_CHALLENGE = 'Bearer realm="tipscore"'
+
 
 def _open(path: str) -> bool:
     return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
-ROLES_BY_PATH = {
-    "/score": {Role.INTAKE, Role.ADMIN},
-    "/score_batch": {Role.INTAKE, Role.ADMIN},
-    "/score_xml": {Role.INTAKE, Role.ADMIN},
-    "/model_card": {Role.INTAKE, Role.ANALYST, Role.ADMIN},
-    "/admin/reload": {Role.ADMIN},
-    "/queue": {Role.ANALYST, Role.ADMIN},
-    "/report": {Role.ANALYST, Role.ADMIN},
-    "/decide": {Role.ANALYST, Role.ADMIN},
-}
-ANY_ROLE = {Role.INTAKE, Role.ANALYST, Role.ADMIN}
-GET_ROUTES = frozenset({"/model_card"})
-"""Read-only API routes also answered on GET (BentoML APIs are POST)."""
-DEV_KEY_ID = "dev-mode"
+class Refused(Exception):
+    """A request refused by the key, role or size check: status, code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def body(self) -> dict[str, str]:
+        """The documented answer: ``{"error": code, "message": ...}``."""
+        return {"error": self.code, "message": self.message}
+
+    def headers(self) -> dict[str, str]:
+        """A 401 names the scheme to use (RFC 9110 ``WWW-Authenticate``)."""
+        return {"WWW-Authenticate": BEARER_CHALLENGE} if self.status == 401 else {}
 
 
-async def _reply(send: Send, status: int, error: str, message: str) -> None:
-    body = json.dumps({"error": error, "message": message}).encode()
-    headers = [(b"content-type", b"application/json")]
-    if status == 401:
-        headers.append((b"www-authenticate", b'Bearer realm="tipscore"'))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request: the key's id and its holder as noted when it was made."""
+
+    key_id: str
+    name: str
 
 
-def _bearer(scope: Scope) -> str | None:
+class Gate:
+    """The key, role and size rules, with the keys file they read."""
+
+    def __init__(self, settings: ServingSettings) -> None:
+        self.settings = settings
+        self.keys = KeyStore(settings.keys_path)
+
+    def check_length(self, length: int | None) -> None:
+        """Refuse (413) a declared body above the cap, before reading it."""
+        cap = self.settings.max_body_bytes
+        if length is not None and length > cap:
+            raise Refused(413, "body_too_large", f"request body {length} bytes > {cap}")
+
+    def caller(
+        self, authorization: str | None, path: str, roles: Collection[Role]
+    ) -> Caller:
+        """The caller behind an ``Authorization`` header, if its role is in ``roles``."""
+        token = bearer(authorization)
+        if token is None and self.settings.dev_mode:
+            return Caller(DEV_KEY_ID, DEV_KEY_ID)
+        try:
+            record = None if token is None else self.keys.verify(token)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Refused(
+                503, "keys_file_unreadable", f"{self.keys.path}: {exc}"
+            ) from None
+        if record is None:
+            raise Refused(
+                401, "unauthorized", "send a valid key: Authorization: Bearer <key>"
+            )
+        if record.role not in roles:
+            raise Refused(403, "forbidden", f"this key's role may not use {path}")
+        return Caller(record.key_id, record.note or record.key_id)
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (None otherwise)."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token else None
+        if name == wanted:
+            return str(value.decode("latin-1"))
     return None
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = _header(scope, b"content-length")
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
+async def _reply(send: Send, refused: Refused) -> None:
+    headers = [(b"content-type", b"application/json")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in refused.headers().items()]
+    await send(
+        {"type": "http.response.start", "status": refused.status, "headers": headers}
+    )
+    await send(
+        {"type": "http.response.body", "body": json.dumps(refused.body()).encode()}
+    )
 
 
 class AuthMiddleware:
-    """Checks the key and its role, and caps the body, for every HTTP request."""
+    """Checks the key, its role and the body size for the BentoML APIs (and the rest).
+
+    Open paths and the analyst app's routes pass through untouched: the analyst app
+    checks keys with the same ``Gate`` as FastAPI dependencies.
+    """
 
     def __init__(self, app: App, settings: ServingSettings | None = None) -> None:
         self.app = app
-        self.settings = settings or ServingSettings()
-        self.keys = KeyStore(self.settings.keys_path)
+        self.gate = Gate(settings or ServingSettings())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse, or pass on with ``scope["state"]["key_id"]`` set."""
-        if scope["type"] != "http" or _open(scope["path"]):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or _open(path) or path in ANALYST_PATHS:
             await self.app(scope, receive, send)
             return
-        length = _content_length(scope)
-        cap = self.settings.max_body_bytes
-        if length is not None and length > cap:
-            await _reply(
-                send, 413, "body_too_large", f"request body {length} bytes > {cap}"
-            )
-            return
         try:
-            key_id = self._key_id(scope)
-        except (ValueError, KeyError, TypeError) as exc:
-            await _reply(send, 503, "keys_file_unreadable", f"{self.keys.path}: {exc}")
-            return
-        if key_id is None:
-            await _reply(
-                send,
-                401,
-                "unauthorized",
-                "send a valid key: Authorization: Bearer <key>",
+            self.gate.check_length(_content_length(scope))
+            caller = self.gate.caller(
+                _header(scope, b"authorization"),
+                path,
+                ROLES_BY_PATH.get(path, ANY_ROLE),
             )
+        except Refused as refused:
+            await _reply(send, refused)
             return
-        if not key_id[1]:
-            await _reply(
-                send,
-                403,
-                "forbidden",
-                f"this key's role may not use {scope['path']}",
-            )
-            return
-        state = scope.setdefault("state", {})
-        state["key_id"], state["key_name"] = key_id[0], key_id[2]
-        if scope["method"] == "GET" and scope["path"] in GET_ROUTES:
-            headers = [h for h in scope["headers"] if h[0] != b"content-type"]
-            headers.append((b"content-type", b"application/json"))
-            scope = {**scope, "method": "POST", "headers": headers}
-            receive = _empty_json
+        scope.setdefault("state", {})["key_id"] = caller.key_id
+        cap = self.gate.settings.max_body_bytes
         await self.app(scope, _capped(receive, cap), send)
-
-    def _key_id(self, scope: Scope) -> tuple[str, bool, str] | None:
-        """(key id, may use this route, the key's holder as noted when it was made)."""
-        allowed = ROLES_BY_PATH.get(scope["path"], ANY_ROLE)
-        token = _bearer(scope)
-        if token is None:
-            return (DEV_KEY_ID, True, DEV_KEY_ID) if self.settings.dev_mode else None
-        record = self.keys.verify(token)
-        if record is None:
-            return None
-        return record.key_id, record.role in allowed, record.note or record.key_id
-
-
-async def _empty_json() -> Message:
-    return {"type": "http.request", "body": b"{}", "more_body": False}
 
 
 class BodyTooLarge(BentoMLException):

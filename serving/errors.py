@@ -1,32 +1,60 @@
-"""Every error answer is one JSON object, as the OpenAPI document says.
+"""Error answers of the BentoML scoring APIs, made one JSON object as documented.
 
 BentoML 1.4 answers an exception it maps to a 4xx with a one-element *list*
 (``[{"error": ...}]``, a tuple in its code) although its OpenAPI document describes an
 object, and answers every 5xx with a generic sentence — for a service that is not ready,
-that hides the reason. This middleware rewrites error answers on their way out:
+that hides the reason. ``ErrorShapeMiddleware`` rewrites the error answers of the BentoML
+APIs on their way out:
 
 - a one-element list holding an object becomes that object;
-- a 503 gets ``{"error": "not_ready", "message": <why no model is served>}`` (from the
-  model holder), so callers learn why without reading the server log.
+- a 503 gets ``{"error": "not_ready", "message": <why no model is served>}``, the reason
+  read from the running service's model holder.
 
-It also serves the OpenAPI document completed with the service's real answers
-(``serving.openapi_doc``). Only error answers (status >= 400) and the document are
-buffered and rewritten; the rest pass untouched.
+Only error answers (status >= 400) are buffered; a success passes through untouched.
+The analyst app (``serving.analyst``) answers its own errors with exception handlers, so
+its routes are not touched here.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
-from serving.auth import App, Message, Receive, Scope, Send
-from serving.model_holder import last_error
-from serving.openapi_doc import complete
+import bentoml
+from bentoml.exceptions import BentoMLException
 
-DOCUMENT = "/docs.json"
+from serving.auth import ANALYST_PATHS, App, Message, Receive, Scope, Send
 
 
-def reshape(status: int, body: bytes) -> bytes:
+class NotReady(BentoMLException):
+    """No model is loaded: the service says why instead of guessing."""
+
+    error_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+def not_ready_body(reason: str | None) -> dict[str, str]:
+    """The documented 503 answer."""
+    return {
+        "error": "not_ready",
+        "message": f"no model is being served: {reason or 'see /readyz'}",
+    }
+
+
+def holder_error() -> str | None:
+    """Why the running service's model holder has no model (None if unknown)."""
+    try:
+        service = bentoml.get_current_service()
+    except BentoMLException:
+        return None
+    holder = getattr(service, "holder", None)
+    return getattr(holder, "error", None)
+
+
+def reshape(
+    status: int, body: bytes, reason: Callable[[], str | None] = holder_error
+) -> bytes:
     """The error body as one object (unchanged when it already is one or is not JSON)."""
     try:
         data: Any = json.loads(body)
@@ -35,33 +63,27 @@ def reshape(status: int, body: bytes) -> bytes:
     if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
         data = data[0]
     if status == 503 and "not_ready" not in str(data) and "keys_file" not in str(data):
-        data = {
-            "error": "not_ready",
-            "message": f"no model is being served: {last_error() or 'see /readyz'}",
-        }
+        data = not_ready_body(reason())
     return json.dumps(data).encode()
 
 
 class ErrorShapeMiddleware:
-    """Rewrites error answers into one JSON object each."""
+    """Rewrites the BentoML APIs' error answers into one JSON object each."""
 
     def __init__(self, app: App) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; buffer and reshape the answer if it is an error."""
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in ANALYST_PATHS:
             await self.app(scope, receive, send)
             return
         start: Message | None = None
         chunks: list[bytes] = []
-        document = scope.get("path") == DOCUMENT
 
         async def reshaping_send(message: Message) -> None:
             nonlocal start
-            if message["type"] == "http.response.start" and (
-                message["status"] >= 400 or document
-            ):
+            if message["type"] == "http.response.start" and message["status"] >= 400:
                 start = message
                 return
             if start is None:
@@ -72,19 +94,20 @@ class ErrorShapeMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            body = b"".join(chunks)
-            content_type = dict(start.get("headers", [])).get(b"content-type", b"")
-            if document and start["status"] == 200:
-                body = json.dumps(complete(json.loads(body))).encode()
-            elif b"json" in content_type:
-                body = reshape(start["status"], body)
-            headers = [
-                (name, value)
-                for name, value in start.get("headers", [])
-                if name != b"content-length"
-            ]
-            headers.append((b"content-length", str(len(body)).encode()))
-            await send({**start, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await _send_reshaped(send, start, b"".join(chunks))
 
         await self.app(scope, receive, reshaping_send)
+
+
+async def _send_reshaped(send: Send, start: Message, body: bytes) -> None:
+    content_type = dict(start.get("headers", [])).get(b"content-type", b"")
+    if b"json" in content_type:
+        body = reshape(start["status"], body)
+    headers = [
+        (name, value)
+        for name, value in start.get("headers", [])
+        if name != b"content-length"
+    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -16,12 +16,6 @@ from mlflow.tracking import MlflowClient
 from training.registry import EscalationModel, RegistryError, load_model
 
 logger = logging.getLogger(__name__)
-_LAST_ERROR: list[str | None] = [None]
-
-
-def last_error() -> str | None:
-    """Why the latest holder in this process has no model (None when it has one)."""
-    return _LAST_ERROR[0]
 
 
 @dataclass(frozen=True)
@@ -79,14 +73,11 @@ class ModelHolder:
         except (RegistryError, mlflow.exceptions.MlflowException) as exc:
             message = getattr(exc, "message", str(exc))
             self.error = f"cannot load {self.uri}: {message}"
-            if self.current is None:
-                _LAST_ERROR[0] = self.error
             logger.error("%s", self.error)
             raise RegistryError(self.error) from exc
         served = Served(model, self.uri, name, version, run_id)
         with self._lock:
             self.current, self.error = served, None
-            _LAST_ERROR[0] = None
         logger.info("serving %s version %s", name, version)
         return served
 

@@ -1,12 +1,13 @@
 """The OpenAPI document made to say what the service really answers.
 
-BentoML generates ``/docs.json`` from the API signatures, but it does not know the
-middleware (401/403/413 refusals, 503 when no model is served, 409 on a failed reload), it
-marks request bodies optional although every API needs one, and it types the ``detail`` of
-a 400 as a string although validation errors carry a list; nor does it list ``GET
-/model_card``, which the middleware answers too. Intake systems generate clients
-from this document and the API fuzzer checks every answer against it, so it must be
-exact: ``complete`` fixes those points on the generated document.
+BentoML generates ``/docs.json`` from the scoring APIs' signatures and merges in the paths
+of the mounted analyst app (``serving.analyst``, which documents its own answers). For
+the scoring APIs it does not know the middleware (401/403/413 refusals, 503 when no model
+is served), it marks request bodies optional although every API needs one, and it types
+the ``detail`` of a 400 as a string although validation errors carry a list; it drops the
+null of nullable fields. Intake systems generate clients from this document and the API
+fuzzer checks every answer against it, so it must be exact: ``complete`` fixes those
+points on the generated document.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 from features import schema as contract_models
 from serving import schemas
 from serving.analyst import schemas as analyst_schemas
-from serving.auth import GET_ROUTES, ROLES_BY_PATH
+from serving.auth import ROLES_BY_PATH
 
 REFUSAL = {
     "type": "object",
@@ -98,43 +99,29 @@ def _response(description: str, schema: str) -> dict[str, Any]:
     }
 
 
-def _add_get_routes(spec: dict[str, Any]) -> None:
-    """Document ``GET`` on the read-only routes the middleware also answers on GET."""
-    for path in GET_ROUTES:
-        post = spec.get("paths", {}).get(path, {}).get("post")
-        if post is None:
-            continue
-        get = {k: v for k, v in copy.deepcopy(post).items() if k != "requestBody"}
-        get["operationId"] = f"{post.get('operationId', path.strip('/'))}__get"
-        spec["paths"][path].setdefault("get", get)
+def complete(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """A copy of BentoML's document with the service's real answers added.
 
-
-def complete(spec: dict[str, Any]) -> dict[str, Any]:
-    """A copy of BentoML's document with the service's real answers added."""
+    ``schemas`` are components the mounted app's request bodies refer to (BentoML merges
+    only what FastAPI generated, and the analyst app reads its bodies itself).
+    """
     spec = copy.deepcopy(spec)
     components = spec.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in schemas.items():
+        components.setdefault(name, copy.deepcopy(schema))
     components["Refusal"] = REFUSAL
     _allow_null(spec, nullable_fields())
     for schema in components.values():
         if "detail" in schema.get("properties", {}):
             schema["properties"]["detail"] = DETAIL
     for path, operations in spec.get("paths", {}).items():
-        for method, operation in operations.items():
+        for operation in operations.values():
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
-            if path in ROLES_BY_PATH:
+            if path in ROLES_BY_PATH:  # the analyst app documents its own
                 for status, why in REFUSALS.items():
                     responses.setdefault(status, _response(why, "Refusal"))
-            if path == "/admin/reload" and method == "post":
-                responses.setdefault(
-                    "409",
-                    _response(
-                        "the champion could not be loaded; the old model keeps serving",
-                        "Refusal",
-                    ),
-                )
             if path == "/readyz":
                 responses.setdefault("503", {"description": "no model is being served"})
-    _add_get_routes(spec)
     return spec

@@ -1,8 +1,10 @@
-"""The BentoML service: ``/score``, ``/score_batch``, ``/score_xml``, ``/model_card``.
+"""The BentoML service: ``/score``, ``/score_batch``, ``/score_xml`` (BentoML APIs).
 
 Kept thin: it loads the champion (via ``ModelHolder``), turns requests into contracts,
 calls ``Scorer``, writes the audit log before answering, and maps errors to precise 4xx
-responses. ``bentoml serve serving.service:TipScoring`` (or ``tipscore serve``) runs it.
+responses. The analyst and admin routes (queue, report, decide, model card, reload, the
+page) are a FastAPI app mounted in it (``serving.analyst.app``) that uses this instance's
+stores. ``bentoml serve serving.service:TipScoring`` (or ``tipscore serve``) runs it.
 """
 
 from __future__ import annotations
@@ -13,37 +15,23 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http import HTTPStatus
-from typing import Any
 
 import bentoml
-from bentoml.exceptions import BentoMLException, InvalidArgument
+from bentoml.exceptions import InvalidArgument
 
 from features.identifiers import to_contract
 from features.schema import ReportSubmission, TipReport
 from features.xml.intake import IntakeOptions, parse_submission
 from features.xml.safe import XmlIntakeError, XmlLimits
 from serving import logs
-from serving.analyst.schemas import (
-    REASON_TEXT,
-    DecisionIn,
-    DecisionOut,
-    LinkedReport,
-    QueuePage,
-    QueueQuery,
-    ReportRef,
-    ReportView,
-)
-from serving.analyst.ui_app import UiApp
-from serving.auth import AuthMiddleware
+from serving.analyst.app import analyst_app
+from serving.auth import AuthMiddleware, Gate
 from serving.batcher import AdaptiveBatcher
-from serving.errors import ErrorShapeMiddleware
+from serving.errors import ErrorShapeMiddleware, NotReady
 from serving.intake import IntakeSettings, intake_hasher
-from serving.model_card import model_card
 from serving.model_holder import ModelHolder, Served
 from serving.schemas import (
     BatchResponse,
-    ModelCard,
     ScoreResponse,
     WarningOut,
     XmlSubmission,
@@ -51,29 +39,11 @@ from serving.schemas import (
 from serving.scoring import Scorer, audit_rows
 from serving.settings import ServingSettings
 from serving.state.migrate import open_state
-from serving.state.queue import badges
-from serving.state.records import DecisionRefused, NotFound, Scored
+from serving.state.records import Scored
 from training.registry import RegistryError, configure
 
 logger = logging.getLogger(__name__)
-
-
-class NotReady(BentoMLException):
-    """No model is loaded: the service says why instead of guessing."""
-
-    error_code = HTTPStatus.SERVICE_UNAVAILABLE
-
-
-class ReportNotFound(BentoMLException):
-    """No report with this id has been scored here."""
-
-    error_code = HTTPStatus.NOT_FOUND
-
-
-class ReloadFailed(BentoMLException):
-    """A reload could not load the new model; the old one keeps serving."""
-
-    error_code = HTTPStatus.CONFLICT
+__all__ = ["NotReady", "TipScoring"]
 
 
 @dataclass(frozen=True)
@@ -92,22 +62,19 @@ def _key_id(ctx: bentoml.Context) -> str:
     return str(state.get("key_id", "unknown"))
 
 
-def _key_name(ctx: bentoml.Context) -> str:
-    state = ctx.request.scope.get("state", {})
-    return str(state.get("key_name", _key_id(ctx)))
-
-
 @bentoml.service(
     name="tipscore",
     traffic={"timeout": 60},
     workers=1,
 )
+@bentoml.asgi_app(analyst_app(), path="/")
 class TipScoring:
     """Suggested priorities with reasons for tip reports; an analyst decides."""
 
     def __init__(self) -> None:
         logs.install()
         self.settings = ServingSettings()
+        self.gate = Gate(self.settings)  # keys and roles of the analyst app's routes
         if self.settings.dev_mode:
             logger.warning("DEV MODE: requests without a key are accepted as admin")
         configure()
@@ -244,90 +211,6 @@ class TipScoring:
             ),
         )
 
-    @bentoml.api(route="/model_card")
-    def model_card(self) -> ModelCard:
-        """What is served: version, training window, test metrics, bias-audit summary.
 
-        Also answers ``GET /model_card`` (the middleware maps it to this call).
-        """
-        served = self._served()
-        decisions = {
-            "this_model": self.state.override_rates(f"{served.name}/{served.version}"),
-            "all_models": self.state.override_rates(),
-        }
-        return model_card(served).model_copy(update={"analyst_decisions": decisions})
-
-    @bentoml.api(route="/queue")
-    def queue(self, query: QueueQuery) -> QueuePage:
-        """The analyst queue: suggested priority 1 first, then by probability; paged."""
-        try:
-            return self.state.queue(query, self.scorer.today())
-        except ValueError as exc:
-            raise InvalidArgument(str(exc)) from None
-
-    @bentoml.api(route="/report")
-    def report(self, report: ReportRef) -> ReportView:
-        """One report: its suggestion, reasons, warnings, linked reports and decisions."""
-        try:
-            kept = self.state.latest(report.report_id)
-        except NotFound:
-            raise ReportNotFound(
-                f"report_id: {report.report_id!r} was not scored here"
-            ) from None
-        linked = self.state.linked_to(report.report_id)
-        known = self.state.in_queue([item["report_id"] for item in linked])
-        return ReportView(
-            report_id=report.report_id,
-            received_at=kept["received_at"],
-            scored_at=kept["scored_at"],
-            esp=kept["esp"],
-            incident_type=kept["incident_type"],
-            suggestion=kept["response"],
-            badges=badges(kept["codes"], kept["deadline"], self.scorer.today()),
-            linked=[
-                LinkedReport(
-                    report_id=item["report_id"],
-                    received_at=datetime.fromtimestamp(
-                        item["received_us"] / 1e6, UTC
-                    ).isoformat(),
-                    shared=[k.removeprefix("link_") for k in item["kinds"]],
-                    escalated=item["escalated"],
-                    in_queue=item["report_id"] in known,
-                )
-                for item in linked
-            ],
-            decisions=self.state.decisions(report.report_id),
-            reasons={r.value: text for r, text in REASON_TEXT.items()},
-        )
-
-    @bentoml.api(route="/decide")
-    def decide(self, decision: DecisionIn, ctx: bentoml.Context) -> DecisionOut:
-        """Record an analyst's decision (append-only); the suggestion is never changed.
-
-        The decision, its audit row and (priority 1) the report's escalation mark in the
-        linkage rows, so later reports count it, commit in one transaction.
-        """
-        with self._write:
-            try:
-                out = self.state.decide(decision, _key_id(ctx), _key_name(ctx))
-            except NotFound:
-                raise ReportNotFound(
-                    f"report_id: {decision.report_id!r} was not scored here"
-                ) from None
-            except DecisionRefused as exc:
-                raise InvalidArgument(str(exc)) from None
-        return out
-
-    @bentoml.api(route="/admin/reload")
-    def reload(self) -> dict[str, Any]:
-        """Load the current champion; on failure the old model keeps serving."""
-        try:
-            served = self.holder.load()
-        except RegistryError as exc:
-            raise ReloadFailed(f"{exc}; still serving the previous model") from None
-        return {"model_name": served.name, "model_version": served.version}
-
-
-TipScoring.mount_asgi_app(UiApp(), path="/ui")  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(ErrorShapeMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]

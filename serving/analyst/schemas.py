@@ -179,3 +179,35 @@ class ReportView(BaseModel):
     linked: list[LinkedReport]
     decisions: list[DecisionOut]
     reasons: dict[str, str]
+
+
+class Input(BaseModel):
+    """A request body: an object keyed by parameter name, as BentoML's APIs take theirs.
+
+    Unknown top-level keys are ignored (as BentoML did); the models inside refuse theirs.
+    Named ``Input`` so validation errors read as they did ("1 validation error for Input").
+    """
+
+    model_config = ConfigDict(title="Input")
+
+
+class QueueInput(Input):
+    """``POST /queue``: ``{"query": QueueQuery}``."""
+
+    query: QueueQuery
+
+
+class ReportInput(Input):
+    """``POST /report``: ``{"report": ReportRef}``."""
+
+    report: ReportRef
+
+
+class DecideInput(Input):
+    """``POST /decide``: ``{"decision": DecisionIn}``."""
+
+    decision: DecisionIn
+
+
+class NoInput(Input):
+    """``POST /model_card`` and ``POST /admin/reload``: ``{}`` (any object)."""

@@ -292,14 +292,16 @@ def test_error_answers_are_one_object_as_documented(
     assert empty.status_code == 400 and isinstance(empty.json(), dict)
 
 
-def test_a_503_says_why_no_model_is_served(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_503_says_why_no_model_is_served() -> None:
+    """The scoring APIs' 503 (BentoML's generic sentence) names the holder's reason."""
     import json
 
     from serving import errors
 
-    monkeypatch.setattr(errors, "last_error", lambda: "cannot load models:/x@champion")
     generic = json.dumps({"error": "An unexpected error has occurred"}).encode()
-    body = json.loads(errors.reshape(503, generic))
+    body = json.loads(
+        errors.reshape(503, generic, reason=lambda: "cannot load models:/x@champion")
+    )
     assert body == {
         "error": "not_ready",
         "message": "no model is being served: cannot load models:/x@champion",
@@ -343,3 +345,32 @@ def test_the_openapi_document_says_what_the_service_answers(client: TestClient) 
     )
     detail = spec["components"]["schemas"]["InvalidArgument"]["properties"]["detail"]
     assert {"type": "array", "items": {"type": "object"}} in detail["anyOf"]
+
+
+def test_the_document_describes_the_analyst_app_as_it_answers(
+    client: TestClient,
+) -> None:
+    """The mounted FastAPI app's routes: bodies keyed by name, every refusal listed."""
+    spec = client.get("/docs.json").json()
+    schemas = spec["components"]["schemas"]
+    for path, name, model in [
+        ("/queue", "query", "QueueQuery"),
+        ("/report", "report", "ReportRef"),
+        ("/decide", "decision", "DecisionIn"),
+    ]:
+        post = spec["paths"][path]["post"]
+        body = post["requestBody"]
+        assert body["required"] is True
+        schema = body["content"]["application/json"]["schema"]
+        assert schema["properties"][name] == {"$ref": f"#/components/schemas/{model}"}
+        assert schema["required"] == [name] and model in schemas
+        assert {"200", "400", "401", "403", "413", "503"} <= set(post["responses"])
+        assert "422" not in post["responses"]  # FastAPI's default: never answered
+    for method in ("get", "post"):
+        card = spec["paths"]["/model_card"][method]
+        assert {"200", "401", "403", "503"} <= set(card["responses"])
+    reload = spec["paths"]["/admin/reload"]["post"]["responses"]
+    assert reload["409"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Refusal"
+    }
+    assert "/docs.json" not in spec["paths"] and "/ui" not in spec["paths"]

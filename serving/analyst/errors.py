@@ -1,0 +1,137 @@
+"""The analyst app's error answers, as FastAPI exception handlers, and their documentation.
+
+Every answer keeps the shape the service has always documented (docs/serving.md,
+"Errors"): one JSON object each —
+
+- a body that does not validate: 400 ``{"error": "N validation error for Input",
+  "detail": [{"loc", "msg", "type", "url"}, ...]}``, ``loc`` counted from the body;
+- the service's own checks: 400 ``{"error": "<field>: <problem>"}``, 404 for a report not
+  scored here, 409 for a failed reload;
+- the key, role and size checks (``serving.auth.Refused``): ``{"error": "<code>",
+  "message": ...}``, a 401 with ``WWW-Authenticate: Bearer realm="tipscore"``;
+- no model served: 503 ``{"error": "not_ready", "message": "no model is being served:
+  <why>"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+from serving.auth import Refused
+from serving.errors import NotReady
+
+logger = logging.getLogger(__name__)
+UNEXPECTED = "An unexpected error has occurred, please check the server log."
+
+
+class ApiError(Exception):
+    """A refusal by the service's own checks, answered ``{"error": message}``."""
+
+    status = 400
+
+
+class BadRequest(ApiError):
+    """A request that validates but contradicts itself or the stored state."""
+
+
+class ReportNotFound(ApiError):
+    """No report with this id has been scored here."""
+
+    status = 404
+
+
+class ReloadFailed(ApiError):
+    """A reload could not load the new model; the old one keeps serving."""
+
+    status = 409
+
+
+class InvalidBody(Exception):
+    """A request body that does not validate against its ``Input`` model."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    def body(self) -> dict[str, Any]:
+        """The documented 400: a count, and each error's place and reason (no input)."""
+        return {
+            "error": f"{self.error.error_count()} validation error for {self.error.title}",
+            "detail": self.error.errors(include_context=False, include_input=False),
+        }
+
+
+def _rejected(request: Request, why: str) -> None:
+    """Log a refusal without the request's content (it may hold raw identifiers)."""
+    logger.info("%s %s: rejected (%s)", request.method, request.url.path, why)
+
+
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    _rejected(request, type(exc).__name__)
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+async def _invalid_body(request: Request, exc: InvalidBody) -> JSONResponse:
+    _rejected(request, "ValidationError")
+    return JSONResponse(exc.body(), status_code=400)
+
+
+async def _refused(request: Request, exc: Refused) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
+
+
+async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
+    return JSONResponse({"error": "not_ready", "message": exc.message}, 503)
+
+
+async def _http(request: Request, exc: HTTPException) -> PlainTextResponse:
+    """Routing answers (404, 405 with ``Allow``) as plain text, as Starlette gives them."""
+    return PlainTextResponse(exc.detail, exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": UNEXPECTED}, status_code=500)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error its documented body."""
+    app.exception_handler(ApiError)(_api_error)
+    app.exception_handler(InvalidBody)(_invalid_body)
+    app.exception_handler(Refused)(_refused)
+    app.exception_handler(NotReady)(_not_ready)
+    app.exception_handler(HTTPException)(_http)
+    app.exception_handler(Exception)(_unexpected)
+
+
+def _ref(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+        },
+    }
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _ref("Bad Request", "InvalidArgument"),
+    401: _ref("no key, or an unknown key", "Refusal"),
+    403: _ref("the key's role may not use this route", "Refusal"),
+    404: _ref("Not Found", "NotFound"),
+    413: _ref("the body is over the size cap", "Refusal"),
+    500: _ref("Internal Server Error", "InternalServerError"),
+    503: _ref("no model is being served (or the keys file cannot be read)", "Refusal"),
+}
+"""What every analyst route may answer besides its 200 (the OpenAPI document lists it)."""
+RELOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **RESPONSES,
+    409: _ref(
+        "the champion could not be loaded; the old model keeps serving", "Refusal"
+    ),
+}

@@ -1,0 +1,197 @@
+"""The analyst and admin routes: queue, report view, decisions, model card, reload.
+
+Bodies keep the shape BentoML's APIs gave them — an object keyed by the parameter name
+(``{"query": {...}}``) — so callers and the analyst page see no change. Role checks are
+dependencies (``serving.analyst.deps``); errors are exceptions answered by the handlers
+in ``serving.analyst.errors``. The stores are the service instance's own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from serving.analyst.deps import Allowed, Backend, Service, json_body
+from serving.analyst.errors import (
+    RELOAD_RESPONSES,
+    RESPONSES,
+    BadRequest,
+    ReloadFailed,
+    ReportNotFound,
+)
+from serving.analyst.schemas import (
+    REASON_TEXT,
+    DecideInput,
+    DecisionIn,
+    DecisionOut,
+    LinkedReport,
+    NoInput,
+    QueueInput,
+    QueuePage,
+    ReportInput,
+    ReportView,
+)
+from serving.auth import ADMIN_ROLES, ANALYST_ROLES, ANY_ROLE, Caller
+from serving.model_card import model_card
+from serving.schemas import ModelCard
+from serving.state.queue import badges
+from serving.state.records import DecisionRefused, NotFound
+from training.registry import RegistryError
+
+TAGS: list[str | Any] = ["Service APIs"]
+any_key = Allowed(ANY_ROLE)
+analyst = Allowed(ANALYST_ROLES)
+admin = Allowed(ADMIN_ROLES)
+
+
+def _body(model: type[Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a route whose body is read by ``json_body``."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)  # listed among the document's components
+    return {
+        "requestBody": {
+            "content": {"application/json": {"schema": schema}},
+            "required": True,
+        }
+    }
+
+
+router = APIRouter(tags=TAGS, responses=RESPONSES)
+
+
+@router.get(
+    "/model_card",
+    dependencies=[Depends(any_key)],
+    operation_id="tipscore__model_card__get",
+)
+def model_card_get(service: Service) -> ModelCard:
+    """What is served: version, training window, test metrics, bias-audit summary."""
+    return _card(service)
+
+
+@router.post(
+    "/model_card",
+    dependencies=[Depends(any_key)],
+    operation_id="tipscore__model_card",
+    openapi_extra=_body(NoInput),
+)
+def model_card_post(
+    _: Annotated[NoInput, Depends(json_body(NoInput))], service: Service
+) -> ModelCard:
+    """What is served: version, training window, test metrics, bias-audit summary."""
+    return _card(service)
+
+
+def _card(service: Backend) -> ModelCard:
+    served = service._served()
+    decisions = {
+        "this_model": service.state.override_rates(f"{served.name}/{served.version}"),
+        "all_models": service.state.override_rates(),
+    }
+    return model_card(served).model_copy(update={"analyst_decisions": decisions})
+
+
+@router.post(
+    "/queue",
+    dependencies=[Depends(analyst)],
+    operation_id="tipscore__queue",
+    openapi_extra=_body(QueueInput),
+)
+def queue(
+    body: Annotated[QueueInput, Depends(json_body(QueueInput))], service: Service
+) -> QueuePage:
+    """The analyst queue: suggested priority 1 first, then by probability; paged."""
+    try:
+        return service.state.queue(body.query, service.scorer.today())
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+@router.post(
+    "/report",
+    dependencies=[Depends(analyst)],
+    operation_id="tipscore__report",
+    openapi_extra=_body(ReportInput),
+)
+def report(
+    body: Annotated[ReportInput, Depends(json_body(ReportInput))], service: Service
+) -> ReportView:
+    """One report: its suggestion, reasons, warnings, linked reports and decisions."""
+    report_id = body.report.report_id
+    try:
+        kept = service.state.latest(report_id)
+    except NotFound:
+        raise ReportNotFound(f"report_id: {report_id!r} was not scored here") from None
+    linked = service.state.linked_to(report_id)
+    known = service.state.in_queue([item["report_id"] for item in linked])
+    return ReportView(
+        report_id=report_id,
+        received_at=kept["received_at"],
+        scored_at=kept["scored_at"],
+        esp=kept["esp"],
+        incident_type=kept["incident_type"],
+        suggestion=kept["response"],
+        badges=badges(kept["codes"], kept["deadline"], service.scorer.today()),
+        linked=[
+            LinkedReport(
+                report_id=item["report_id"],
+                received_at=datetime.fromtimestamp(
+                    item["received_us"] / 1e6, UTC
+                ).isoformat(),
+                shared=[k.removeprefix("link_") for k in item["kinds"]],
+                escalated=item["escalated"],
+                in_queue=item["report_id"] in known,
+            )
+            for item in linked
+        ],
+        decisions=service.state.decisions(report_id),
+        reasons={r.value: text for r, text in REASON_TEXT.items()},
+    )
+
+
+@router.post(
+    "/decide", operation_id="tipscore__decide", openapi_extra=_body(DecideInput)
+)
+def decide(
+    caller: Annotated[Caller, Depends(analyst)],
+    body: Annotated[DecideInput, Depends(json_body(DecideInput))],
+    service: Service,
+) -> DecisionOut:
+    """Record an analyst's decision (append-only); the suggestion is never changed.
+
+    The decision, its audit row and (priority 1) the report's escalation mark in the
+    linkage rows, so later reports count it, commit in one transaction.
+    """
+    return _record(service, body.decision, caller)
+
+
+def _record(service: Backend, decision: DecisionIn, caller: Caller) -> DecisionOut:
+    with service._write:
+        try:
+            return service.state.decide(decision, caller.key_id, caller.name)
+        except NotFound:
+            raise ReportNotFound(
+                f"report_id: {decision.report_id!r} was not scored here"
+            ) from None
+        except DecisionRefused as exc:
+            raise BadRequest(str(exc)) from None
+
+
+@router.post(
+    "/admin/reload",
+    dependencies=[Depends(admin)],
+    operation_id="tipscore__reload",
+    openapi_extra=_body(NoInput),
+    responses=RELOAD_RESPONSES,
+)
+def reload(
+    _: Annotated[NoInput, Depends(json_body(NoInput))], service: Service
+) -> dict[str, Any]:
+    """Load the current champion; on failure the old model keeps serving."""
+    try:
+        served = service.holder.load()
+    except RegistryError as exc:
+        raise ReloadFailed(f"{exc}; still serving the previous model") from None
+    return {"model_name": served.name, "model_version": served.version}
