@@ -70,14 +70,16 @@ def _pin_champion_store(pinned_store: Deployed) -> None:
 
 
 def flat_rows(count: int) -> pd.DataFrame:
-    """``count`` distinct submissions as flat rows without earlier reports."""
+    """``count`` distinct submissions as flat rows without earlier reports.
+
+    Hashed with a fixed test key: the rows are for scoring, not for linkage.
+    """
     from features.flat import flat_frame
-    from features.identifiers import to_contract
+    from features.identifiers import IdentifierHasher, to_contract
     from features.linkage import no_history
     from features.schema import ReportSubmission
-    from features.settings import IntakeSettings
 
-    hasher = IntakeSettings().hasher()
+    hasher = IdentifierHasher(b"own-store-test-key-32-bytes-long")
     contracts = [
         to_contract(ReportSubmission.model_validate(submission(f"row-{i}")), hasher)
         for i in range(count)

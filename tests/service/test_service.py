@@ -83,6 +83,20 @@ def test_batch_answers_in_order(client: TestClient, deployed: Deployed) -> None:
     assert [r["report_id"] for r in response.json()["results"]] == ["b-0", "b-1", "b-2"]
 
 
+def test_batch_size_is_checked_with_the_documented_messages(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """``TIPSCORE_MAX_BATCH`` (default 1,000) bounds a batch; empty is refused too."""
+    headers = auth(deployed.keys["intake"])
+    empty = client.post("/score_batch", json={"reports": []}, headers=headers)
+    assert empty.status_code == 400
+    assert empty.json() == {"error": "reports: at least one report is needed"}
+    many = [submission(f"many-{i}") for i in range(1001)]
+    r = client.post("/score_batch", json={"reports": many}, headers=headers)
+    assert r.status_code == 400
+    assert r.json() == {"error": "reports: at most 1000 per batch, got 1001"}
+
+
 def test_xml_submission_is_scored_with_parser_warnings(
     client: TestClient, deployed: Deployed
 ) -> None:
