@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from features.schema import ReportId, ReportSubmission, Timestamp
+from features.schema import ReportId, Timestamp
 from features.vocab import HashMatch
 
 
@@ -67,14 +67,6 @@ class ScoreResponse(Out):
         "a suggested priority with its reasons; an analyst decides, nothing is acted on "
         "automatically"
     )
-
-
-class BatchRequest(BaseModel):
-    """Reports to score together."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reports: list[ReportSubmission] = Field(min_length=1)
 
 
 class BatchResponse(Out):

@@ -164,7 +164,12 @@ class TipScoring:
     def score_batch(
         self, reports: list[ReportSubmission], ctx: bentoml.Context
     ) -> BatchResponse:
-        """Score many reports in one call, answers in the same order."""
+        """Score many reports in one call, answers in the same order.
+
+        The size is checked here, not by ``max_length`` on the input: the limit is a runtime
+        setting (``TIPSCORE_MAX_BATCH``), and BentoML's validation errors would not carry
+        these documented messages.
+        """
         if not reports:
             raise InvalidArgument("reports: at least one report is needed")
         if len(reports) > self.settings.max_batch:

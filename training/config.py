@@ -1,17 +1,19 @@
 """Experiment configuration: one commented TOML file per experiment, validated here.
 
 Why pydantic with ``extra="forbid"``: a misspelt key (``num_leaf``) silently ignored would
-train a different model than the file says. Errors name the key and the problem.
+train a different model than the file says. Errors name every bad key and its problem
+(``training.toml_config``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from training.toml_config import ConfigFileError, load_toml_model
 
 DEFAULT_TRAIN_CONFIG = Path(__file__).resolve().parent / "configs" / "baseline.toml"
 Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
@@ -113,26 +115,13 @@ class TrainConfig(_Section):
     data: DataConfig = DataConfig()
 
 
-class TrainConfigError(ValueError):
-    """A config file that cannot be used; the message names the key."""
+class TrainConfigError(ConfigFileError):
+    """A config file that cannot be used; the message names every bad key."""
 
 
 def load_train_config(path: Path | None = None) -> tuple[TrainConfig, str]:
     """Read and validate an experiment config; also return its text for logging."""
-    path = path or DEFAULT_TRAIN_CONFIG
-    try:
-        text = path.read_text()
-        raw = tomllib.loads(text)
-    except OSError as exc:
-        raise TrainConfigError(f"cannot read config {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise TrainConfigError(f"{path}: not valid TOML: {exc}") from exc
-    try:
-        return TrainConfig.model_validate(raw), text
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise TrainConfigError(f"{path}: {key}: {first['msg']}") from exc
+    return load_toml_model(path or DEFAULT_TRAIN_CONFIG, TrainConfig, TrainConfigError)
 
 
 def config_hash(text: str) -> str:

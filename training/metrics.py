@@ -12,7 +12,13 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    cohen_kappa_score,
+    roc_auc_score,
+)
+from sklearn.metrics import log_loss as sklearn_log_loss
 
 EPS = 1e-15
 HIGHER_IS_BETTER: Mapping[str, bool] = {
@@ -56,16 +62,24 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def log_loss(labels: np.ndarray, probabilities: np.ndarray) -> float:
-    """Mean negative log-likelihood of the labels (probabilities clipped to [1e-15, 1-1e-15])."""
+    """Mean negative log-likelihood of the labels (probabilities clipped to [1e-15, 1-1e-15]).
+
+    scikit-learn's ``log_loss``; the clip to ``EPS`` is ours, so a probability of exactly 0 or 1
+    costs what it always cost here (scikit-learn's own clip, at float64's epsilon, is tighter).
+    ``labels=[False, True]``: a window with one class still has a log-loss. NaN without rows.
+    """
     y, p = _arrays(labels, probabilities)
-    p = np.clip(p, EPS, 1 - EPS)
-    return float(-np.mean(np.where(y, np.log(p), np.log(1 - p))))
+    if not len(y):
+        return math.nan
+    return float(sklearn_log_loss(y, np.clip(p, EPS, 1 - EPS), labels=[False, True]))
 
 
 def brier(labels: np.ndarray, probabilities: np.ndarray) -> float:
-    """Mean squared error of the probabilities."""
+    """Mean squared error of the probabilities (scikit-learn's ``brier_score_loss``); NaN without rows."""
     y, p = _arrays(labels, probabilities)
-    return float(np.mean((p - y) ** 2))
+    if not len(y):
+        return math.nan
+    return float(brier_score_loss(y, p, labels=[False, True]))
 
 
 def ece(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
@@ -126,14 +140,13 @@ def analyst_agreement(
         )
     if not len(a):
         return {"rows": 0.0}
-    observed = float((m == a).mean())
-    levels = np.union1d(m, a)
-    expected = float(sum((m == k).mean() * (a == k).mean() for k in levels))
-    kappa = (observed - expected) / (1 - expected) if expected < 1 else math.nan
+    # one priority said by both: chance agreement is total and kappa undefined (checked
+    # here, not left to scikit-learn's warning)
+    single = len(np.union1d(m, a)) == 1
     return {
         "rows": float(len(a)),
-        "agreement": observed,
-        "kappa": kappa,
+        "agreement": float((m == a).mean()),
+        "kappa": math.nan if single else float(cohen_kappa_score(m, a)),
         "recorded_override_rate": float((r != a).mean()),
     }
 

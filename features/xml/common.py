@@ -118,12 +118,3 @@ def age_from_dob(element: ET.Element | None, at: datetime) -> int | None:
         return None
     day = at.date()
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def integer(element: ET.Element | None) -> int | None:
-    """Read an ``xs:int``; anything else is None."""
-    raw = text(element)
-    try:
-        return int(raw)
-    except ValueError:
-        return None

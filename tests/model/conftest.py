@@ -7,6 +7,7 @@ latest months run above the 0.18% average).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from training import registry
 from training.config import load_train_config
 from training.synth.config import LabelBias, load_config
 from training.synth.generate import GenerateRequest, generate
@@ -58,6 +60,32 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     patch.setenv("MLFLOW_TRACKING_URI", uri)
     yield uri
     patch.undo()
+
+
+@pytest.fixture
+def own_store(
+    mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A private copy of the session's MLflow store, for a test that promotes.
+
+    Promotion registers versions and moves the ``champion`` alias; each promoting test
+    does it in its own copy, so none depends on which test promoted before it. The copy
+    holds the session's runs (their artifacts stay where they are, read through the
+    absolute locations the runs record); the session store is never promoted into.
+    """
+    target = tmp_path / "mlflow.db"
+    source = sqlite3.connect(mlflow_store.removeprefix("sqlite:///"))
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    uri = f"sqlite:///{target}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    registry.configure(uri)
+    yield uri
+    registry.configure(mlflow_store)
 
 
 @pytest.fixture(scope="session")

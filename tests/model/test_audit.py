@@ -136,8 +136,9 @@ def test_cli_audit_prints_summary_and_fails_on_flag(
     assert (tmp_path / "audit" / "audit.html").is_file()
 
 
-def test_promote_refuses_a_flagged_model_unless_forced(biased: Trained) -> None:
-    registry.configure(biased.store)
+def test_promote_refuses_a_flagged_model_unless_forced(
+    biased: Trained, own_store: str
+) -> None:
     run_id = biased.result.run_id
     refused = CliRunner().invoke(app, ["promote", "--run", run_id])
     assert refused.exit_code == 1, refused.output

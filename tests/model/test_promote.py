@@ -12,8 +12,9 @@ from training import promote, registry
 from training.data import load_history
 
 
-def test_train_promote_load_by_alias_round_trip(trained: Trained) -> None:
-    registry.configure(trained.store)
+def test_train_promote_load_by_alias_round_trip(
+    trained: Trained, own_store: str
+) -> None:
     result = CliRunner().invoke(app, ["promote", "--run", trained.result.run_id])
     assert result.exit_code == 0, result.output
     assert "[pass] beats_baselines" in result.stdout
@@ -28,9 +29,8 @@ def test_train_promote_load_by_alias_round_trip(trained: Trained) -> None:
 
 
 def test_failed_gate_blocks_and_force_records_the_reason(
-    trained: Trained, monkeypatch
+    trained: Trained, own_store: str, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    registry.configure(trained.store)
 
     def strict(candidate: promote.Candidate) -> promote.GateResult:
         return promote.GateResult("strict", False, "always fails (test gate)")
@@ -67,12 +67,11 @@ def test_failed_gate_blocks_and_force_records_the_reason(
     )
 
 
-def test_champion_gate_compares_on_the_same_window(trained: Trained) -> None:
-    registry.configure(trained.store)
-    if registry.champion() is None:
-        registry.set_champion(
-            "tip-escalation", registry.register(trained.result.run_id)
-        )
+def test_champion_gate_compares_on_the_same_window(
+    trained: Trained, own_store: str
+) -> None:
+    assert registry.champion() is None  # a store of its own: nobody promoted here
+    registry.set_champion("tip-escalation", registry.register(trained.result.run_id))
     candidate = promote.load_candidate(trained.result.run_id)
     candidate.run_id = "another-run"  # pretend a new run on the same data
     result = promote.not_worse_than_champion(candidate)

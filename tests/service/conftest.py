@@ -7,14 +7,18 @@ The champion (``deployed``) and the real server (``server``) are in
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
 from tests.serving_fixtures import Deployed
+from training import registry
 
-__all__ = ["Deployed", "auth", "submission"]
+__all__ = ["Deployed", "auth", "implied_priority", "submission"]
 
 
 def auth(key: str) -> dict[str, str]:
@@ -27,6 +31,14 @@ def client(deployed: Deployed) -> Iterator[TestClient]:
 
     with TestClient(TipScoring.to_asgi()) as test_client:
         yield test_client
+
+
+def implied_priority(body: dict[str, Any]) -> int:
+    """The priority a scored response's own probability and thresholds call for."""
+    probability, thresholds = body["escalation_probability"], body["thresholds"]
+    if probability >= thresholds["p1"]:
+        return 1
+    return 2 if probability >= thresholds["p2"] else 3
 
 
 def submission(report_id: str, **overrides: Any) -> dict[str, Any]:
@@ -55,3 +67,55 @@ def submission(report_id: str, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _pin_champion_store(pinned_store: Deployed) -> None:
     """Every test here talks to the session champion's store (tests/serving_fixtures.py)."""
+
+
+def flat_rows(count: int) -> pd.DataFrame:
+    """``count`` distinct submissions as flat rows without earlier reports.
+
+    Hashed with a fixed test key: the rows are for scoring, not for linkage.
+    """
+    from features.flat import flat_frame
+    from features.identifiers import IdentifierHasher, to_contract
+    from features.linkage import no_history
+    from features.schema import ReportSubmission
+
+    hasher = IdentifierHasher(b"own-store-test-key-32-bytes-long")
+    contracts = [
+        to_contract(ReportSubmission.model_validate(submission(f"row-{i}")), hasher)
+        for i in range(count)
+    ]
+    return flat_frame(contracts).assign(**no_history(count))
+
+
+@dataclass
+class OwnStore:
+    """A test's own MLflow store: a run there holds a copy of the session's model."""
+
+    uri: str
+    run_id: str
+    model: registry.EscalationModel
+
+
+@pytest.fixture
+def own_store(
+    deployed: Deployed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[OwnStore]:
+    """A fresh MLflow store for one test, with the session's model logged to a run in it.
+
+    A test that moves ``champion`` or breaks a model's files does it here, so no other
+    test, nor the real server, sees it. The in-process service resolves its champion
+    through MLflow's process-wide tracking URI, so ``/admin/reload`` reads this store
+    while the test runs; what the service already serves changes only if a reload
+    succeeds (these tests make it fail).
+    """
+    import mlflow
+
+    model = registry.load_model("models:/tip-escalation/1")
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    registry.configure(uri)
+    with mlflow.start_run(experiment_id=registry.experiment_id("own-store")) as run:
+        example = registry.pyfunc_frame(flat_rows(2))
+        mlflow.set_tag("model_uri", registry.log_model(model, example))
+    yield OwnStore(uri, run.info.run_id, model)
+    registry.configure(deployed.store)

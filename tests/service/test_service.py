@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
@@ -15,7 +17,14 @@ from features.linkage import no_history
 from features.schema import ReportSubmission
 from serving.intake import IntakeSettings, intake_hasher
 from tests.conftest import SAMPLES
-from tests.service.conftest import Deployed, auth, submission
+from tests.service.conftest import (
+    Deployed,
+    OwnStore,
+    auth,
+    flat_rows,
+    implied_priority,
+    submission,
+)
 from training import registry
 
 
@@ -31,7 +40,7 @@ def test_score_is_a_suggestion_with_reasons(
     body = response.json()
     assert body["report_id"] == "s-1"
     assert 0.0 <= body["escalation_probability"] <= 1.0
-    assert body["suggested_priority"] in (1, 2, 3)
+    assert body["suggested_priority"] == implied_priority(body)
     assert body["thresholds"]["p1"] > body["thresholds"]["p2"]
     assert body["model_name"] == "tip-escalation" and body["model_version"] == "1"
     explanation = body["explanation"]
@@ -74,6 +83,20 @@ def test_batch_answers_in_order(client: TestClient, deployed: Deployed) -> None:
     assert [r["report_id"] for r in response.json()["results"]] == ["b-0", "b-1", "b-2"]
 
 
+def test_batch_size_is_checked_with_the_documented_messages(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """``TIPSCORE_MAX_BATCH`` (default 1,000) bounds a batch; empty is refused too."""
+    headers = auth(deployed.keys["intake"])
+    empty = client.post("/score_batch", json={"reports": []}, headers=headers)
+    assert empty.status_code == 400
+    assert empty.json() == {"error": "reports: at least one report is needed"}
+    many = [submission(f"many-{i}") for i in range(1001)]
+    r = client.post("/score_batch", json={"reports": many}, headers=headers)
+    assert r.status_code == 400
+    assert r.json() == {"error": "reports: at most 1000 per batch, got 1001"}
+
+
 def test_xml_submission_is_scored_with_parser_warnings(
     client: TestClient, deployed: Deployed
 ) -> None:
@@ -94,7 +117,7 @@ def test_xml_submission_is_scored_with_parser_warnings(
         assert r.status_code == 200, r.text
         codes = {w["code"] for w in r.json()["warnings"]}
         assert expected | {"xml_report_id_derived"} <= codes, codes
-        assert r.json()["suggested_priority"] in (1, 2, 3)
+        assert r.json()["suggested_priority"] == implied_priority(r.json())
 
 
 def test_bad_xml_gets_a_precise_400(client: TestClient, deployed: Deployed) -> None:
@@ -215,25 +238,25 @@ def test_linked_reports_are_seen_by_later_reports(
 
 
 def test_reload_swaps_and_a_failed_reload_keeps_serving(
-    client: TestClient, deployed: Deployed
+    client: TestClient, deployed: Deployed, own_store: OwnStore
 ) -> None:
     from mlflow.tracking import MlflowClient
 
     admin, intake = auth(deployed.keys["admin"]), auth(deployed.keys["intake"])
+    registry.configure(deployed.store)
     r = client.post("/admin/reload", json={}, headers=admin)
     assert r.status_code == 200 and r.json()["model_version"] == "1"
-    registry.configure(deployed.store)
+    # from here on the champion the service reloads is this test's own
+    registry.configure(own_store.uri)
+    registry.set_champion("tip-escalation", registry.register(own_store.run_id))
     MlflowClient().delete_registered_model_alias("tip-escalation", "champion")
-    try:
-        r = client.post("/admin/reload", json={}, headers=admin)
-        assert r.status_code == 409 and "still serving the previous model" in r.text
-        r = client.post(
-            "/score", json={"report": submission("after-failed-reload")}, headers=intake
-        )
-        assert r.status_code == 200 and r.json()["model_version"] == "1"
-        assert client.get("/readyz").status_code == 200
-    finally:
-        registry.set_champion("tip-escalation", "1")
+    r = client.post("/admin/reload", json={}, headers=admin)
+    assert r.status_code == 409 and "still serving the previous model" in r.text
+    r = client.post(
+        "/score", json={"report": submission("after-failed-reload")}, headers=intake
+    )
+    assert r.status_code == 200 and r.json()["model_version"] == "1"
+    assert client.get("/readyz").status_code == 200
 
 
 def test_not_ready_without_a_champion(
@@ -330,40 +353,43 @@ def test_concurrent_single_calls_each_get_their_own_answer_and_audit_row(
 
 
 def test_a_model_changed_after_registration_is_refused_and_the_old_one_kept(
-    client: TestClient, deployed: Deployed
+    client: TestClient, deployed: Deployed, own_store: OwnStore, tmp_path: Path
 ) -> None:
-    """The artifact checksum recorded at registration is checked at every load."""
-    from pathlib import Path
+    """The artifact checksum recorded at registration is checked at every load.
+
+    The model broken here is a copy in the test's own store (``own_store``): the
+    session's champion and its files are never touched.
+    """
     from urllib.parse import urlparse
 
     from mlflow.tracking import MlflowClient
 
     admin, intake = auth(deployed.keys["admin"]), auth(deployed.keys["intake"])
-    registry.configure(deployed.store)
     mlflow_client = MlflowClient()
-    version = registry.register(deployed.run_id)
+    version = registry.register(own_store.run_id)
     tags = mlflow_client.get_model_version("tip-escalation", version).tags
     assert len(tags[registry.DIGEST_TAG]) == 64
     source = mlflow_client.get_model_version("tip-escalation", version).source
     folder = mlflow_client.get_logged_model(source.split("/")[-1]).artifact_location
+    files = Path(urlparse(folder).path)
+    assert files.is_relative_to(tmp_path)  # the copy, not the session's model
     target = next(
         p
-        for p in Path(urlparse(folder).path).rglob("*")
+        for p in files.rglob("*")
         if p.is_file() and p.suffix in (".txt", ".json", ".lgb", ".bin")
     )
     original = target.read_bytes()
     target.write_bytes(original + b" ")
-    try:
-        with pytest.raises(registry.RegistryError, match="changed after registration"):
-            registry.load_model(f"models:/tip-escalation/{version}")
-        registry.set_champion("tip-escalation", version)
-        r = client.post("/admin/reload", json={}, headers=admin)
-        assert r.status_code == 409 and "changed after registration" in r.text
-        r = client.post(
-            "/score", json={"report": submission("after-tamper")}, headers=intake
-        )
-        assert r.status_code == 200 and r.json()["model_version"] == "1"
-    finally:
-        target.write_bytes(original)
-        registry.set_champion("tip-escalation", "1")
-    assert registry.load_model(f"models:/tip-escalation/{version}") is not None
+    with pytest.raises(registry.RegistryError, match="changed after registration"):
+        registry.load_model(f"models:/tip-escalation/{version}")
+    registry.set_champion("tip-escalation", version)
+    r = client.post("/admin/reload", json={}, headers=admin)
+    assert r.status_code == 409 and "changed after registration" in r.text
+    r = client.post(
+        "/score", json={"report": submission("after-tamper")}, headers=intake
+    )
+    assert r.status_code == 200 and r.json()["model_version"] == "1"
+    target.write_bytes(original)
+    restored = registry.load_model(f"models:/tip-escalation/{version}")
+    rows = flat_rows(5)
+    pd.testing.assert_frame_equal(restored.predict(rows), own_store.model.predict(rows))

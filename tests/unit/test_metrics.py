@@ -53,6 +53,15 @@ def test_log_loss_and_brier() -> None:
     assert np.isfinite(log_loss(np.array([1], bool), np.array([0.0])))
 
 
+def test_log_loss_and_brier_of_a_one_class_window_or_no_rows() -> None:
+    no = np.zeros(2, bool)
+    p = np.array([0.1, 0.3])
+    assert log_loss(no, p) == pytest.approx(-(np.log(0.9) + np.log(0.7)) / 2)
+    assert brier(no, p) == pytest.approx((0.01 + 0.09) / 2)
+    assert brier(~no, p) == pytest.approx((0.81 + 0.49) / 2)
+    assert math.isnan(log_loss(no[:0], p[:0])) and math.isnan(brier(no[:0], p[:0]))
+
+
 def test_ece_over_equal_mass_bins() -> None:
     p = np.array([0.1, 0.1, 0.9, 0.9])
     y = np.array([0, 0, 1, 0], bool)

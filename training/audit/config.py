@@ -6,7 +6,6 @@ model or history is loaded.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -14,12 +13,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from training.audit.groups import ATTRIBUTES
+from training.toml_config import ConfigFileError, load_toml_model
 
 DEFAULT_AUDIT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "audit.toml"
 JUDGEABLE = (
@@ -88,15 +87,17 @@ class AuditConfig(BaseModel):
         return value
 
 
+class AuditConfigError(ConfigFileError):
+    """An audit config that cannot be used (a ``ValueError``); names every bad key."""
+
+
 def load_audit_config(path: Path | None = None) -> AuditConfig:
-    """Read and validate an audit config (the shipped default when ``path`` is None)."""
-    path = path or DEFAULT_AUDIT_CONFIG
-    try:
-        return AuditConfig.model_validate(tomllib.loads(path.read_text()))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"cannot read audit config {path}: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ValueError(
-            f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from exc
+    """Read and validate an audit config (the shipped default when ``path`` is None).
+
+    Raises:
+        AuditConfigError: the file cannot be read, is not TOML or fails validation.
+    """
+    config, _ = load_toml_model(
+        path or DEFAULT_AUDIT_CONFIG, AuditConfig, AuditConfigError, "audit config"
+    )
+    return config

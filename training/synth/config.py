@@ -1,19 +1,20 @@
 """The synthetic-history generator's knobs (``training/configs/synthetic.toml``), validated.
 
 Why pydantic with ``extra="forbid"``: a misspelt knob silently ignored would generate a
-different history than the data scientist thinks; here it is an error naming the key.
+different history than the data scientist thinks; here it is an error naming every bad key
+(``training.toml_config``).
 """
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.vocab import IncidentType
+from training.toml_config import ConfigFileError, load_toml_model
 
 RISK_KEYS = frozenset(
     [
@@ -342,39 +343,30 @@ class GeneratorConfig(Strict):
     def _complete(self) -> GeneratorConfig:
         if "default" not in self.profiles:
             raise ValueError("profiles: a [profiles.default] table is required")
-        for table, keys, required in (
-            ("risk", set(self.risk), RISK_KEYS),
-            ("informational_model", set(self.informational_model), INFO_KEYS),
-            ("channels", set(self.channels), CHANNEL_TYPES),
-            ("parties", set(self.parties), PARTY_KEYS),
-            ("file_tags", set(self.file_tags), TAG_KEYS),
-        ):
-            if keys != required:
-                raise ValueError(
-                    f"{table}: unknown keys {sorted(keys - required)}, "
-                    f"missing keys {sorted(required - keys)}"
-                )
+        mismatched = [
+            f"{table}: unknown keys {sorted(keys - required)}, "
+            f"missing keys {sorted(required - keys)}"
+            for table, keys, required in (
+                ("risk", set(self.risk), RISK_KEYS),
+                ("informational_model", set(self.informational_model), INFO_KEYS),
+                ("channels", set(self.channels), CHANNEL_TYPES),
+                ("parties", set(self.parties), PARTY_KEYS),
+                ("file_tags", set(self.file_tags), TAG_KEYS),
+            )
+            if keys != required
+        ]
+        if mismatched:
+            raise ValueError("; ".join(mismatched))
         return self
 
 
-class ConfigError(ValueError):
-    """A generator config that cannot be used; the message names the key."""
+class ConfigError(ConfigFileError):
+    """A generator config that cannot be used; the message names every bad key."""
 
 
 def load_config(path: Path | None = None) -> GeneratorConfig:
     """Read and validate a generator config (the shipped default when ``path`` is None)."""
-    path = path or DEFAULT_CONFIG
-    try:
-        raw = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read generator config {path}: {exc.strerror}"
-        ) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    try:
-        return GeneratorConfig.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {key}: {first['msg']}") from exc
+    config, _ = load_toml_model(
+        path or DEFAULT_CONFIG, GeneratorConfig, ConfigError, "generator config"
+    )
+    return config
