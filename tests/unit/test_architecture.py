@@ -145,7 +145,7 @@ import sklearn.compose, sklearn.pipeline, sklearn.preprocessing
 opened = []
 def hook(event, args):
     if event == "open" and isinstance(args[0], str) and not args[0].endswith((".py", ".pyc", ".so")):
-        if "site-packages" not in args[0] and "/lib/python" not in args[0]:
+        if "site-packages" not in args[0] and "/lib/python" not in args[0] and not args[0].startswith("__editable__"):  # the last: setuptools' editable path hook, no file
             opened.append(args[0])
     if event in ("socket.connect", "subprocess.Popen", "os.mkdir"):
         opened.append(event)
