@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from features.extract import build_columns, report_columns, to_matrix
+from features.extract import model_input
+from features.flat import flat_columns
 from features.linkage import LINK_FEATURES, LinkageStore, to_micros
 from features.schema import TipReport
 from serving.explain import (
@@ -93,9 +94,8 @@ class Scorer:
             d.name: np.array([link[d.name] for link in links], dtype=np.int64)
             for d in LINK_FEATURES
         }
-        columns = report_columns(reports, history)
-        built = build_columns(columns)
-        matrix = to_matrix(built)
+        inputs = model_input(flat_columns(reports), history)
+        built, matrix = inputs.columns, inputs.matrix
         model = served.model
         shap_values = contributions(model.booster, matrix)
         raw = model.raw_scores(matrix)

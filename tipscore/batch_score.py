@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from features.extract import build_columns, to_matrix
+from features.extract import model_input
 from features.linkage import LINK_COLUMNS, history_frame_features
 from features.spec import FEATURE_NAMES
 from serving.explain import contributions
@@ -44,7 +44,6 @@ from training.dask.cluster import bucket_count, linkage_futures, worker_count
 from training.dask.shuffle import INPUT_COLUMNS
 from training.partitions import Part, history_parts, read_parts
 from training.registry import EscalationModel
-from training.validate_data import history_frame
 
 OUTPUT = pa.schema(
     [
@@ -103,8 +102,7 @@ def score_table(
     table: pa.Table, links: dict[str, np.ndarray], model: EscalationModel, top_n: int
 ) -> pa.Table:
     """Scores and reasons of a part's rows (``OUTPUT`` schema)."""
-    flat = history_frame(table).assign(**links)
-    matrix = to_matrix(build_columns(flat))
+    matrix = model_input(table, links).matrix
     raw = model.raw_scores(matrix)
     probability = model.calibration.apply(raw)
     shap = contributions(model.booster, matrix)

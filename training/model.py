@@ -17,7 +17,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.extract import build_columns, to_matrix
+from features.extract import model_input
 from features.spec import FEATURE_NAMES, FEATURE_SPEC_VERSION
 
 BOOSTER_FILE = "booster.txt"
@@ -82,7 +82,7 @@ class EscalationModel:
 
     def matrix(self, flat: Mapping[str, Any] | pd.DataFrame) -> np.ndarray:
         """The booster's input matrix for flat rows (the one feature path)."""
-        return to_matrix(build_columns(flat))
+        return model_input(flat).matrix
 
     def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
         """Booster log-odds (what TreeSHAP explains)."""
