@@ -19,13 +19,18 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import peak_rss_mb, write_section
 
-from features.extract import build_columns, build_features, reports_to_frame, to_matrix
+from features.extract import (
+    build_columns,
+    build_features,
+    history_rows,
+    reports_to_frame,
+    to_matrix,
+)
 from features.linkage import LINK_COLUMNS, history_frame_features
 from features.schema import TipReport
 from features.vocab import IncidentType
 from training.synth.config import load_config
 from training.synth.generate import GenerateRequest, generate
-from training.validate_data import history_frame
 
 
 def one_report(i: int) -> TipReport:
@@ -47,7 +52,7 @@ def bulk(path: Path) -> tuple[float, float, float]:
     """Seconds for: read + linkage + features + matrix; linkage alone; features alone."""
     started = time.perf_counter()
     table = pq.read_table(path)
-    flat = history_frame(table)
+    flat = history_rows(table)
     links: dict[str, object] = {name: table.column(name) for name in LINK_COLUMNS}
     links["received_at"] = flat["received_at"]
     t0 = time.perf_counter()

@@ -35,7 +35,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_section
 
-from serving.explain import contributions
 from training.config import DEFAULT_TRAIN_CONFIG, TrainConfig, load_train_config
 from training.data import History, load_history
 from training.evaluate import model_metrics, model_probabilities, oracle_comparison
@@ -168,16 +167,16 @@ def serving_calls(
     """What the service does with numpy rows: score, TreeSHAP, or both (``KINDS``)."""
 
     def score(x: np.ndarray) -> object:
-        return model.calibration.apply(model.raw_scores(x))
+        return model.scores(x).probability
 
     def both(x: np.ndarray) -> object:
-        return contributions(model.booster, x), score(x)
+        return model.scores(x, explain=True)
 
     return {
         "predict_1": lambda: score(one),
-        "shap_1": lambda: contributions(model.booster, one),
+        "shap_1": lambda: model.contributions(one),
         "both_1": lambda: both(one),
-        "shap_1000": lambda: contributions(model.booster, batch),
+        "shap_1000": lambda: model.contributions(batch),
         "both_1000": lambda: both(batch),
     }
 

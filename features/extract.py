@@ -2,19 +2,24 @@
 
 ``build_features`` is vectorised (numpy over whole columns; categoricals mapped once per
 distinct value), so training calls it on millions of rows and serving on one, through the
-same code. ``reports_to_frame`` is the per-report entry: contract → flat row → features.
+same code. ``model_input`` is the one way to the booster's matrix, from a history table or
+flat columns plus their linkage features: training, the Dask engine, batch rescoring and
+the service all call it. ``reports_to_frame`` is the per-report entry: contract → flat row
+→ features.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from features.flat import FLAT_COLUMNS, flat_columns
+from features.flat import flat_columns
 from features.linkage import no_history
 from features.schema import TipReport
 from features.spec import FEATURE_SPEC, FEATURES, FeatureDef
@@ -240,15 +245,51 @@ def to_matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     return matrix
 
 
-def describe_row(frame: pd.DataFrame, index: int, names: Sequence[str]) -> list[str]:
-    """Plain-language sentences for the named features of one row of a model frame."""
-    row = {
-        k: (v.item() if hasattr(v, "item") else v) for k, v in frame.iloc[index].items()
-    }
-    return [FEATURES[name].describe(row) for name in names]
+def history_rows(
+    table: pa.Table, links: Mapping[str, np.ndarray] | None = None
+) -> pd.DataFrame:
+    """A history table's flat rows as pandas, with their linkage features if given.
+
+    The ``link_*`` lists stay in Arrow (features never read them; turning them into
+    Python lists is the slow part of ``to_pandas``).
+    """
+    names = [n for n in table.column_names if not n.startswith("link_")]
+    frame: pd.DataFrame = table.select(names).to_pandas()
+    return frame.assign(**links) if links else frame
 
 
-REQUIRED_FLAT_COLUMNS: tuple[str, ...] = tuple(
-    name for name in FLAT_COLUMNS if not name.startswith("link_")
-)
-"""Flat columns the feature path reads (linkage lists are for linkage, not features)."""
+@dataclass(frozen=True)
+class ModelInput:
+    """Rows ready for the model: the built feature columns and the booster's matrix.
+
+    ``columns`` (from ``build_columns``) give reasons their values and sentences.
+    """
+
+    columns: dict[str, np.ndarray]
+    matrix: np.ndarray
+
+
+def model_input(
+    rows: pa.Table | pd.DataFrame | Mapping[str, Any],
+    links: Mapping[str, np.ndarray] | None = None,
+) -> ModelInput:
+    """The one path from rows to the model: a history table or flat columns, plus links.
+
+    ``links`` are the rows' linkage features (``hist_*``), when ``rows`` do not carry
+    them already; however they were computed (point-in-time over a history, a Dask
+    shuffle, the service's store), the matrix is built here the same way.
+
+    Raises:
+        FeatureInputError: a needed column is missing or holds unusable values.
+    """
+    flat: pd.DataFrame | Mapping[str, Any]
+    if isinstance(rows, pa.Table):
+        flat = history_rows(rows, links)
+    elif not links:
+        flat = rows
+    elif isinstance(rows, pd.DataFrame):
+        flat = rows.assign(**links)
+    else:
+        flat = {**rows, **links}
+    columns = build_columns(flat)
+    return ModelInput(columns, to_matrix(columns))

@@ -1,10 +1,11 @@
-"""Why a report got its score: exact TreeSHAP contributions in log-odds, in plain words.
+"""Why a report got its score: the model's top contributions, in plain words.
 
-LightGBM computes TreeSHAP itself (``pred_contrib=True``): exact, the same values as
-``shap.TreeExplainer`` on the booster, and fast enough to explain every request. The
-contributions add up, with the base value, to the booster's raw score (log-odds); the
-calibrated probability is a monotone map of that score, so contributions must never be
-added to the probability — the response says so.
+The model computes the contributions (exact TreeSHAP, LightGBM's own) and picks each
+report's top reasons (``EscalationModel.scores``, ``Scores.reasons``); this module only
+turns the chosen ones into values and sentences from the feature spec. The contributions
+add up, with the base value, to the booster's raw score (log-odds); the calibrated
+probability is a monotone map of that score, so contributions must never be added to the
+probability — the response says so.
 """
 
 from __future__ import annotations
@@ -32,12 +33,6 @@ class Contribution:
     value: Any
     contribution: float
     text: str
-
-
-def contributions(booster: Any, matrix: np.ndarray) -> np.ndarray:
-    """TreeSHAP values: one row per report, one column per feature plus the base value."""
-    values: np.ndarray = np.asarray(booster.predict(matrix, pred_contrib=True))
-    return values
 
 
 def _plain(value: Any) -> Any:
@@ -81,17 +76,21 @@ class LazyRow(Mapping[str, Any]):
         return len(self.columns)
 
 
-def top_contributions(
-    columns: Mapping[str, np.ndarray], shap_row: np.ndarray, index: int, top_n: int
+def described(
+    columns: Mapping[str, np.ndarray],
+    index: int,
+    positions: np.ndarray,
+    values: np.ndarray,
 ) -> list[Contribution]:
-    """The ``top_n`` largest |contributions| of one report, largest first."""
+    """Report ``index``'s chosen reasons with its feature values and their sentences.
+
+    ``positions`` and ``values`` are one row of the model's top reasons
+    (``TopReasons.row``): feature positions in ``FEATURE_SPEC`` and contributions.
+    """
     row = LazyRow(columns, index)
-    order = np.argsort(-np.abs(shap_row[:-1]), kind="stable")[:top_n]
     out = []
-    for position in order:
-        value = float(shap_row[position])
-        if value == 0.0:
-            break
-        name = FEATURE_SPEC[position].name
+    for position, contribution in zip(positions, values, strict=True):
+        name = FEATURE_SPEC[int(position)].name
+        value = float(contribution)
         out.append(Contribution(name, row[name], value, sentence(name, row, value)))
     return out

@@ -14,14 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from features.extract import build_columns, report_columns, to_matrix
+from features.extract import model_input
+from features.flat import flat_columns
 from features.linkage import LINK_FEATURES, to_micros
 from features.schema import TipReport
-from serving.explain import (
-    SCALE_NOTE,
-    contributions,
-    top_contributions,
-)
+from serving.explain import SCALE_NOTE, described
 from serving.model_holder import Served
 from serving.rules import PreservationPolicy, warnings_for
 from serving.schemas import (
@@ -89,18 +86,13 @@ class Scorer:
             d.name: np.array([link[d.name] for link in links], dtype=np.int64)
             for d in LINK_FEATURES
         }
-        columns = report_columns(reports, history)
-        built = build_columns(columns)
-        matrix = to_matrix(built)
-        model = served.model
-        shap_values = contributions(model.booster, matrix)
-        raw = model.raw_scores(matrix)
-        probability = model.calibration.apply(raw)
-        priority = model.policy.priority(probability)
+        inputs = model_input(flat_columns(reports), history)
+        scores = served.model.scores(inputs.matrix, explain=True)
+        reasons = scores.reasons(self.top_n)
         limits, today = thresholds(served), self.today()
         out = []
         for i, report in enumerate(reports):
-            top = top_contributions(built, shap_values[i], i, self.top_n)
+            top = described(inputs.columns, i, *reasons.row(i))
             rules = [
                 WarningOut(code=w.code, text=w.text)
                 for w in warnings_for(report, links[i], today, self.policy)
@@ -109,14 +101,14 @@ class Scorer:
             out.append(
                 ScoreResponse(
                     report_id=report.report_id,
-                    escalation_probability=float(probability[i]),
-                    suggested_priority=int(priority[i]),
+                    escalation_probability=float(scores.probability[i]),
+                    suggested_priority=int(scores.priority[i]),
                     thresholds=limits,
                     model_name=served.name,
                     model_version=served.version,
                     explanation=Explanation(
-                        base_value=float(shap_values[i, -1]),
-                        raw_score=float(raw[i]),
+                        base_value=float(scores.base_value[i]),
+                        raw_score=float(scores.raw[i]),
                         note=SCALE_NOTE,
                         contributions=[ContributionOut(**c.__dict__) for c in top],
                     ),

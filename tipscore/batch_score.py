@@ -4,7 +4,7 @@ After a model change, every report of a year (tens of millions) may need a new s
 history is a folder of Parquet parts (``tipscore generate --partition month``) or one file
 (split at its row groups); each part becomes one output part with, per report: the
 calibrated probability, the suggested priority and the top-N reasons — exact TreeSHAP in
-log-odds, chosen as the service chooses them (``serving.explain``).
+log-odds, chosen as the service chooses them (``training.model.top_reasons``).
 
 Why it is split this way:
 
@@ -36,15 +36,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from features.extract import build_columns, to_matrix
+from features.extract import model_input
 from features.linkage import LINK_COLUMNS, history_frame_features
 from features.spec import FEATURE_NAMES
-from serving.explain import contributions
 from training.dask.cluster import bucket_count, linkage_futures, worker_count
 from training.dask.shuffle import INPUT_COLUMNS
+from training.model import TopReasons
 from training.partitions import Part, history_parts, read_parts
 from training.registry import EscalationModel
-from training.validate_data import history_frame
 
 OUTPUT = pa.schema(
     [
@@ -81,21 +80,14 @@ def target_of(part: Part, out: Path) -> Path:
     return out / f"scored-{part.name}.parquet"
 
 
-def top_reasons(shap: np.ndarray, top_n: int) -> tuple[pa.Array, pa.Array]:
-    """The service's reasons for every row: the ``top_n`` largest |contributions|.
-
-    Largest first, ties in feature order, zero contributions left out — as
-    ``serving.explain.top_contributions`` picks them for one report.
-    """
-    features = shap[:, :-1]
-    order = np.argsort(-np.abs(features), axis=1, kind="stable")[:, :top_n]
-    values = np.take_along_axis(features, order, axis=1)
-    keep = values != 0.0  # sorted by magnitude, so zeros only ever end a row's list
-    offsets = pa.array(np.r_[0, np.cumsum(keep.sum(axis=1))].astype(np.int32))
-    names = pa.array(np.asarray(FEATURE_NAMES, dtype=object)[order[keep]], pa.string())
+def reason_lists(top: TopReasons) -> tuple[pa.Array, pa.Array]:
+    """Every row's reasons as two Arrow list columns: feature names, contributions."""
+    kept = top.kept
+    offsets = pa.array(np.r_[0, np.cumsum(top.count)].astype(np.int32))
+    names = np.asarray(FEATURE_NAMES, dtype=object)[top.position[kept]]
     return (
-        pa.ListArray.from_arrays(offsets, names),
-        pa.ListArray.from_arrays(offsets, pa.array(values[keep], pa.float64())),
+        pa.ListArray.from_arrays(offsets, pa.array(names, pa.string())),
+        pa.ListArray.from_arrays(offsets, pa.array(top.value[kept], pa.float64())),
     )
 
 
@@ -103,20 +95,16 @@ def score_table(
     table: pa.Table, links: dict[str, np.ndarray], model: EscalationModel, top_n: int
 ) -> pa.Table:
     """Scores and reasons of a part's rows (``OUTPUT`` schema)."""
-    flat = history_frame(table).assign(**links)
-    matrix = to_matrix(build_columns(flat))
-    raw = model.raw_scores(matrix)
-    probability = model.calibration.apply(raw)
-    shap = contributions(model.booster, matrix)
-    names, values = top_reasons(shap, top_n)
+    scores = model.scores(model_input(table, links).matrix, explain=True)
+    names, values = reason_lists(scores.reasons(top_n))
     return pa.table(
         {
             "report_id": table.column("report_id").cast(pa.string()),
             "received_at": table.column("received_at").cast(OUTPUT.field(1).type),
-            "escalation_probability": probability.astype(np.float64),
-            "suggested_priority": model.policy.priority(probability).astype(np.int64),
-            "raw_score": raw.astype(np.float64),
-            "base_value": shap[:, -1].astype(np.float64),
+            "escalation_probability": scores.probability.astype(np.float64),
+            "suggested_priority": scores.priority,
+            "raw_score": scores.raw.astype(np.float64),
+            "base_value": scores.base_value.astype(np.float64),
             "reason_features": names,
             "reason_contributions": values,
         },

@@ -17,11 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from features.extract import build_columns, to_matrix
+from features.extract import history_rows, model_input
 from features.linkage import LINK_COLUMNS, history_frame_features, to_micros
 from training.data_format import REQUIRED_TYPES
 from training.partitions import PartsError, history_parts, part_files, read_parts
-from training.validate_data import history_frame, validate_table
+from training.validate_data import validate_table
 
 logger = logging.getLogger(__name__)
 TRUTH = "p_true"
@@ -191,7 +191,7 @@ def load_history(path: Path, decisions: Sequence[Path] = ()) -> History:
         table = with_decisions(table, [_read(d) for d in decisions])
     included = tuple((str(d), file_sha256(d)) for d in decisions)
     sha256 = combined_sha256(file_sha256(path), [digest for _, digest in included])
-    flat = history_frame(table)
+    flat = history_rows(table)
     labels = flat["escalated"].to_numpy(dtype=bool)
     links: dict[str, object] = {name: table.column(name) for name in LINK_COLUMNS}
     links["received_at"] = flat["received_at"]
@@ -222,7 +222,7 @@ def prepared_history(
         path=path,
         sha256=sha256,
         flat=flat,
-        matrix=to_matrix(build_columns(flat)),
+        matrix=model_input(flat).matrix,
         labels=flat["escalated"].to_numpy(dtype=bool),
         p_true=flat[TRUTH].to_numpy(dtype=np.float64) if TRUTH in flat else None,
         micros=to_micros(flat["received_at"]),

@@ -30,7 +30,7 @@ def model_probabilities(
     model: EscalationModel, history: History, rows: slice | np.ndarray
 ) -> np.ndarray:
     """Calibrated probabilities of the model for ``rows`` of the history."""
-    return model.calibration.apply(model.raw_scores(history.matrix[rows]))
+    return model.scores(history.matrix[rows]).probability
 
 
 def model_metrics(
@@ -115,7 +115,7 @@ def analyst_metrics(
     decided = np.flatnonzero(history.analyst[rows] > 0) + rows.start
     if not len(decided):
         return analyst_agreement(np.arange(0), np.arange(0), np.arange(0))
-    priority = model.policy.priority(model_probabilities(model, history, decided))
+    priority = model.scores(history.matrix[decided]).priority
     return analyst_agreement(
         priority, history.analyst[decided], history.suggested[decided]
     )

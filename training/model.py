@@ -1,8 +1,11 @@
 """The trained escalation model as one object: feature preparation, booster, calibration, policy.
 
 Why one object: serving must not be able to forget the calibration or use other thresholds
-than the ones the model was chosen with. The MLflow pyfunc wraps exactly this object, and
-the service unwraps it to score through the same code (plus TreeSHAP on its booster).
+than the ones the model was chosen with. ``EscalationModel.scores`` is the one place a
+matrix becomes raw score → calibrated probability → priority (and, when asked, exact
+TreeSHAP contributions); ``top_reasons`` is the one choice of a report's reasons. The
+service, batch rescoring, evaluation, the audit and training all score through them, and
+the MLflow pyfunc wraps exactly this object.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.extract import build_columns, to_matrix
+from features.extract import model_input
 from features.spec import FEATURE_NAMES, FEATURE_SPEC_VERSION
 
 BOOSTER_FILE = "booster.txt"
@@ -70,6 +73,84 @@ class Calibration:
         return np.clip(mapped + TIE_BREAK * squashed, 0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class TopReasons:
+    """Each row's largest |contributions|, largest first: feature positions and values.
+
+    Row ``i`` has ``count[i]`` reasons: ``position[i, :count[i]]`` (indices into
+    ``FEATURE_SPEC``) and ``value[i, :count[i]]`` (log-odds); the slots after them are
+    unused.
+    """
+
+    position: np.ndarray
+    value: np.ndarray
+    count: np.ndarray
+
+    @property
+    def kept(self) -> np.ndarray:
+        """Which of the ``top_n`` slots of each row hold a reason."""
+        slots: np.ndarray = np.arange(self.position.shape[1]) < self.count[:, None]
+        return slots
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and values of row ``i``'s reasons."""
+        n = int(self.count[i])
+        return self.position[i, :n], self.value[i, :n]
+
+
+def top_reasons(contributions: np.ndarray, top_n: int) -> TopReasons:
+    """The ``top_n`` largest |contributions| of every row: what a response explains.
+
+    ``contributions`` is TreeSHAP's matrix (base value in the last column, ignored).
+    Largest magnitude first; ties keep feature order (a stable sort); a row's list ends
+    at its first zero contribution, since a feature that did not move the score is no
+    reason. The service and batch rescoring both choose with this, so they agree.
+    """
+    features = np.asarray(contributions)[:, :-1]
+    position = np.argsort(-np.abs(features), axis=1, kind="stable")[:, :top_n]
+    value = np.take_along_axis(features, position, axis=1)
+    leading = np.logical_and.accumulate(value != 0.0, axis=1)  # up to the first zero
+    return TopReasons(position, value, leading.sum(axis=1).astype(np.int64))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What the model says about each row of a matrix.
+
+    ``contributions`` (when asked for) are exact TreeSHAP values in log-odds: one column
+    per feature plus the base value last; each row adds up to ``raw``. They explain the
+    raw score, never the probability (a monotone map of it).
+    """
+
+    raw: np.ndarray
+    probability: np.ndarray
+    priority: np.ndarray
+    contributions: np.ndarray | None = None
+
+    def _explained(self) -> np.ndarray:
+        if self.contributions is None:
+            raise ValueError(
+                "scores were computed without contributions (explain=True)"
+            )
+        return self.contributions
+
+    @property
+    def feature_contributions(self) -> np.ndarray:
+        """The contributions without the base-value column (one column per feature)."""
+        values: np.ndarray = self._explained()[:, :-1]
+        return values
+
+    @property
+    def base_value(self) -> np.ndarray:
+        """TreeSHAP's base value of every row (the booster's expected raw score)."""
+        base: np.ndarray = self._explained()[:, -1]
+        return base
+
+    def reasons(self, top_n: int) -> TopReasons:
+        """Every row's ``top_n`` reasons (``top_reasons`` of the contributions)."""
+        return top_reasons(self._explained(), top_n)
+
+
 @dataclass
 class EscalationModel:
     """Flat report columns (with linkage features) in; probability and priority out."""
@@ -82,24 +163,41 @@ class EscalationModel:
 
     def matrix(self, flat: Mapping[str, Any] | pd.DataFrame) -> np.ndarray:
         """The booster's input matrix for flat rows (the one feature path)."""
-        return to_matrix(build_columns(flat))
+        return model_input(flat).matrix
 
     def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
         """Booster log-odds (what TreeSHAP explains)."""
         raw: np.ndarray = np.asarray(self.booster.predict(matrix, raw_score=True))
         return raw
 
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Exact TreeSHAP (LightGBM's own): one column per feature, base value last."""
+        values: np.ndarray = np.asarray(self.booster.predict(matrix, pred_contrib=True))
+        return values
+
+    def scores(self, matrix: np.ndarray, explain: bool = False) -> Scores:
+        """Raw score, calibrated probability, priority (and TreeSHAP if ``explain``).
+
+        The one way a matrix is scored: the probability always goes through this
+        model's calibration and the priority through its own thresholds.
+        """
+        raw = self.raw_scores(matrix)
+        probability = self.calibration.apply(raw)
+        return Scores(
+            raw=raw,
+            probability=probability,
+            priority=self.policy.priority(probability).astype(np.int64),
+            contributions=self.contributions(matrix) if explain else None,
+        )
+
     def predict(self, flat: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
         """Escalation probability, raw score and suggested priority for flat rows."""
-        raw = self.raw_scores(self.matrix(flat))
-        probability = self.calibration.apply(raw)
+        scores = self.scores(self.matrix(flat))
         return pd.DataFrame(
             {
-                "escalation_probability": probability,
-                "raw_score": raw,
-                "suggested_priority": self.policy.priority(probability).astype(
-                    np.int64
-                ),
+                "escalation_probability": scores.probability,
+                "raw_score": scores.raw,
+                "suggested_priority": scores.priority,
             }
         )
 

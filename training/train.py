@@ -132,7 +132,7 @@ def _log_figures(
         plots.calibration_curve(labels, probabilities), "plots/calibration_curve.png"
     )
     sample = history.matrix[split.test][:SHAP_ROWS]
-    contributions = np.asarray(model.booster.predict(sample, pred_contrib=True))[:, :-1]
+    contributions = model.scores(sample, explain=True).feature_contributions
     mlflow.log_figure(
         plots.shap_importance(contributions, FEATURE_NAMES), "plots/shap_importance.png"
     )

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
+from features.extract import history_rows
 from features.flat import FLAT_COLUMNS
 from features.vocab import FILE_ANNOTATIONS, IncidentType, LocationSource
 from training.data_format import (
@@ -321,18 +322,12 @@ def validate_history(path: Path) -> tuple[list[Problem], Summary | None]:
     return validate_table(pq.read_table(path))
 
 
-def history_frame(table: pa.Table) -> pd.DataFrame:
-    """The non-list columns of a history as pandas (link lists stay in Arrow: fast)."""
-    names = [n for n in table.column_names if not n.startswith("link_")]
-    return table.select(names).to_pandas()
-
-
 def validate_table(table: pa.Table) -> tuple[list[Problem], Summary | None]:
     """Check a history already read into Arrow (schema and values)."""
     problems = check_schema(table.schema)
     if problems:
         return problems, None
-    frame = history_frame(table)
+    frame = history_rows(table)
     check = _Checker(frame)
     for run in CHECKS:
         run(check)

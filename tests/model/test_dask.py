@@ -21,7 +21,7 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from features.extract import build_columns
-from serving.explain import contributions, top_contributions
+from serving.explain import described
 from tests.model.conftest import history_file
 from tipscore.batch_score import score_dask, score_local
 from tipscore.cli import app
@@ -200,9 +200,11 @@ def test_batch_scores_equal_single_machine_and_service_reasons(
     )
     built = build_columns(history.flat)
     rows = np.r_[0:50, np.flatnonzero(scored["suggested_priority"] == 1)[:50]]
-    shap = contributions(model.booster, history.matrix[rows])
+    scores = model.scores(history.matrix[rows], explain=True)
+    shap, top = scores.contributions, scores.reasons(5)
+    assert shap is not None
     for k, i in enumerate(rows):
-        reasons = top_contributions(built, shap[k], int(i), 5)
+        reasons = described(built, int(i), *top.row(k))
         assert list(scored["reason_features"][i]) == [r.feature for r in reasons]
         np.testing.assert_allclose(
             scored["reason_contributions"][i],

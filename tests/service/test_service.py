@@ -275,8 +275,6 @@ def test_not_ready_without_a_champion(
 def test_contributions_add_up_and_agree_with_shap(deployed: Deployed) -> None:
     import shap
 
-    from serving.explain import contributions
-
     model = registry.load_model("models:/tip-escalation@champion")
     columns = report_columns(
         [
@@ -288,7 +286,8 @@ def test_contributions_add_up_and_agree_with_shap(deployed: Deployed) -> None:
         ]
     )
     matrix = model.matrix(columns)
-    values = contributions(model.booster, matrix)
+    values = model.scores(matrix, explain=True).contributions
+    assert values is not None
     np.testing.assert_allclose(values.sum(axis=1), model.raw_scores(matrix), atol=1e-9)
     explainer = shap.TreeExplainer(
         model.booster, feature_perturbation="tree_path_dependent"

@@ -26,7 +26,7 @@ from training.data import History, data_sha256, load_history
 from training.data_format import PROVENANCE_COLUMNS
 from training.evaluate import analyst_metrics, oracle_comparison
 from training.metrics import pr_auc
-from training.model import Calibration, Policy
+from training.model import Calibration, EscalationModel, Policy
 from training.synth.config import load_config
 from training.synth.generate import GenerateRequest, generate
 from training.validate_data import validate_history, validate_table
@@ -269,13 +269,13 @@ def test_a_missing_decisions_file_is_a_history_error(tmp_path: Path) -> None:
         load_history(history, [tmp_path / "nope.parquet"])
 
 
-class _Fixed:
+class _Fixed(EscalationModel):
     """A model whose calibrated probability for row i is ``p[i]`` (matrix = row ids)."""
 
     def __init__(self, p: np.ndarray) -> None:
+        # no booster: raw scores come from ``p``; the logistic function calibrates
+        super().__init__(None, Calibration((), ()), Policy(0.5, 0.2, 0.1, 0.3))
         self.p = p
-        self.policy = Policy(0.5, 0.2, 0.1, 0.3)
-        self.calibration = Calibration((), ())  # the logistic function
 
     def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
         p = self.p[matrix[:, 0].astype(int)]

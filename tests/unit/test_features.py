@@ -7,19 +7,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+import pyarrow.parquet as pq
 import pytest
 
 from features.extract import (
     FeatureInputError,
+    build_columns,
     build_features,
     country_category,
-    describe_row,
     esp_category,
+    history_rows,
+    model_input,
+    report_columns,
     reports_to_frame,
+    to_matrix,
 )
 from features.flat import FLAT_COLUMNS, flat_frame, flatten
 from features.linkage import history_frame_features
+from features.schema import TipReport
 from features.spec import FEATURE_NAMES, FEATURE_SPEC, FEATURES
+from serving.explain import LazyRow, sentence
 from tests.factories import make_report
 
 DTYPES = {"bool": "bool", "int": "int64", "float": "float64"}
@@ -117,6 +124,39 @@ def test_same_rows_from_contracts_and_from_a_parquet_history(tmp_path: Path) -> 
     pdt.assert_frame_equal(reports_to_frame(reports, history), from_history)
 
 
+def test_model_input_is_one_matrix_from_a_table_a_frame_or_columns(
+    tmp_path: Path,
+) -> None:
+    reports = [rich_report(f"r-{i}") for i in range(3)] + [make_report(report_id="r-9")]
+    path = tmp_path / "history.parquet"
+    flat_frame(reports).to_parquet(path)
+    table = pq.read_table(path)
+    links = {  # any linkage counts: the path must carry them into the matrix
+        name: np.arange(4, dtype=np.int64) * (i + 1)
+        for i, name in enumerate(history_frame_features(flat_frame(reports)))
+    }
+    expected = build_columns(report_columns(reports, links))
+    from_table = model_input(table, links)
+    assert list(from_table.columns) == list(expected)  # built columns, for reasons
+    for name, values in expected.items():
+        np.testing.assert_array_equal(from_table.columns[name], values)
+    frame = history_rows(table)
+    assert not [name for name in frame.columns if name.startswith("link_")]
+    same = [
+        model_input(history_rows(table, links)),
+        model_input(frame, links),
+        model_input(report_columns(reports), links),
+        model_input(report_columns(reports, links)),
+    ]
+    for inputs in same:
+        np.testing.assert_array_equal(inputs.matrix, from_table.matrix)
+    np.testing.assert_array_equal(from_table.matrix, to_matrix(expected))
+    for name, counts in links.items():
+        np.testing.assert_array_equal(
+            from_table.matrix[:, FEATURE_NAMES.index(name)], counts
+        )
+
+
 def test_one_report_alone_gives_its_row_in_a_batch() -> None:
     reports = [
         rich_report("a"),
@@ -157,21 +197,34 @@ def test_flat_row_has_every_column() -> None:
     assert set(flatten(rich_report())) == set(FLAT_COLUMNS)
 
 
+def described_rows(reports: list[TipReport]) -> list[LazyRow]:
+    """The rows the service words its reasons from (built columns, category labels)."""
+    columns = model_input(report_columns(reports)).columns
+    return [LazyRow(columns, i) for i in range(len(reports))]
+
+
 def test_descriptions_use_the_rows_values() -> None:
-    frame = reports_to_frame([rich_report()])
-    text = describe_row(frame, 0, ["files_not_viewed", "rp_upload_ip", "esp"])
+    row = described_rows([rich_report()])[0]
+    names = ["files_not_viewed", "rp_upload_ip", "esp"]
+    text = [sentence(name, row, 1.0) for name in names]
     assert text == [
-        "3 of 4 files were not viewed by the platform",
-        "Reporter supplied an upload IP address",
-        "Reporting platform: X Corp",
+        "3 of 4 files were not viewed by the platform: raises priority",
+        "Reporter supplied an upload IP address: raises priority",
+        "Reporting platform: X Corp: raises priority",
     ]
+    assert sentence("esp", row, -1.0) == "Reporting platform: X Corp: lowers priority"
 
 
 def test_every_feature_can_be_described() -> None:
-    frame = reports_to_frame([rich_report(), make_report()])
-    for index in range(2):
-        sentences = describe_row(frame, index, FEATURE_NAMES)
+    for row in described_rows([rich_report(), make_report()]):
+        sentences = [sentence(name, row, 1.0) for name in FEATURE_NAMES]
         assert all(s and "{" not in s for s in sentences)
+        # the spec's own sentence every time, never the fallback "name = value"
+        assert not [
+            s
+            for n, s in zip(FEATURE_NAMES, sentences, strict=True)
+            if s.startswith(f"{n} = ")
+        ]
     assert set(FEATURES) == set(FEATURE_NAMES)
 
 

@@ -162,7 +162,7 @@ def attribution(
         rng.choice(len(matrix), size=min(ATTRIBUTION_ROWS, len(matrix)), replace=False)
     )
     contributions = np.abs(
-        np.asarray(model.booster.predict(matrix[rows], pred_contrib=True))[:, :-1]
+        model.scores(matrix[rows], explain=True).feature_contributions
     )
     who = np.array([f.name in WHO_REPORTED for f in FEATURE_SPEC])
     per_row_who, per_row_all = (
@@ -194,7 +194,7 @@ def run_audit(
     """The whole audit of ``model`` on ``rows`` of ``history`` as a JSON-ready dict."""
     flat = history.flat.iloc[rows]
     y = history.labels[rows]
-    p = model.calibration.apply(model.raw_scores(history.matrix[rows]))
+    p = model.scores(history.matrix[rows]).probability
     thresholds = (model.policy.p1_threshold, model.policy.p2_threshold)
     truth = history.p_true[rows] if history.p_true is not None else None
     if truth is not None and not np.isfinite(truth).all():

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.extract import build_columns, build_features, to_matrix
+from features.extract import build_features, history_rows, model_input
 from features.spec import FEATURE_NAMES
 from training.config import TrainConfig
 from training.dask.cluster import bucket_count, linkage_futures, worker_count
@@ -56,7 +56,7 @@ from training.partitions import (
 )
 from training.splits import Split, temporal_split
 from training.train import STAGES, RunData, TrainResult, finish_run, progress_bar
-from training.validate_data import history_frame, validate_table
+from training.validate_data import validate_table
 
 logger = logging.getLogger(__name__)
 LOGISTIC_ROWS = 1_000_000
@@ -86,11 +86,11 @@ def prepare_part(part: Part, links: dict[str, np.ndarray]) -> PartRows:
             f"part {part.name} ({part.path}) is not a valid history "
             f"({len(problems)} problems): {lines}"
         )
-    flat = history_frame(table).assign(**links)
+    flat = history_rows(table, links)
     ids = table.column("report_id").to_numpy(zero_copy_only=False)
     return PartRows(
         flat=flat,
-        matrix=to_matrix(build_columns(flat)),
+        matrix=model_input(flat).matrix,
         labels=flat["escalated"].to_numpy(dtype=bool),
         ids=pd.util.hash_array(np.asarray(ids, dtype=object)),
     )
