@@ -19,6 +19,7 @@ from training.registry.models import (
     artifact_digest,
     champion,
     load_model,
+    load_resolved,
     log_model,
     pyfunc_frame,
     register,
@@ -30,7 +31,6 @@ from training.registry.pyfunc import TipEscalationPyfunc, declare_model_code
 from training.registry.resolve import (
     UNREGISTERED,
     ModelRef,
-    load_resolved,
     resolve_model,
 )
 from training.registry.runs import (

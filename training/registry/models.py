@@ -22,6 +22,7 @@ from mlflow.types import ColSpec, Schema
 from features.flat import FLAT_COLUMNS
 from features.linkage import LINK_FEATURES
 from training.model import EscalationModel
+from training.registry.resolve import ModelRef, resolve_model
 from training.registry.store import RegistryError
 from training.registry.uris import parse_model_uri
 
@@ -190,12 +191,11 @@ def register(run_id: str, name: str = MODEL_NAME) -> str:
 
 def champion(name: str = MODEL_NAME) -> tuple[str, str] | None:
     """(version, run id) of the model the ``champion`` alias points to, if any."""
-    client = MlflowClient()
     try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
+        ref = resolve_model(f"models:/{name}@{CHAMPION}")
+    except RegistryError:
         return None
-    return str(version.version), str(version.tags.get("run_id") or version.run_id)
+    return ref.version, ref.run_id or ""
 
 
 def set_champion(name: str, version: str) -> None:
@@ -209,3 +209,16 @@ def tag_promotion(name: str, version: str, run_id: str, tags: dict[str, str]) ->
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
         client.set_tag(run_id, key, value)
+
+
+def load_resolved(uri: str) -> tuple[ModelRef, EscalationModel]:
+    """Resolve ``uri`` and load what it names (a registry version checksum-verified).
+
+    Raises:
+        RegistryError: ``cannot load URI: why``.
+    """
+    try:
+        ref = resolve_model(uri)
+        return ref, load_model(ref.pinned_uri)
+    except RegistryError as exc:
+        raise RegistryError(f"cannot load {uri}: {exc}") from exc

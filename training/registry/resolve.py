@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from training.model import EscalationModel
-from training.registry.models import load_model
 from training.registry.store import RegistryError
 from training.registry.uris import parse_model_uri
 
@@ -82,16 +80,3 @@ def _logged_model_run(model_id: str) -> str | None:
     except mlflow.exceptions.MlflowException:
         return None
     return str(found) if found else None
-
-
-def load_resolved(uri: str) -> tuple[ModelRef, EscalationModel]:
-    """Resolve ``uri`` and load what it names (a registry version checksum-verified).
-
-    Raises:
-        RegistryError: ``cannot load URI: why``.
-    """
-    try:
-        ref = resolve_model(uri)
-        return ref, load_model(ref.pinned_uri)
-    except RegistryError as exc:
-        raise RegistryError(f"cannot load {uri}: {exc}") from exc
