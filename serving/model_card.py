@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-import mlflow
-from mlflow.tracking import MlflowClient
 
 from serving.model_holder import Served
 from serving.schemas import ModelCard
 from serving.scoring import thresholds
+from training.registry import RunRecord, RunUnavailable, artifact_json, read_run
 
 CARD_METRICS = (
     "test_pr_auc",
@@ -27,18 +23,16 @@ CARD_METRICS = (
 )
 
 
-def _audit_summary(client: MlflowClient, run: Any) -> dict[str, Any]:
-    tags = run.data.tags
+def _audit_summary(run: RunRecord) -> dict[str, Any]:
+    tags = run.tags
     summary: dict[str, Any] = {
         "status": tags.get("audit", "not audited"),
-        "flags": int(run.data.metrics.get("audit_flags", 0)),
+        "flags": int(run.metrics.get("audit_flags", 0)),
         "promotion": tags.get("promotion"),
         "promotion_reason": tags.get("promotion_reason"),
     }
-    try:
-        path = client.download_artifacts(run.info.run_id, "audit/audit.json")
-        audit = json.loads(Path(path).read_text())
-    except (mlflow.exceptions.MlflowException, OSError):
+    audit = artifact_json(run.run_id, "audit/audit.json")
+    if audit is None:
         return summary
     summary["flagged_groups"] = [
         {
@@ -71,22 +65,21 @@ def model_card(served: Served) -> ModelCard:
             test_metrics={},
             bias_audit={"status": "unknown: no run"},
         )
-    client = MlflowClient()
     try:
-        run = client.get_run(served.run_id)
-    except mlflow.exceptions.MlflowException as exc:
+        run = read_run(served.run_id)
+    except RunUnavailable as exc:
         return ModelCard(
             **base,
             trained_at=None,
             data_sha256=None,
             windows={},
             test_metrics={},
-            bias_audit={"status": f"unknown: run unavailable ({exc.error_code})"},
+            bias_audit={"status": f"unknown: run unavailable ({exc.code})"},
         )
-    params, tags, metrics = run.data.params, run.data.tags, run.data.metrics
+    params, tags, metrics = run.params, run.tags, run.metrics
     return ModelCard(
         **base,
-        trained_at=datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat(),
+        trained_at=datetime.fromtimestamp(run.start_time_ms / 1000, UTC).isoformat(),
         data_sha256=tags.get("data_sha256"),
         windows={
             "rows": {
@@ -98,5 +91,5 @@ def model_card(served: Served) -> ModelCard:
             "data_path": params.get("data_path"),
         },
         test_metrics={k: metrics[k] for k in CARD_METRICS if k in metrics},
-        bias_audit=_audit_summary(client, run),
+        bias_audit=_audit_summary(run),
     )

@@ -10,10 +10,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-import mlflow
-from mlflow.tracking import MlflowClient
-
-from training.registry import EscalationModel, RegistryError, load_model
+from training.registry import EscalationModel, RegistryError, load_model, resolve_model
 
 logger = logging.getLogger(__name__)
 
@@ -30,27 +27,14 @@ class Served:
 
 
 def _version(uri: str) -> tuple[str, str, str | None]:
-    """(name, version, run id) behind a ``models:/NAME@ALIAS`` or ``models:/NAME/N`` URI.
+    """(name, version, run id) behind ``uri``: the registry's one resolver.
 
-    Other URIs (``runs:/ID/model``, ``models:/m-ID``) are served as "unregistered"; a
-    ``runs:/`` URI names its run, so the model card and manifests can still show it.
+    ``models:/NAME@ALIAS`` and ``models:/NAME/N`` give their registry version; other URIs
+    (``runs:/ID/model``, ``models:/m-ID``) are served as "unregistered" but still name
+    their run, so the model card and manifests can show it.
     """
-    if uri.startswith("runs:/"):
-        return uri, "unregistered", uri.removeprefix("runs:/").split("/", 1)[0] or None
-    if not uri.startswith("models:/") or uri.removeprefix("models:/").startswith("m-"):
-        return uri, "unregistered", None
-    target = uri.removeprefix("models:/")
-    client = MlflowClient()
-    if "@" in target:
-        name, alias = target.split("@", 1)
-        found = client.get_model_version_by_alias(name, alias)
-    elif "/" in target:
-        name, number = target.rsplit("/", 1)
-        found = client.get_model_version(name, number)
-    else:
-        return target, "unregistered", None
-    run_id = found.tags.get("run_id") or found.run_id
-    return name, str(found.version), run_id
+    ref = resolve_model(uri)
+    return ref.name, ref.version, ref.run_id
 
 
 class ModelHolder:
@@ -70,7 +54,7 @@ class ModelHolder:
                 self.uri if version == "unregistered" else f"models:/{name}/{version}"
             )
             model = load_model(pinned)
-        except (RegistryError, mlflow.exceptions.MlflowException) as exc:
+        except RegistryError as exc:
             message = getattr(exc, "message", str(exc))
             self.error = f"cannot load {self.uri}: {message}"
             logger.error("%s", self.error)

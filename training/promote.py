@@ -7,16 +7,11 @@ and records the reason on the run and on the model version.
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import mlflow
-from mlflow.tracking import MlflowClient
 
 from training import registry
 from training.audit.config import AuditConfig, load_audit_config
@@ -67,12 +62,10 @@ def _decision_files(candidate: Candidate) -> list[Path] | None:
     """The decisions files the run included, in order (None: included, not recorded)."""
     if candidate.params.get("decision_files", "none") == "none":
         return []
-    try:
-        path = MlflowClient().download_artifacts(candidate.run_id, DECISION_FILES)
-    except mlflow.exceptions.MlflowException:
+    listed = registry.artifact_json(candidate.run_id, DECISION_FILES)
+    if listed is None:
         return None
-    listed = json.loads(Path(path).read_text())["decision_files"]
-    return [Path(entry["path"]) for entry in listed]
+    return [Path(entry["path"]) for entry in listed["decision_files"]]
 
 
 def _unchanged(data: Path, decisions: list[Path], logged: str | None) -> bool:
@@ -220,23 +213,19 @@ class PromotionResult:
 
 
 def load_candidate(run_id: str) -> Candidate:
-    """The run's metrics, params, tags and logged config."""
-    client = MlflowClient()
-    try:
-        run = client.get_run(run_id)
-    except mlflow.exceptions.MlflowException as exc:
+    """The run's metrics, params, tags and logged config.
+
+    Raises:
+        RegistryError: no such run, or the run logged no config.
+    """
+    run = registry.read_run(run_id)
+    config = registry.run_config(run_id)
+    if config is None:
         raise registry.RegistryError(
-            f"no run {run_id!r} in {mlflow.get_tracking_uri()}"
-        ) from exc
-    text = Path(client.download_artifacts(run_id, "config.toml")).read_text()
-    config = TrainConfig.model_validate(tomllib.loads(text))
+            f"run {run_id} has no {registry.CONFIG_ARTIFACT}: not a `tipscore train` run"
+        )
     return Candidate(
-        run_id,
-        dict(run.data.metrics),
-        dict(run.data.params),
-        dict(run.data.tags),
-        config,
-        config.registered_model,
+        run_id, run.metrics, run.params, run.tags, config, config.registered_model
     )
 
 
@@ -259,7 +248,6 @@ def promote(
     if not passed and not force:
         return PromotionResult(False, None, results, False)
     version = registry.register(run_id, candidate.registered_model)
-    client = MlflowClient()
     failed = ", ".join(r.gate for r in results if not r.passed)
     tags = {
         "promotion": "forced" if not passed else "gates passed",
@@ -267,8 +255,6 @@ def promote(
     }
     if force:
         tags["promotion_reason"] = reason or ""
-    for key, value in tags.items():
-        client.set_model_version_tag(candidate.registered_model, version, key, value)
-        client.set_tag(run_id, key, value)
+    registry.tag_promotion(candidate.registered_model, version, run_id, tags)
     registry.set_champion(candidate.registered_model, version)
     return PromotionResult(True, version, results, force and not passed)

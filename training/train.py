@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
@@ -127,13 +126,13 @@ def _log_figures(
     truth = None if history.p_true is None else history.p_true[split.test]
     if truth is not None and np.isfinite(truth).all():  # one set of rows per figure
         curves["oracle (p_true)"] = truth
-    mlflow.log_figure(plots.pr_curves(labels, curves), "plots/pr_curve.png")
-    mlflow.log_figure(
+    registry.log_figure(plots.pr_curves(labels, curves), "plots/pr_curve.png")
+    registry.log_figure(
         plots.calibration_curve(labels, probabilities), "plots/calibration_curve.png"
     )
     sample = history.matrix[split.test][:SHAP_ROWS]
     contributions = model.scores(sample, explain=True).feature_contributions
-    mlflow.log_figure(
+    registry.log_figure(
         plots.shap_importance(contributions, FEATURE_NAMES), "plots/shap_importance.png"
     )
 
@@ -146,7 +145,7 @@ def _log_run(
 ) -> str:
     config: TrainConfig = context["config"]
     history, split = run.history, run.split
-    mlflow.log_params(
+    registry.log_params(
         {
             **flatten_config(config),
             "data_path": str(history.path),
@@ -159,7 +158,7 @@ def _log_run(
             **run.params,
         }
     )
-    mlflow.set_tags(
+    registry.set_tags(
         {
             "git_commit": git_commit(),
             "config_sha256": config_hash(context["config_text"]),
@@ -169,10 +168,10 @@ def _log_run(
             "test_window": f"{history.flat['received_at'].iloc[split.test.start]} .. {history.flat['received_at'].iloc[split.test.stop - 1]}",
         }
     )
-    mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
+    registry.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
     if history.decisions:
-        mlflow.set_tag("oracle_rows", oracle_rows(metrics))
-        mlflow.log_dict(
+        registry.set_tags({"oracle_rows": oracle_rows(metrics)})
+        registry.log_dict(
             {
                 "decision_files": [
                     {"path": p, "sha256": d} for p, d in history.decisions
@@ -182,14 +181,14 @@ def _log_run(
         )
     _log_monthly(model, history, split, config)
     _log_figures(model, history, split, context["baseline_scores"])
-    mlflow.log_dict(metrics, "metrics.json")
-    mlflow.log_dict({**model.policy.__dict__}, "threshold_policy.json")
-    mlflow.log_text(context["config_text"], "config.toml")
+    registry.log_dict(metrics, "metrics.json")
+    registry.log_dict({**model.policy.__dict__}, "threshold_policy.json")
+    registry.log_text(context["config_text"], registry.CONFIG_ARTIFACT)
     example = registry.pyfunc_frame(
         history.flat.iloc[split.test.start : split.test.start + 5]
     )
     model_uri = registry.log_model(model, example)
-    mlflow.set_tag("model_uri", model_uri)
+    registry.set_tags({"model_uri": model_uri})
     return model_uri
 
 
@@ -207,8 +206,8 @@ def _log_monthly(
     for step, values in enumerate(table.values()):
         for name in ("pr_auc", "p1_recall", "p12_recall", "ece"):
             if np.isfinite(values[name]):
-                mlflow.log_metric(f"test_month_{name}", values[name], step=step)
-    mlflow.log_dict(table, "metrics_by_month.json")
+                registry.log_metrics({f"test_month_{name}": values[name]}, step=step)
+    registry.log_dict(table, "metrics_by_month.json")
 
 
 def train(
@@ -256,9 +255,7 @@ def finish_run(
     bar.update()
     bar.set_postfix_str(STAGES[4])
     registry.configure()
-    with mlflow.start_run(
-        experiment_id=registry.experiment_id(config.experiment)
-    ) as active:
+    with registry.start_run(config.experiment) as run_id:
         context = {
             "config": config,
             "config_text": config_text,
@@ -267,7 +264,7 @@ def finish_run(
         model_uri = _log_run(context, model, run, metrics)
     bar.update()
     bar.close()
-    return TrainResult(active.info.run_id, model_uri, metrics, dict(run.sizes))
+    return TrainResult(run_id, model_uri, metrics, dict(run.sizes))
 
 
 def oracle_rows(metrics: dict[str, float]) -> str:

@@ -168,3 +168,47 @@ def test_importing_every_module_does_no_io(tmp_path: Path) -> None:
     )
     assert "OPENED []" in result.stdout, result.stdout + result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+MLFLOW_HOME = ROOT / "training" / "registry"
+"""The one place that talks to MLflow: ``training/registry`` (a package, or one module)."""
+
+
+def imports_mlflow(path: Path) -> bool:
+    """Whether the file imports ``mlflow`` or one of its modules, anywhere in it."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import) and any(
+            alias.name.split(".")[0] == "mlflow" for alias in node.names
+        ):
+            return True
+        if (
+            isinstance(node, ast.ImportFrom)
+            and not node.level
+            and (node.module or "").split(".")[0] == "mlflow"
+        ):
+            return True
+    return False
+
+
+def test_only_the_registry_imports_mlflow() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for room in sorted(OURS)
+        for path in (ROOT / room).rglob("*.py")
+        if imports_mlflow(path)
+        and path != MLFLOW_HOME.with_suffix(".py")
+        and MLFLOW_HOME not in path.parents
+    ]
+    assert not offenders, f"only training/registry may import mlflow: {offenders}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["import mlflow", "import mlflow.pyfunc as p", "from mlflow.tracking import X"],
+)
+def test_the_mlflow_check_sees_every_import_form(tmp_path: Path, source: str) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(f"def f():\n    {source}\n")
+    assert imports_mlflow(path)
+    path.write_text("import mlflowish\nfrom tipscore import mlflow\n")
+    assert not imports_mlflow(path)

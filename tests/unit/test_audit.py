@@ -12,9 +12,9 @@ import pytest
 
 from training.audit.config import AuditConfig, Judge, load_audit_config
 from training.audit.disparity import _cells, judge_attribute, ratio_interval
-from training.audit.job import resolve_run_id
 from training.audit.metrics import group_table
 from training.audit.report import render_html, summary_rows, text_table
+from training.registry import resolve_model
 
 RNG = np.random.default_rng(0)
 
@@ -199,8 +199,8 @@ def test_summary_table_marks_flags() -> None:
 
 
 def test_run_is_resolved_from_run_uri() -> None:
-    assert resolve_run_id("runs:/abc123/model") == "abc123"
-    assert resolve_run_id("/tmp/some/model") is None
+    assert resolve_model("runs:/abc123/model").run_id == "abc123"
+    assert resolve_model("/tmp/some/model").run_id is None
 
 
 def test_every_group_metric_is_documented() -> None:

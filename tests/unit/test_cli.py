@@ -96,3 +96,63 @@ def test_bad_hash_match_option(samples: Path) -> None:
     )
     assert result.exit_code == 2
     assert "FILE_ID=known|novel|unknown" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["train", "--data", "h.parquet", "--engine", "spark"], "--engine"),
+        (
+            ["score", "--model", "m", "--data", "d", "--out", "o", "--engine", "x"],
+            "--engine",
+        ),
+        (["generate", "--out", "h", "--partition", "year"], "--partition"),
+        (["evaluate", "--model", "m", "--data", "d", "--window", "valid"], "--window"),
+        (["keys", "add", "--role", "root"], "--role"),
+    ],
+)
+def test_a_bad_choice_exits_2_naming_the_option(args: list[str], option: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    message = " ".join(result.output.replace("│", " ").split())
+    assert f"Invalid value for '{option}'" in message
+    assert repr(args[-1]) in message
+
+
+def test_the_cli_and_the_engines_know_the_same_engines() -> None:
+    from typing import get_args
+
+    from tipscore.commands.options import Engine
+    from tipscore.engines import ENGINES
+
+    assert get_args(Engine) == ENGINES
+
+
+def test_keys_add_takes_each_role() -> None:
+    for role in ("intake", "analyst", "admin"):
+        result = runner.invoke(app, ["keys", "add", "--role", role])
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["keys", "list"]).stdout.split()
+    assert {"intake", "analyst", "admin"} <= set(listed)
+
+
+def test_every_command_is_listed_in_order() -> None:
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    names = [
+        line.split()[1]
+        for line in result.output.splitlines()
+        if line.startswith("│ ") and not line.split()[1].startswith("-")
+    ]
+    assert names == [
+        "parse",
+        "generate",
+        "validate-data",
+        "train",
+        "evaluate",
+        "audit",
+        "promote",
+        "export-decisions",
+        "score",
+        "serve",
+        "keys",
+    ]

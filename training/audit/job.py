@@ -10,14 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import mlflow
-from mlflow.tracking import MlflowClient
 
 from training import registry
 from training.audit.config import AuditConfig
@@ -45,41 +41,13 @@ class AuditOutcome:
         return bool(self.result["flags"])
 
 
-def resolve_run_id(model_uri: str) -> str | None:
-    """The MLflow run that logged the model behind ``model_uri``, if it can be found.
-
-    Understands ``runs:/ID/...``, ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` and
-    ``models:/m-ID`` (a logged model of MLflow 3).
-    """
-    if model_uri.startswith("runs:/"):
-        return model_uri.removeprefix("runs:/").split("/", 1)[0]
-    if not model_uri.startswith("models:/"):
-        return None
-    client = MlflowClient()
-    try:
-        target = model_uri.removeprefix("models:/").strip("/")
-        if target.startswith("m-") and "/" not in target and "@" not in target:
-            return mlflow.get_logged_model(target).source_run_id
-        if "@" in target:
-            name, alias = target.split("@", 1)
-            version = client.get_model_version_by_alias(name, alias)
-        else:
-            name, number = target.rsplit("/", 1)
-            version = client.get_model_version(name, number)
-        found = version.tags.get("run_id") or version.run_id
-        return str(found) if found else None
-    except (mlflow.exceptions.MlflowException, ValueError):
-        return None
-
-
 def run_config(run_id: str | None) -> TrainConfig:
     """The training config the run logged (its split defines "test"); else the default."""
     if run_id is not None:
-        try:
-            path = MlflowClient().download_artifacts(run_id, "config.toml")
-            return TrainConfig.model_validate(tomllib.loads(Path(path).read_text()))
-        except (mlflow.exceptions.MlflowException, OSError):
-            logger.warning("run %s has no config.toml; using the default split", run_id)
+        logged = registry.run_config(run_id)
+        if logged is not None:
+            return logged
+        logger.warning("run %s has no config.toml; using the default split", run_id)
     return load_train_config()[0]
 
 
@@ -119,7 +87,7 @@ def audit_model(
     model = registry.load_model(model_uri)
     if history is None and not data.exists():  # a file, or a folder of parts
         raise HistoryError(f"no history file at {data}")
-    run_id = resolve_run_id(model_uri)
+    run_id = _run_of(model_uri)
     key = audit_key(cfg, history.sha256 if history else file_sha256(data))
     if reuse and run_id is not None:
         cached = _cached(run_id, key, out)
@@ -143,15 +111,24 @@ def audit_model(
     return AuditOutcome(result, json_path, html_path, run_id)
 
 
+def _run_of(model_uri: str) -> str | None:
+    """The run that logged the model (the registry's resolver), if it can be found."""
+    try:
+        return registry.resolve_model(model_uri).run_id
+    except registry.RegistryError:
+        return None
+
+
 def _cached(run_id: str, key: str, out: Path) -> AuditOutcome | None:
-    client = MlflowClient()
-    if client.get_run(run_id).data.tags.get("audit_key") != key:
+    if registry.read_run(run_id).tags.get("audit_key") != key:
         return None
     out.mkdir(parents=True, exist_ok=True)
     paths = [
-        Path(client.download_artifacts(run_id, f"audit/{name}", str(out)))
+        registry.download_artifact(run_id, f"audit/{name}", out)
         for name in ("audit.json", "audit.html")
     ]
+    if paths[0] is None or paths[1] is None:
+        return None
     result = json.loads(paths[0].read_text())
     logger.info("reusing the audit logged to run %s (same config and data)", run_id)
     return AuditOutcome(result, paths[0], paths[1], run_id)
@@ -160,9 +137,10 @@ def _cached(run_id: str, key: str, out: Path) -> AuditOutcome | None:
 def _log(
     run_id: str, result: dict[str, Any], paths: tuple[Path, Path], key: str
 ) -> None:
-    client = MlflowClient()
-    for path in paths:
-        client.log_artifact(run_id, str(path), artifact_path="audit")
-    client.log_metric(run_id, "audit_flags", len(result["flags"]))
-    client.set_tag(run_id, "audit", "flagged" if result["flags"] else "no flags")
-    client.set_tag(run_id, "audit_key", key)
+    registry.log_to_run(
+        run_id,
+        files=paths,
+        folder="audit",
+        metrics={"audit_flags": len(result["flags"])},
+        tags={"audit": "flagged" if result["flags"] else "no flags", "audit_key": key},
+    )

@@ -1,14 +1,14 @@
-"""MLflow tracking and registry: where runs go, logging the one model, aliases, loading.
+"""The one model in MLflow: logging it, loading it (checksum-verified), registering, aliases.
 
-Nothing happens at import. Entry points call ``configure()``; the default store is
-``sqlite:///mlruns/mlflow.db`` with artifacts in ``mlruns/artifacts`` (the plain-folder store
-is deprecated in MLflow 3); ``MLFLOW_TRACKING_URI`` points elsewhere, e.g. a team server.
+The model is logged once per training run as a pyfunc from code
+(``training/model_code/escalation.py``, whose class lives in ``training.registry.pyfunc``);
+a registered version records the SHA-256 of its artifact files, and a pinned version is
+loaded only if its files still match.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,28 +22,17 @@ from mlflow.types import ColSpec, Schema
 from features.flat import FLAT_COLUMNS
 from features.linkage import LINK_FEATURES
 from training.model import EscalationModel
-
-__all__ = [
-    "CHAMPION",
-    "MODEL_NAME",
-    "EscalationModel",
-    "RegistryError",
-    "artifact_digest",
-    "champion",
-    "configure",
-    "load_model",
-    "register",
-    "set_champion",
-    "tracking_uri",
-]
+from training.registry.resolve import ModelRef, resolve_model
+from training.registry.store import RegistryError
+from training.registry.uris import parse_model_uri
 
 MODEL_NAME = "tip-escalation"
 CHAMPION = "champion"
 DIGEST_TAG = "artifact_sha256"
 """Model-version tag: SHA-256 over the version's artifact files, recorded at registration."""
-MODEL_CODE = Path(__file__).resolve().parent / "model_code" / "escalation.py"
+MODEL_CODE = Path(__file__).resolve().parents[1] / "model_code" / "escalation.py"
 ROOM_DIRS = [
-    str(Path(__file__).resolve().parents[1] / room) for room in ("features", "training")
+    str(Path(__file__).resolve().parents[2] / room) for room in ("features", "training")
 ]
 _SIGNATURE_TYPES = {
     "string": "string",
@@ -52,48 +41,6 @@ _SIGNATURE_TYPES = {
     "int": "long",
     "timestamp": "datetime",
 }
-
-
-class RegistryError(RuntimeError):
-    """A model or run that cannot be found or used; says which and why."""
-
-
-def tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI``, or the project's SQLite store under ``mlruns/``."""
-    return (
-        os.environ.get("MLFLOW_TRACKING_URI")
-        or f"sqlite:///{Path('mlruns').resolve()}/mlflow.db"
-    )
-
-
-def configure(uri: str | None = None) -> str:
-    """Point MLflow's tracking and registry at ``uri`` (default: ``tracking_uri()``)."""
-    uri = uri or tracking_uri()
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    # the checksum check downloads a model's files at every load: no progress bar for
-    # that in the service's log (set the variable to "true" to have it back)
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    return uri
-
-
-def experiment_id(name: str) -> str:
-    """The experiment's id, creating it (artifacts beside a SQLite store) if needed."""
-    client = MlflowClient()
-    found = client.get_experiment_by_name(name)
-    if found is not None:
-        return str(found.experiment_id)
-    uri = mlflow.get_tracking_uri()
-    location = None
-    if uri.startswith("sqlite:///"):
-        location = (
-            (Path(uri.removeprefix("sqlite:///")).parent / "artifacts")
-            .resolve()
-            .as_uri()
-        )
-    return str(client.create_experiment(name, artifact_location=location))
 
 
 def signature() -> ModelSignature:
@@ -176,15 +123,6 @@ def artifact_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _registered(model_uri: str) -> tuple[str, str] | None:
-    """(name, version) of a pinned ``models:/NAME/VERSION`` URI, else None."""
-    target = model_uri.removeprefix("models:/")
-    if target == model_uri or "@" in target or "/" not in target:
-        return None
-    name, version = target.rsplit("/", 1)
-    return (name, version) if version.isdigit() else None
-
-
 def _download(model_uri: str, into: str) -> Path:
     try:
         return Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=into))
@@ -200,7 +138,7 @@ def load_model(model_uri: str) -> EscalationModel:
     the bytes loaded. Other URIs (runs, aliases) load unchecked: resolve an alias to its
     version first, as the service does.
     """
-    pinned = _registered(model_uri)
+    pinned = parse_model_uri(model_uri).pinned_version
     with tempfile.TemporaryDirectory() as tmp:
         local = _download(model_uri, tmp)
         if pinned is not None:
@@ -253,14 +191,34 @@ def register(run_id: str, name: str = MODEL_NAME) -> str:
 
 def champion(name: str = MODEL_NAME) -> tuple[str, str] | None:
     """(version, run id) of the model the ``champion`` alias points to, if any."""
-    client = MlflowClient()
     try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
+        ref = resolve_model(f"models:/{name}@{CHAMPION}")
+    except RegistryError:
         return None
-    return str(version.version), str(version.tags.get("run_id") or version.run_id)
+    return ref.version, ref.run_id or ""
 
 
 def set_champion(name: str, version: str) -> None:
     """Move the ``champion`` alias to ``version``."""
     MlflowClient().set_registered_model_alias(name, CHAMPION, version)
+
+
+def tag_promotion(name: str, version: str, run_id: str, tags: dict[str, str]) -> None:
+    """Record how a version was promoted, on the version and on its training run alike."""
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+        client.set_tag(run_id, key, value)
+
+
+def load_resolved(uri: str) -> tuple[ModelRef, EscalationModel]:
+    """Resolve ``uri`` and load what it names (a registry version checksum-verified).
+
+    Raises:
+        RegistryError: ``cannot load URI: why``.
+    """
+    try:
+        ref = resolve_model(uri)
+        return ref, load_model(ref.pinned_uri)
+    except RegistryError as exc:
+        raise RegistryError(f"cannot load {uri}: {exc}") from exc

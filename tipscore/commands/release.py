@@ -1,0 +1,118 @@
+"""``tipscore audit`` and ``tipscore promote``: judge a model, then make it the champion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tipscore.commands.options import ModelUri, audit_config, fail
+
+if TYPE_CHECKING:
+    from training.audit.job import AuditOutcome
+    from training.promote import PromotionResult
+
+
+def audit(
+    model: ModelUri,
+    data: Annotated[Path, typer.Option(help="History file to audit on.")],
+    out: Annotated[Path, typer.Option(help="Folder for audit.html and audit.json.")],
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Audit config (default: training/configs/audit.toml)."),
+    ] = None,
+    fail_on_flag: Annotated[
+        bool, typer.Option(help="Exit 1 when any group is flagged.")
+    ] = False,
+) -> None:
+    """Audit a model for disparities across platforms, regions and report kinds.
+
+    Writes `OUT/audit.html` (self-contained) and `OUT/audit.json` (`flags`, `groups`, ...),
+    logs both to the model's MLflow run, and prints every judged disparity. How to read it:
+    docs/bias-audit.md.
+    """
+    from training import registry
+    from training.audit.job import audit_model
+    from training.data import HistoryError
+
+    cfg = audit_config(config, "--config")
+    registry.configure()
+    try:
+        outcome = audit_model(model, data, cfg, out)
+    except (registry.RegistryError, HistoryError) as exc:
+        fail(exc)
+    _print_audit(outcome, cfg.window)
+    if outcome.flagged:
+        groups = ", ".join(
+            f"{f['attribute']}={f['group']}" for f in outcome.result["flags"]
+        )
+        typer.echo(f"flagged: {groups}", err=True)
+        if fail_on_flag:
+            raise typer.Exit(1)
+    else:
+        typer.echo("no group flagged")
+
+
+def _print_audit(outcome: AuditOutcome, window: str) -> None:
+    """What was audited, the judged disparities, and where the files went."""
+    from training.audit.report import summary_rows, text_table
+
+    result = outcome.result
+    typer.echo(
+        f"audited {result['rows']:,} reports ({result['positives']:,} escalations, "
+        f"window {window})"
+    )
+    typer.echo(text_table(summary_rows(result)))
+    logged = f"; logged to run {outcome.run_id}" if outcome.run_id else ""
+    typer.echo(f"wrote {outcome.html_path} and {outcome.json_path}{logged}")
+
+
+def promote(
+    run: Annotated[
+        str, typer.Option("--run", help="MLflow run id of a `tipscore train` run.")
+    ],
+    force: Annotated[
+        bool, typer.Option(help="Promote even if a gate fails (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why a forced promotion is justified (recorded).")
+    ] = None,
+    audit_config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit-config",
+            help="Audit config for the bias gate (default: audit.toml).",
+        ),
+    ] = None,
+) -> None:
+    """Register the run's model and move the `champion` alias to it if every gate passes.
+
+    Gates: beats both baselines on test PR-AUC; calibration error within bound; not worse
+    than the current champion on the same window beyond the tolerance; no group flagged by
+    the bias audit (`tipscore audit`) on the test window. Exits 1 naming the failed gates,
+    unless `--force --reason "..."`, which records the reason on the run and the version.
+    """
+    from training import registry
+    from training.promote import promote as run_promotion
+
+    cfg = audit_config(audit_config_path, "--audit-config")
+    registry.configure()
+    try:
+        result = run_promotion(run, force=force, reason=reason, audit_config=cfg)
+    except (registry.RegistryError, ValueError) as exc:
+        fail(exc)
+    _print_gates(result)
+    if not result.promoted:
+        failed = ", ".join(g.gate for g in result.results if not g.passed)
+        typer.echo(f"not promoted: failed gate(s): {failed}", err=True)
+        raise typer.Exit(1)
+    note = " (forced; reason recorded)" if result.forced else ""
+    typer.echo(f"promoted run {run} as version {result.version}: champion{note}")
+
+
+def _print_gates(result: PromotionResult) -> None:
+    for gate in result.results:
+        typer.echo(
+            f"  [{'pass' if gate.passed else 'FAIL'}] {gate.gate}: {gate.detail}"
+        )
