@@ -27,10 +27,23 @@ def auth(key: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def client(deployed: Deployed) -> Iterator[TestClient]:
+    """The in-process service, started on the session champion's store.
+
+    Session fixtures of other folders (the model tests' store) also set
+    ``MLFLOW_TRACKING_URI``; the service reads it when it starts, so it is pinned here.
+    """
     from serving.service import TipScoring
 
-    with TestClient(TipScoring.to_asgi()) as test_client:
+    test_client = TestClient(TipScoring.to_asgi())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", deployed.store)
+        patch.setenv("TIPSCORE_STATE_DIR", str(deployed.state))
+        registry.configure(deployed.store)
+        test_client.__enter__()  # starts the service (reads the settings)
+    try:
         yield test_client
+    finally:
+        test_client.__exit__(None, None, None)
 
 
 def implied_priority(body: dict[str, Any]) -> int:
