@@ -6,8 +6,9 @@ and ``linkage.db`` (``link``). The one database is the report store's file (so
 ``$TIPSCORE_REPORTS_DB``, ``export-decisions --reports-db`` and its default keep naming
 it); on start, the audit log's and the linkage store's rows are copied into it:
 
-- once: each copy is recorded in the ``migrated`` table in the same transaction as its
-  rows, so a restart (or a crash during the copy) never copies twice or half;
+- once: each table's copy is recorded in the ``migrated`` table in the same transaction
+  as its rows, so a restart, a crash during the copy or a folder moved elsewhere never
+  copies twice or half;
 - losslessly: every row and column; audit rows keep their order;
 - leaving the old files as they were (read-only access); the log says they are no longer
   used and may be deleted once backed up.
@@ -72,7 +73,9 @@ def migrate(store: StateStore, legacy: Legacy, target: Path) -> int | None:
     """Copy one older file's rows into the store; the rows copied (None: nothing to do)."""
     if not legacy.path.is_file() or legacy.path.resolve() == Path(target).resolve():
         return None
-    source = f"{legacy.table}:{legacy.path.resolve()}"
+    # keyed by table, not by path: a state folder restored or mounted elsewhere must not
+    # copy its (append-only) audit log a second time
+    source = legacy.table
     old = sqlite3.connect(f"{legacy.path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         with store.transaction() as tx:

@@ -95,6 +95,17 @@ def test_an_older_state_folder_is_copied_in_once_and_left_as_it_was(
     ]
 
 
+def test_a_state_folder_moved_elsewhere_is_not_copied_again(tmp_path: Path) -> None:
+    first = legacy_folder(tmp_path / "state")
+    open_state(ServingSettings(state_dir=first)).close()
+    copied = rows(first / "reports.db", AUDIT)
+    assert len(copied) == 4
+    moved = first.rename(tmp_path / "restored")  # a backup restored at another path
+    open_state(ServingSettings(state_dir=moved)).close()
+    assert rows(moved / "reports.db", AUDIT) == copied
+    assert len(rows(moved / "reports.db", LINKS)) == 9
+
+
 def test_a_copy_that_fails_midway_keeps_nothing_and_is_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
