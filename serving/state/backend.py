@@ -41,6 +41,13 @@ class Backend(Protocol):
         ...
 
     @property
+    def begin_snapshot(self) -> str:
+        """The statement that starts a read transaction seeing one snapshot throughout
+        (``BEGIN`` on SQLite in WAL; ``BEGIN ISOLATION LEVEL REPEATABLE READ`` on
+        PostgreSQL, whose plain ``BEGIN`` reads each statement's own snapshot)."""
+        ...
+
+    @property
     def kinds_agg(self) -> str:
         """The expression joining the identifier kinds ``o.kind`` of a group with commas."""
         ...
@@ -64,7 +71,7 @@ class SqliteBackend:
     """SQLite in WAL mode with ``synchronous=FULL``: a commit survives a machine crash.
 
     ``:memory:`` is one database per connection, so then reads share the writer's
-    connection (and its lock); a file gets a second connection for reads, which WAL lets
+    connection (and its lock); a file gets a reading connection per thread, which WAL lets
     run beside a write and which never sees a transaction that is not committed.
     """
 
@@ -72,6 +79,7 @@ class SqliteBackend:
     name: str = "sqlite"
     placeholder: str = "?"
     begin_write: str = "BEGIN IMMEDIATE"
+    begin_snapshot: str = "BEGIN"  # a WAL read transaction sees one snapshot throughout
     kinds_agg: str = "group_concat(DISTINCT o.kind)"
 
     @property

@@ -118,11 +118,11 @@ class StateStore:
         self._writer = Connection(backend.connect(), backend)
         for statement in backend.ddl():
             self._writer.run(statement)
-        self._reader = (
-            self._writer
-            if backend.shares_one_connection
-            else Connection(backend.connect(), backend)
-        )
+        # reads: one connection per thread (the service's scoring worker, the analyst
+        # routes' threads), so a long analyst query never makes scoring wait for a lock
+        self._local = threading.local()
+        self._readers: list[Connection] = []
+        self._readers_lock = threading.Lock()
         self._closed = threading.Event()
 
     @classmethod
@@ -136,8 +136,10 @@ class StateStore:
         """Close the connections."""
         if not self._closed.is_set():
             self._closed.set()
-            if self._reader is not self._writer:
-                self._reader.close()
+            with self._readers_lock:
+                for reader in self._readers:
+                    reader.close()
+                self._readers.clear()
             self._writer.close()
 
     @contextmanager
@@ -156,14 +158,29 @@ class StateStore:
                     db.run("ROLLBACK")
                 raise
 
+    def _reader(self) -> Connection:
+        """This thread's reading connection (the writer's for an in-memory database)."""
+        if self.backend.shares_one_connection:
+            return self._writer
+        reader: Connection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = Connection(self.backend.connect(), self.backend)
+            with self._readers_lock:
+                if self._closed.is_set():
+                    reader.close()
+                    raise RuntimeError("the state store is closed")
+                self._readers.append(reader)
+            self._local.reader = reader
+        return reader
+
     @contextmanager
     def _read(self, snapshot: bool = False) -> Iterator[Connection]:
-        db = self._reader
+        db = self._reader()
         with db.lock:
             if not snapshot:
                 yield db
                 return
-            db.run("BEGIN")
+            db.run(self.backend.begin_snapshot)
             try:
                 yield db
             finally:

@@ -240,3 +240,32 @@ def test_a_failed_commit_leaves_the_store_usable(
     assert counts(tmp_path / "state" / "reports.db")["scored"] == 0
     _keep(store, [_scored(hasher, "c-2", 2)])
     assert store.in_queue(["c-1", "c-2"]) == {"c-2"}
+
+
+def test_a_long_read_in_one_thread_does_not_hold_up_reads_in_another(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    store = StateStore.open(tmp_path / "reports.db")
+    inside, release = threading.Event(), threading.Event()
+
+    def long_analyst_read() -> None:
+        with store._read(snapshot=True):  # e.g. a queue page over many rows
+            inside.set()
+            release.wait(10)
+
+    reader = threading.Thread(target=long_analyst_read)
+    reader.start()
+    try:
+        assert inside.wait(10)
+        done = threading.Event()
+        other = threading.Thread(target=lambda: (store.in_queue(["x"]), done.set()))
+        other.start()
+        # the scoring thread's linkage reads go on while the analyst read is open
+        assert done.wait(5), "a read waited for another thread's read"
+        other.join()
+    finally:
+        release.set()
+        reader.join()
+        store.close()
