@@ -47,12 +47,17 @@ ROLES_BY_PATH = {
     "/score_xml": SCORING_ROLES,
 }
 """Roles of the BentoML APIs, checked by ``AuthMiddleware`` (other paths: any key)."""
-ANALYST_PATHS = frozenset(
-    {"/model_card", "/admin/reload", "/queue", "/report", "/decide"}
-)
-"""Routes of the analyst app: it checks keys itself, with its roles declared on each route
-(``serving.analyst.routes``: ``/queue``, ``/report``, ``/decide`` analyst or admin;
-``/model_card`` any key; ``/admin/reload`` admin)."""
+ANALYST_ROUTES: dict[str, tuple[frozenset[str], frozenset[Role]]] = {
+    "/queue": (frozenset({"POST"}), ANALYST_ROLES),
+    "/report": (frozenset({"POST"}), ANALYST_ROLES),
+    "/decide": (frozenset({"POST"}), ANALYST_ROLES),
+    "/model_card": (frozenset({"GET", "POST"}), ANY_ROLE),
+    "/admin/reload": (frozenset({"POST"}), ADMIN_ROLES),
+}
+"""Routes of the analyst app (``serving.analyst.routes``), their methods and roles. The app
+checks keys itself on these methods; any other method is checked here first, so a caller
+without a key learns only 401, as on every other route."""
+ANALYST_PATHS = frozenset(ANALYST_ROUTES)
 DEV_KEY_ID = "dev-mode"
 BEARER_CHALLENGE = 'Bearer realm="tipscore"'
 
@@ -154,6 +159,18 @@ async def _reply(send: Send, refused: Refused) -> None:
     )
 
 
+def _analyst_app(scope: Scope) -> bool:
+    """Whether the analyst app answers this request (and checks its key) itself."""
+    route = ANALYST_ROUTES.get(scope.get("path", ""))
+    return route is not None and scope.get("method", "") in route[0]
+
+
+def _roles(path: str) -> frozenset[Role]:
+    if path in ANALYST_ROUTES:
+        return ANALYST_ROUTES[path][1]
+    return ROLES_BY_PATH.get(path, ANY_ROLE)
+
+
 class AuthMiddleware:
     """Checks the key, its role and the body size for the BentoML APIs (and the rest).
 
@@ -168,15 +185,13 @@ class AuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse, or pass on with ``scope["state"]["key_id"]`` set."""
         path = scope.get("path", "")
-        if scope["type"] != "http" or _open(path) or path in ANALYST_PATHS:
+        if scope["type"] != "http" or _open(path) or _analyst_app(scope):
             await self.app(scope, receive, send)
             return
         try:
             self.gate.check_length(_content_length(scope))
             caller = self.gate.caller(
-                _header(scope, b"authorization"),
-                path,
-                ROLES_BY_PATH.get(path, ANY_ROLE),
+                _header(scope, b"authorization"), path, _roles(path)
             )
         except Refused as refused:
             await _reply(send, refused)

@@ -43,12 +43,14 @@ def not_ready_body(reason: str | None) -> dict[str, str]:
 
 
 def holder_error() -> str | None:
-    """Why the running service's model holder has no model (None if unknown)."""
+    """Why the running service's model holder has no model (None if it has one)."""
     try:
         service = bentoml.get_current_service()
     except BentoMLException:
         return None
     holder = getattr(service, "holder", None)
+    if getattr(holder, "current", None) is not None:
+        return None  # a model is served: a 503 is then not about the model
     return getattr(holder, "error", None)
 
 

@@ -292,6 +292,15 @@ def test_scoring_middleware_leaves_the_analyst_routes_to_the_app(
     assert client.post("/somewhere-else").status_code == 401
     assert client.post("/score", headers=_auth(keys["analyst"])).status_code == 403
     assert client.post("/score", headers=_auth(keys["intake"])).status_code == 200
+    # another method on an analyst route: the key is checked first, as everywhere
+    for method in ("GET", "PUT", "HEAD", "OPTIONS"):
+        r = client.request(method, "/queue")
+        assert r.status_code == 401 and "allow" not in r.headers, method
+    assert client.get("/queue", headers=_auth(keys["intake"])).status_code == 403
+    assert (
+        client.put("/admin/reload", headers=_auth(keys["analyst"])).status_code == 403
+    )
+    assert client.get("/model_card").status_code == 200  # the app checks this one
 
 
 def test_error_middleware_streams_successes_and_reshapes_only_errors(
@@ -329,3 +338,19 @@ def test_error_middleware_streams_successes_and_reshapes_only_errors(
         "error": "not_ready",
         "message": "no model is being served: cannot load models:/x@champion",
     }
+
+
+def test_a_503_names_the_models_error_only_while_no_model_is_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bentoml
+
+    from serving.errors import holder_error
+
+    holder = SimpleNamespace(current=None, error="cannot load models:/x@champion")
+    monkeypatch.setattr(
+        bentoml, "get_current_service", lambda: SimpleNamespace(holder=holder)
+    )
+    assert holder_error() == "cannot load models:/x@champion"
+    holder.current = object()  # a failed reload keeps the old model serving
+    assert holder_error() is None
