@@ -23,10 +23,10 @@ from features.extract import (
     build_columns,
     build_features,
     history_rows,
-    reports_to_frame,
     to_matrix,
 )
-from features.linkage import LINK_COLUMNS, history_frame_features
+from features.flat import flat_columns
+from features.linkage import LINK_COLUMNS, history_frame_features, no_history
 from features.schema import TipReport
 from features.vocab import IncidentType
 from training.synth.config import load_config
@@ -79,7 +79,7 @@ def main() -> None:
         total, linkage, features = bulk(path)
     reports = [one_report(i) for i in range(2_000)]
     started = time.perf_counter()
-    reports_to_frame(reports)
+    build_features({**flat_columns(reports), **no_history(len(reports))})
     per_report_batch = (time.perf_counter() - started) / len(reports) * 1e3
     singles = []
     for report in reports[:300]:
@@ -106,9 +106,7 @@ def main() -> None:
 
 
 def build_columns_input(report: TipReport) -> dict[str, object]:
-    from features.extract import report_columns
-
-    return report_columns([report])
+    return {**flat_columns([report]), **no_history(1)}
 
 
 if __name__ == "__main__":

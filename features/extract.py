@@ -4,14 +4,13 @@
 distinct value), so training calls it on millions of rows and serving on one, through the
 same code. ``model_input`` is the one way to the booster's matrix, from a history table or
 flat columns plus their linkage features: training, the Dask engine, batch rescoring and
-the service all call it. ``reports_to_frame`` is the per-report entry: contract → flat row
-→ features.
+the service all call it. A contract reaches it as flat columns (``features.flat.flat_columns``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +18,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.flat import flat_columns
-from features.linkage import no_history
-from features.schema import TipReport
 from features.spec import FEATURE_SPEC, FEATURES, FeatureDef
 from features.vocab import COUNTRY_CATEGORIES, ESP_ALIASES, ESP_CATEGORIES
 
@@ -207,22 +203,6 @@ def build_features(flat: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
         else:
             typed[feature.name] = values.astype(_DTYPES[feature.kind], copy=False)
     return pd.DataFrame(typed)
-
-
-def report_columns(
-    reports: Sequence[TipReport], history: Mapping[str, np.ndarray] | None = None
-) -> dict[str, np.ndarray]:
-    """Flat columns of contracts plus their linkage features (None: no history known)."""
-    columns: dict[str, Any] = dict(flat_columns(reports))
-    columns |= no_history(len(reports)) if history is None else dict(history)
-    return columns
-
-
-def reports_to_frame(
-    reports: Sequence[TipReport], history: Mapping[str, np.ndarray] | None = None
-) -> pd.DataFrame:
-    """The model frame for reports given as contracts (the serving path)."""
-    return build_features(report_columns(reports, history))
 
 
 CATEGORICAL_INDEX: tuple[int, ...] = tuple(

@@ -3,8 +3,9 @@
 One definition, two back-ends that must agree exactly:
 
 - ``history_frame_features`` computes them over a whole history (training), vectorised;
-- ``LinkageStore`` looks them up in a SQLite store of past reports (serving), one report at
-  a time, and records each report after scoring so later ones see it.
+- the service's state store (``serving/state/linkage.py``) looks them up among the reports
+  scored before, and records each scored report in the same transaction as its suggestion
+  so later ones see it.
 
 Definition, for a report received at time t and each feature (identifier kind, window W):
 for each of the report's hashes of that kind, count the *other* reports carrying the same

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from features.extract import build_features
+from features.flat import flat_columns
+from features.linkage import no_history
 from features.schema import TipReport
 
 RECEIVED = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -19,3 +27,20 @@ def make_report(**overrides: object) -> TipReport:
         "esp": "Discord",
     }
     return TipReport.model_validate({**base, **overrides})
+
+
+def report_columns(
+    reports: Sequence[TipReport], history: Mapping[str, np.ndarray] | None = None
+) -> dict[str, Any]:
+    """Flat columns of contracts plus their linkage features (None: no history known),
+    as the service hands them to ``features.extract.model_input``."""
+    columns: dict[str, Any] = dict(flat_columns(reports))
+    columns |= no_history(len(reports)) if history is None else dict(history)
+    return columns
+
+
+def reports_to_frame(
+    reports: Sequence[TipReport], history: Mapping[str, np.ndarray] | None = None
+) -> pd.DataFrame:
+    """The typed feature frame of contracts, for tests that read feature values by name."""
+    return build_features(report_columns(reports, history))

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
-from features.extract import report_columns
 from features.flat import flat_frame
 from features.identifiers import to_contract
 from features.linkage import no_history
 from features.schema import ReportSubmission
 from serving.intake import IntakeSettings, intake_hasher
 from tests.conftest import SAMPLES
+from tests.factories import report_columns
 from tests.service.conftest import (
     Deployed,
     OwnStore,

@@ -18,8 +18,6 @@ from features.extract import (
     esp_category,
     history_rows,
     model_input,
-    report_columns,
-    reports_to_frame,
     to_matrix,
 )
 from features.flat import FLAT_COLUMNS, flat_frame, flatten
@@ -27,7 +25,7 @@ from features.linkage import history_frame_features
 from features.schema import TipReport
 from features.spec import FEATURE_NAMES, FEATURE_SPEC, FEATURES
 from serving.explain import LazyRow, sentence
-from tests.factories import make_report
+from tests.factories import make_report, report_columns, reports_to_frame
 
 DTYPES = {"bool": "bool", "int": "int64", "float": "float64"}
 

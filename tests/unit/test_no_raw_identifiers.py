@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from features.extract import reports_to_frame
 from features.flat import flat_frame
 from features.identifiers import IdentifierHasher
 from features.xml.intake import IntakeOptions, parse_submission
+from tests.factories import reports_to_frame
 from tipscore.cli import app
 
 DOCUMENTS = [

@@ -9,7 +9,6 @@ import pandas.testing as pdt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.extract import reports_to_frame
 from features.schema import TipReport
 from features.vocab import (
     FILE_ANNOTATIONS,
@@ -21,6 +20,7 @@ from features.vocab import (
     IndustryClass,
     MediaKind,
 )
+from tests.factories import reports_to_frame
 
 counts = st.integers(min_value=0, max_value=50)
 digests = st.lists(st.text("0123456789abcdef", min_size=64, max_size=64), max_size=3)

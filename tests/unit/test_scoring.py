@@ -12,10 +12,10 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from features.extract import model_input, report_columns
+from features.extract import model_input
 from features.spec import FEATURE_SPEC
 from serving.explain import Contribution, LazyRow, described, sentence
-from tests.factories import make_report
+from tests.factories import make_report, report_columns
 from training.model import Calibration, EscalationModel, Policy, top_reasons
 
 FEATURES = len(FEATURE_SPEC)
