@@ -13,6 +13,7 @@ from features.extract import build_features
 from features.flat import flat_columns
 from features.linkage import no_history
 from features.schema import TipReport
+from serving.schemas import Explanation, ScoreResponse, Thresholds, WarningOut
 
 RECEIVED = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -44,3 +45,22 @@ def reports_to_frame(
 ) -> pd.DataFrame:
     """The typed feature frame of contracts, for tests that read feature values by name."""
     return build_features(report_columns(reports, history))
+
+
+LIMITS = Thresholds(p1=0.05, p2=0.004, p1_share=0.005, p12_share=0.05, policy="test")
+
+
+def stored_response(
+    report_id: str, priority: int, warnings: Sequence[WarningOut] = ()
+) -> ScoreResponse:
+    """A suggestion as the service sends it, for tests that keep or export suggestions."""
+    return ScoreResponse(
+        report_id=report_id,
+        escalation_probability={1: 0.2, 2: 0.01, 3: 0.001}[priority],
+        suggested_priority=priority,
+        thresholds=LIMITS,
+        model_name="tip-escalation",
+        model_version="7",
+        explanation=Explanation(base_value=-8, raw_score=-5, note="", contributions=[]),
+        warnings=list(warnings),
+    )

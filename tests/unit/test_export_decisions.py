@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from features.identifiers import IdentifierHasher, to_contract
 from features.schema import ReportSubmission
 from serving.analyst.schemas import DecisionIn, Reason
-from serving.schemas import Explanation, ScoreResponse, Thresholds
+from serving.schemas import ScoreResponse
 from serving.state.records import Scored
 from serving.state.store import StateStore
+from tests.factories import stored_response
 from tests.service.conftest import submission
 from tipscore.cli import app
 from tipscore.export_decisions import export_decisions
@@ -31,21 +32,11 @@ from training.synth.config import load_config
 from training.synth.generate import GenerateRequest, generate
 from training.validate_data import validate_history, validate_table
 
-LIMITS = Thresholds(p1=0.05, p2=0.004, p1_share=0.005, p12_share=0.05, policy="test")
 RAW = "raw-account-for-export"
 
 
 def _response(report_id: str, priority: int) -> ScoreResponse:
-    return ScoreResponse(
-        report_id=report_id,
-        escalation_probability={1: 0.2, 2: 0.01, 3: 0.001}[priority],
-        suggested_priority=priority,
-        thresholds=LIMITS,
-        model_name="tip-escalation",
-        model_version="7",
-        explanation=Explanation(base_value=-8, raw_score=-5, note="", contributions=[]),
-        warnings=[],
-    )
+    return stored_response(report_id, priority)
 
 
 def _scored(

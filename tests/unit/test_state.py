@@ -13,13 +13,13 @@ import pytest
 from features.identifiers import IdentifierHasher, to_contract
 from features.schema import ReportSubmission
 from serving.analyst.schemas import DecisionIn, QueueQuery, Reason
-from serving.schemas import Explanation, ScoreResponse, Thresholds, WarningOut
+from serving.schemas import WarningOut
 from serving.scoring import audit_rows, link_records
 from serving.state.records import DecisionRefused, NotFound, Scored
 from serving.state.store import StateStore, Transaction
+from tests.factories import stored_response
 from tests.service.conftest import submission
 
-LIMITS = Thresholds(p1=0.05, p2=0.004, p1_share=0.005, p12_share=0.05, policy="test")
 TABLES = ("requests", "scored", "decisions", "queue", "link")
 TODAY = date(2024, 12, 10)
 
@@ -28,15 +28,8 @@ def _scored(hasher: IdentifierHasher, report_id: str, priority: int) -> Scored:
     body = submission(report_id, received_at="2024-12-02T10:00:00Z")
     body["identifiers"]["accounts"] = ["one-shared-account"]
     contract = to_contract(ReportSubmission.model_validate(body), hasher)
-    response = ScoreResponse(
-        report_id=report_id,
-        escalation_probability={1: 0.2, 2: 0.01, 3: 0.001}[priority],
-        suggested_priority=priority,
-        thresholds=LIMITS,
-        model_name="tip-escalation",
-        model_version="7",
-        explanation=Explanation(base_value=-8, raw_score=-5, note="", contributions=[]),
-        warnings=[WarningOut(code="files_not_viewed", text="t")],
+    response = stored_response(
+        report_id, priority, [WarningOut(code="files_not_viewed", text="t")]
     )
     return Scored(contract, response, f"req-{report_id}", date(2024, 12, 20))
 
