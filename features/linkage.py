@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -56,8 +57,18 @@ def no_history(n: int) -> dict[str, np.ndarray]:
     return {d.name: np.zeros(n, dtype=np.int64) for d in LINK_FEATURES}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def to_micros(values: Any) -> np.ndarray:
-    """Times (tz-aware, or naive meaning UTC) as int64 microseconds since the epoch."""
+    """Times (tz-aware, or naive meaning UTC) as int64 microseconds since the epoch.
+
+    A list of ``datetime`` objects (the service's one report) is converted in Python:
+    the same integers, without the ~0.2 ms ``pd.to_datetime`` costs for a single value.
+    """
+    if isinstance(values, list) and all(type(v) is datetime for v in values):
+        return np.array([_micros(v) for v in values], dtype=np.int64)
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     array = np.asarray(values)
@@ -65,6 +76,12 @@ def to_micros(values: Any) -> np.ndarray:
         array = pd.to_datetime(array, utc=True).tz_localize(None).to_numpy()
     micros: np.ndarray = array.astype("datetime64[us]").astype(np.int64)
     return micros
+
+
+def _micros(value: datetime) -> int:
+    """One time (naive meaning UTC) as integer microseconds since the epoch."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // _MICROSECOND
 
 
 def _items(column: Any) -> tuple[np.ndarray, np.ndarray, int]:

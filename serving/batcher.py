@@ -7,7 +7,13 @@ SHAP-heavy work, answered 503 "process is overloaded" under 8 clients on these m
 - when nothing is running, a call is scored at once (one client pays no waiting time);
 - while a batch is running, new calls queue; when it ends, everything queued (up to
   ``max_batch``) goes as the next batch — the batch size follows the load by itself;
-- ``max_wait_ms`` (default 0) may add a short window to collect more calls per batch.
+- ``max_wait_ms`` (default 0) may add a short window to collect more calls per batch;
+- ``inline_single`` runs a batch of one on the event loop itself instead of a worker
+  thread. The service sets it: a lone report is scored in about 2 ms, and the hop to a
+  thread and back cost about 1 ms of CPU per call on the 2-core machines (thread wake-ups
+  and the GIL passed back and forth, measured with ``benchmarks/serve_bench.py``). The loop
+  is blocked while that one report is scored and committed; calls arriving meanwhile wait
+  in the socket and go together as the next batch, which runs in a thread.
 
 One batch is one model call, one TreeSHAP call and one audit-log transaction (one fsync),
 which is where the throughput under concurrent clients comes from. A failing batch is
@@ -47,6 +53,7 @@ class AdaptiveBatcher(Generic[T, R]):
     run: Callable[[list[T]], Sequence[R]]
     max_batch: int = 64
     max_wait_ms: float = 0.0
+    inline_single: bool = False
     stats: BatchStats = field(default_factory=BatchStats)
     _pending: list[tuple[T, asyncio.Future[R]]] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
@@ -79,7 +86,10 @@ class AdaptiveBatcher(Generic[T, R]):
     async def _run_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         items = [item for item, _ in batch]
         try:
-            results = await asyncio.to_thread(self.run, items)
+            if self.inline_single and len(items) == 1:
+                results = self.run(items)
+            else:
+                results = await asyncio.to_thread(self.run, items)
         except Exception as exc:
             if len(batch) == 1:
                 for _, future in batch:

@@ -302,7 +302,9 @@ class StateStore:
         decided yet, so they add nothing to escalation counts. One snapshot for all.
         """
         with self._read(snapshot=True) as db:
-            stored = linkage.stored_ids(db, reports) if within_batch else None
+            # a lone report has no earlier batch report to count: no need to ask
+            alone = len(reports) < 2
+            stored = linkage.stored_ids(db, reports) if within_batch and not alone else None
             batch = linkage.BatchIndex(reports, stored)
             return [linkage.lookup(db, t, links, batch) for _, t, links in reports]
 

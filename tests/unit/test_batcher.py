@@ -123,3 +123,24 @@ def test_wait_window_collects_more_calls_per_batch() -> None:
 
     asyncio.run(main())
     assert seen == [5]
+
+
+def test_inline_single_runs_a_lone_call_on_the_loop_and_batches_in_a_thread() -> None:
+    """With ``inline_single`` a batch of one runs on the event loop's own thread; a batch
+    of several still goes to a worker thread, so the loop keeps accepting calls."""
+    threads: list[tuple[int, bool]] = []
+
+    def run(items: list[int]) -> list[int]:
+        threads.append((len(items), threading.current_thread() is loop_thread))
+        time.sleep(0.02)
+        return [i * 10 for i in items]
+
+    async def main() -> list[int]:
+        batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(run, inline_single=True)
+        first = await batcher.submit(1)
+        many = await asyncio.gather(*(batcher.submit(i) for i in (2, 3, 4)))
+        return [first, *many]
+
+    loop_thread = threading.current_thread()
+    assert asyncio.run(main()) == [10, 20, 30, 40]
+    assert threads == [(1, True), (3, False)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +201,18 @@ def test_store_records_escalation_decisions(tmp_path: Path) -> None:
         store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_reports_365d"] == 1
     )
     store.close()
+
+
+def test_to_micros_of_datetime_objects_agrees_with_pandas() -> None:
+    """The service's fast path (a list of datetimes) gives pandas' integers exactly."""
+    values = [
+        datetime(2024, 10, 3, 10, 0, 0, 123456, tzinfo=UTC),
+        datetime(2024, 1, 1, 5, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        datetime(1969, 12, 31, 23, 59, 59, 999999),  # naive: UTC, before the epoch
+        datetime(2030, 6, 1),
+    ]
+    fast = to_micros(values)
+    assert fast.dtype == np.int64
+    assert fast.tolist() == to_micros(np.asarray(values, dtype=object)).tolist()
+    assert fast[1] == to_micros([datetime(2024, 1, 1, 10, 30, tzinfo=UTC)])[0]
+    assert to_micros([]).tolist() == []
