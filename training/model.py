@@ -155,7 +155,7 @@ SMALL_BATCH = 256
 """Fewer rows than this are scored on the calling thread alone (see ``_threads``)."""
 
 
-def _threads(matrix: np.ndarray) -> dict[str, int]:
+def _threads(matrix: np.ndarray) -> dict[str, Any]:
     """LightGBM's thread count for scoring ``matrix``: one thread for a small one.
 
     A small matrix gains nothing from OpenMP's thread team, and the team costs: after
