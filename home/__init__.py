@@ -5,7 +5,7 @@ Why a package of its own: the service's state (``serving``) and the MLflow store
 This leaf imports nothing of ours, so every room may ask it; it reads the environment and
 looks for one file only when called, never at import.
 
-The rule (docs/configuration.md):
+The rule (docs/architecture.md, "Where state lives"):
 
 1. ``TIPSCORE_HOME``, if set (``tipscore --home`` sets it). A relative value is taken
    against the working directory of the process that reads it, and made absolute;

@@ -23,7 +23,7 @@ def info(
 
     Every command uses these, from whatever folder it runs. The home is `$TIPSCORE_HOME`
     (or `tipscore --home`), else the source checkout holding pyproject.toml, else
-    `~/.local/share/tipscore`; the rest defaults under it. See docs/configuration.md.
+    `~/.local/share/tipscore`; the rest defaults under it. See docs/architecture.md.
     """
     from tipscore.locations import locations
 
