@@ -1,7 +1,8 @@
 """Intake settings and the files they name: the HMAC secret and the XSD.
 
-Settings come from ``TIPSCORE_*`` environment variables (and a ``.env`` file) only when an
-entry point builds ``IntakeSettings()`` — never at import. Here, not in ``features``: the
+Settings come from ``TIPSCORE_*`` environment variables (and the home's ``.env`` file) only
+when an entry point builds ``IntakeSettings()`` — never at import; their paths are absolute
+(``serving.paths``). Here, not in ``features``: the
 contract, the hasher and the XML parser stay pure (they take the secret and the XSD as
 bytes); the entry points (the service, ``tipscore parse``) read the files where these
 settings say they are, with the functions below.
@@ -15,7 +16,6 @@ import secrets
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from features.identifiers import (
     KEY_BYTES,
@@ -24,17 +24,17 @@ from features.identifiers import (
     SecretError,
 )
 from features.xml.safe import XmlIntakeError, Xsd
+from serving.paths import HomeSettings, default_state_dir
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STATE_DIR = Path("state")
 
-
-class IntakeSettings(BaseSettings):
+class IntakeSettings(HomeSettings):
     """Settings of the intake boundary (parsers and identifier hashing).
 
     Attributes:
-        state_dir: local, git-ignored folder for the secret, key hashes and stores.
+        state_dir: local, git-ignored folder for the secret, key hashes and stores;
+            default ``HOME/state`` (``home.project_home()``).
         hmac_key_file: file holding the HMAC secret as hex; default ``state_dir/hmac.key``,
             created on first use.
         xml_max_bytes: size cap of one XML document, checked before parsing.
@@ -43,11 +43,7 @@ class IntakeSettings(BaseSettings):
         xsd_path: the CyberTipline XSD for strict validation (optional).
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="TIPSCORE_", env_file=".env", extra="ignore", frozen=True
-    )
-
-    state_dir: Path = DEFAULT_STATE_DIR
+    state_dir: Path = Field(default_factory=default_state_dir)
     hmac_key_file: Path | None = None
     xml_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     xml_max_depth: int = Field(default=32, ge=4, le=1000)

@@ -1,20 +1,23 @@
-"""Settings of the scoring service, from ``TIPSCORE_*`` environment variables or ``.env``."""
+"""Settings of the scoring service, from ``TIPSCORE_*`` environment variables or ``HOME/.env``.
+
+Every path is absolute and none depends on the working directory (``serving.paths``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from serving.intake import DEFAULT_STATE_DIR
+from serving.paths import HomeSettings, default_state_dir
 
 
-class ServingSettings(BaseSettings):
+class ServingSettings(HomeSettings):
     """Where the service keeps its state and how it behaves.
 
     Attributes:
-        state_dir: the local, git-ignored state folder (shared with intake settings).
+        state_dir: the local, git-ignored state folder (shared with intake settings);
+            default ``HOME/state`` (``home.project_home()``).
         keys_file: API key hashes and roles (``tipscore keys add`` writes it).
         audit_log: where older versions kept the audit log; copied into the state store
             on start (``serving.state.migrate``).
@@ -33,11 +36,7 @@ class ServingSettings(BaseSettings):
             still form under load while one is being scored).
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="TIPSCORE_", env_file=".env", extra="ignore", frozen=True
-    )
-
-    state_dir: Path = DEFAULT_STATE_DIR
+    state_dir: Path = Field(default_factory=default_state_dir)
     keys_file: Path | None = None
     audit_log: Path | None = None
     linkage_db: Path | None = None

@@ -254,7 +254,7 @@ def finish_run(
     metrics |= _metrics(model, run.history, run.split, config)
     bar.update()
     bar.set_postfix_str(STAGES[4])
-    registry.configure()
+    registry.configure(create=True)
     with registry.start_run(config.experiment) as run_id:
         context = {
             "config": config,

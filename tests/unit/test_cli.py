@@ -154,5 +154,6 @@ def test_every_command_is_listed_in_order() -> None:
         "export-decisions",
         "score",
         "serve",
+        "info",
         "keys",
     ]

@@ -31,14 +31,18 @@ def serve(
     """Serve the champion model over HTTP (BentoML): /score, /score_batch, /score_xml, ...
 
     Keys come from `tipscore keys add`; the model from `models:/tip-escalation@champion`
-    (`TIPSCORE_MODEL_URI`). See docs/serving.md.
+    (`TIPSCORE_MODEL_URI`). The service uses the same home, state folder and MLflow store
+    as every other command (`tipscore info`), wherever it is started. See docs/serving.md.
     """
     import os
 
     from serving.command import serve_command
     from serving.settings import ServingSettings
+    from tipscore.locations import serve_environment
 
-    env = {**os.environ, "TIPSCORE_DEV_MODE": "true"} if dev else dict(os.environ)
+    env = serve_environment(os.environ)
+    if dev:
+        env["TIPSCORE_DEV_MODE"] = "true"
     if (dev or ServingSettings().dev_mode) and host not in LOCAL_HOSTS:
         raise typer.BadParameter(
             "dev mode accepts requests without a key: it only listens on 127.0.0.1",
@@ -74,11 +78,25 @@ def keys_add(
 
 @keys_app.command("list")
 def keys_list() -> None:
-    """List key ids, roles and creation times (never the keys)."""
+    """List key ids, roles and creation times (never the keys).
+
+    Exits 1, creating nothing, when there is no keys file where the settings point
+    (`tipscore info` shows where that is).
+    """
     from serving.keys import KeyStore
     from serving.settings import ServingSettings
+    from tipscore.commands.options import fail
 
-    for record in KeyStore(ServingSettings().keys_path).records():
+    path = ServingSettings().keys_path
+    if not path.exists():
+        fail(
+            FileNotFoundError(
+                f"no keys file at {path}; create a key with `tipscore keys add` "
+                "(`tipscore info` shows where tipscore looks)"
+            ),
+            code=1,
+        )
+    for record in KeyStore(path).records():
         typer.echo(
             f"{record.key_id}  {record.role.value:<8} {record.created}  {record.note}"
         )
@@ -92,7 +110,8 @@ def export_decisions(
         Path | None,
         typer.Option(
             help="The service's report store (default: $TIPSCORE_REPORTS_DB, else "
-            "$TIPSCORE_STATE_DIR/reports.db, i.e. state/reports.db)."
+            "$TIPSCORE_STATE_DIR/reports.db, i.e. HOME/state/reports.db; "
+            "`tipscore info` shows it)."
         ),
     ] = None,
 ) -> None:
@@ -112,11 +131,12 @@ def export_decisions(
     from tipscore.commands.options import fail
     from tipscore.export_decisions import export_decisions as run_export
 
-    path = reports_db or ServingSettings().reports_path
+    path = (reports_db or ServingSettings().reports_path).absolute()
     try:
         summary = run_export(path, out)
     except FileNotFoundError as exc:
-        fail(exc, code=1)
+        hint = "" if reports_db else " (`tipscore info` shows where tipscore looks)"
+        fail(FileNotFoundError(f"{exc}{hint}"), code=1)
     if summary.rows == 0:
         typer.echo(f"no decisions recorded yet in {path}; nothing written", err=True)
         raise typer.Exit(1)

@@ -1,6 +1,7 @@
 """MLflow, in one package: the only code in the project that imports ``mlflow``.
 
-- ``store``: where runs and the registry live (``configure``), experiments, errors;
+- ``store``: where runs and the registry live (``configure``; readers never create a
+  store: ``require_store``), experiments, errors;
 - ``uris`` and ``resolve``: one reading of a model URI into (name, version, run);
 - ``models``: logging, loading (checksum-verified), registering and aliasing the model;
 - ``runs``: reading a run (its config once per run) and logging training, evaluation and
@@ -53,9 +54,15 @@ from training.registry.runs import (
 from training.registry.store import (
     RegistryError,
     RunUnavailable,
+    StoreMissing,
+    absolute_uri,
     configure,
     experiment_id,
+    reading_client,
+    require_store,
+    store_path,
     tracking_uri,
+    tracking_uri_origin,
 )
 from training.registry.uris import ParsedUri, parse_model_uri
 
@@ -71,7 +78,9 @@ __all__ = [
     "RegistryError",
     "RunRecord",
     "RunUnavailable",
+    "StoreMissing",
     "TipEscalationPyfunc",
+    "absolute_uri",
     "artifact_digest",
     "artifact_json",
     "champion",
@@ -92,13 +101,17 @@ __all__ = [
     "parse_model_uri",
     "pyfunc_frame",
     "read_run",
+    "reading_client",
     "register",
+    "require_store",
     "resolve_model",
     "run_config",
     "set_champion",
     "set_tags",
     "signature",
     "start_run",
+    "store_path",
     "tag_promotion",
     "tracking_uri",
+    "tracking_uri_origin",
 ]

@@ -16,14 +16,13 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow.models import ModelSignature
-from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
 from features.flat import FLAT_COLUMNS
 from features.linkage import LINK_FEATURES
 from training.model import EscalationModel
 from training.registry.resolve import ModelRef, resolve_model
-from training.registry.store import RegistryError
+from training.registry.store import RegistryError, reading_client, require_store
 from training.registry.uris import parse_model_uri
 
 MODEL_NAME = "tip-escalation"
@@ -124,6 +123,11 @@ def artifact_digest(folder: Path) -> str:
 
 
 def _download(model_uri: str, into: str) -> Path:
+    if model_uri.startswith(("runs:/", "models:/")):
+        try:
+            require_store()
+        except RegistryError as exc:
+            raise RegistryError(f"cannot load {model_uri}: {exc}") from exc
     try:
         return Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=into))
     except mlflow.exceptions.MlflowException as exc:
@@ -155,7 +159,9 @@ def load_model(model_uri: str) -> EscalationModel:
 def _verify(pinned: tuple[str, str], local: Path, model_uri: str) -> None:
     name, version = pinned
     try:
-        recorded = MlflowClient().get_model_version(name, version).tags.get(DIGEST_TAG)
+        recorded = (
+            reading_client().get_model_version(name, version).tags.get(DIGEST_TAG)
+        )
     except mlflow.exceptions.MlflowException as exc:
         raise RegistryError(f"cannot load {model_uri}: {exc.message}") from exc
     if not recorded:
@@ -174,7 +180,7 @@ def _verify(pinned: tuple[str, str], local: Path, model_uri: str) -> None:
 
 def register(run_id: str, name: str = MODEL_NAME) -> str:
     """Register the run's logged model under ``name``; return the new version."""
-    client = MlflowClient()
+    client = reading_client()
     run = client.get_run(run_id)
     model_uri = run.data.tags.get("model_uri")
     if not model_uri:
@@ -200,12 +206,12 @@ def champion(name: str = MODEL_NAME) -> tuple[str, str] | None:
 
 def set_champion(name: str, version: str) -> None:
     """Move the ``champion`` alias to ``version``."""
-    MlflowClient().set_registered_model_alias(name, CHAMPION, version)
+    reading_client().set_registered_model_alias(name, CHAMPION, version)
 
 
 def tag_promotion(name: str, version: str, run_id: str, tags: dict[str, str]) -> None:
     """Record how a version was promoted, on the version and on its training run alike."""
-    client = MlflowClient()
+    client = reading_client()
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
         client.set_tag(run_id, key, value)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mlflow
-from mlflow.tracking import MlflowClient
 
-from training.registry.store import RegistryError
+from training.registry.store import RegistryError, reading_client, require_store
 from training.registry.uris import parse_model_uri
 
 UNREGISTERED = "unregistered"
@@ -61,7 +60,7 @@ def resolve_model(uri: str) -> ModelRef:
         return ModelRef(uri, parsed.name, UNREGISTERED, None)
     if parsed.kind == "other":
         return ModelRef(uri, uri, UNREGISTERED, None)
-    client = MlflowClient()
+    client = reading_client()
     try:
         if parsed.kind == "alias":
             found = client.get_model_version_by_alias(parsed.name, parsed.ref)
@@ -75,6 +74,7 @@ def resolve_model(uri: str) -> ModelRef:
 
 def _logged_model_run(model_id: str) -> str | None:
     """The run that logged MLflow 3's logged model ``model_id``, if MLflow knows it."""
+    require_store()
     try:
         found = mlflow.get_logged_model(model_id).source_run_id
     except mlflow.exceptions.MlflowException:

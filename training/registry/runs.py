@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-from mlflow.tracking import MlflowClient
 
 from training.config import TrainConfig
-from training.registry.store import RunUnavailable, experiment_id
+from training.registry.store import RunUnavailable, experiment_id, reading_client
 
 CONFIG_ARTIFACT = "config.toml"
 """The training config as the run used it (its text, byte for byte)."""
@@ -45,7 +44,7 @@ def read_run(run_id: str) -> RunRecord:
         RunUnavailable: no such run in the tracking store (its ``code`` is MLflow's).
     """
     try:
-        run = MlflowClient().get_run(run_id)
+        run = reading_client().get_run(run_id)
     except mlflow.exceptions.MlflowException as exc:
         raise RunUnavailable(
             f"no run {run_id!r} in {mlflow.get_tracking_uri()}", str(exc.error_code)
@@ -62,7 +61,7 @@ def read_run(run_id: str) -> RunRecord:
 def download_artifact(run_id: str, path: str, into: Path | None = None) -> Path | None:
     """A run's artifact as a local file (in ``into``, else a scratch folder); None if absent."""
     try:
-        local = MlflowClient().download_artifacts(
+        local = reading_client().download_artifacts(
             run_id, path, None if into is None else str(into)
         )
     except (mlflow.exceptions.MlflowException, OSError):
@@ -154,7 +153,7 @@ def log_to_run(
     tags: dict[str, str] | None = None,
 ) -> None:
     """Add files (under ``folder``), metrics and tags to an existing, finished run."""
-    client = MlflowClient()
+    client = reading_client()
     for path in files:
         client.log_artifact(run_id, str(path), artifact_path=folder)
     for name, number in (metrics or {}).items():
