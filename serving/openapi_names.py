@@ -13,6 +13,7 @@ one, with the roles that may use it, and carries the package's version.
 
 from __future__ import annotations
 
+import inspect
 import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from serving.auth import ANALYST_ROUTES, ROLES_BY_PATH
 
 SECURITY_SCHEME = "bearerKey"
+SUMMARY_MAX = 90
 BEARER = {
     "type": "http",
     "scheme": "bearer",
@@ -111,10 +113,24 @@ def name_operations(spec: dict[str, Any]) -> None:
             operation["operationId"] = operation_id(path, method, len(operations))
             roles = _roles(path, method)
             operation["tags"] = [_tag(path, roles is not None)]
-            if roles is None:
-                operation["security"] = []
-                continue
-            operation["security"] = [{SECURITY_SCHEME: []}]
-            allowed = ", ".join(f"`{role}`" for role in sorted(roles))
-            text = operation.get("description", "").rstrip()
-            operation["description"] = f"{text}\n\nKey roles: {allowed}.".lstrip()
+            _describe(operation, roles)
+
+
+def _describe(operation: dict[str, Any], roles: frozenset[str] | None) -> None:
+    """The docstring as Markdown (dedented), a short first line as summary, the roles.
+
+    FastAPI would title an operation after its function ("Model Card Get") and BentoML's
+    indented docstrings would show as code blocks.
+    """
+    text = inspect.cleandoc(str(operation.get("description", "")))
+    first = text.splitlines()[0].rstrip(".") if text else ""
+    if first and len(first) <= SUMMARY_MAX:
+        operation["summary"] = first
+    if roles is None:
+        operation["security"] = []
+    else:
+        operation["security"] = [{SECURITY_SCHEME: []}]
+        allowed = ", ".join(f"`{role}`" for role in sorted(roles))
+        text = f"{text}\n\nKey roles: {allowed}.".lstrip()
+    if text:
+        operation["description"] = text
