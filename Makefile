@@ -11,10 +11,13 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt codegen-requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# the client generator's own venv (it pins an older typer): tests/service/test_generated_client.py
+	test -x $(VENV)/codegen/bin/python || $(BIN)/python -m venv $(VENV)/codegen
+	$(VENV)/codegen/bin/python -m pip install --quiet -r codegen-requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the package with its dev extra

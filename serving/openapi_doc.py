@@ -7,7 +7,9 @@ is served), it marks request bodies optional although every API needs one, and i
 the ``detail`` of a 400 as a string although validation errors carry a list; it drops the
 null of nullable fields. Intake systems generate clients from this document and the API
 fuzzer checks every answer against it, so it must be exact: ``complete`` fixes those
-points on the generated document.
+points on the generated document, then names everything for clients and declares the
+bearer key (``serving.openapi_names``, ``serving.openapi_schemas``) and rewrites the
+schemas into the OpenAPI 3.0 the document declares (``serving.openapi30``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from features import schema as contract_models
 from serving import schemas
 from serving.analyst import schemas as analyst_schemas
 from serving.auth import ROLES_BY_PATH
+from serving.openapi30 import as_openapi_30
+from serving.openapi_names import describe, name_operations
+from serving.openapi_schemas import name_bodies, prune
 
 REFUSAL = {
     "type": "object",
@@ -99,13 +104,31 @@ def _response(description: str, schema: str) -> dict[str, Any]:
     }
 
 
+def add_request_forms(spec: dict[str, Any]) -> None:
+    """Hook: request bodies in other forms than JSON (none yet; raw XML for /score_xml).
+
+    Runs after the real answers are added and before naming and the 3.0 rewrite, so a
+    form may use pydantic's schemas as they are (``$ref`` to ``#/components/schemas/``).
+    """
+
+
 def complete(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    """A copy of BentoML's document with the service's real answers added.
+    """A copy of BentoML's document with the service's real answers added, named for clients.
 
     ``schemas`` are components the mounted app's request bodies refer to (BentoML merges
     only what FastAPI generated, and the analyst app reads its bodies itself).
     """
-    spec = copy.deepcopy(spec)
+    spec = _answers(copy.deepcopy(spec), schemas)
+    add_request_forms(spec)
+    describe(spec)
+    name_operations(spec)
+    name_bodies(spec)
+    prune(spec)
+    return as_openapi_30(spec)
+
+
+def _answers(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """The refusals, required bodies and nullable fields BentoML's document leaves out."""
     components = spec.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in schemas.items():
         components.setdefault(name, copy.deepcopy(schema))
@@ -116,7 +139,8 @@ def complete(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
             schema["properties"]["detail"] = DETAIL
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
-            responses = operation.setdefault("responses", {})
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses  # FastAPI's keys may be ints
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
             if path in ROLES_BY_PATH:  # the analyst app documents its own

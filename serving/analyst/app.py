@@ -6,6 +6,8 @@ scoring APIs stay BentoML's, everything an analyst or admin uses is served here 
 - ``/queue``, ``/report``, ``/decide``, ``GET`` and ``POST /model_card``,
   ``/admin/reload`` (``serving.analyst.routes``);
 - the analyst page's static files under ``/ui`` (``serving.analyst.ui_app``);
+- the API page at ``/`` and ``/docs``, Swagger UI served from this service only, its files
+  under ``/static_content`` (``serving.analyst.api_page``);
 - ``/docs.json``: BentoML's OpenAPI document (which already lists this app's routes)
   with the service's real answers added (``serving.openapi_doc``). BentoML routes a
   request to mounted apps before its own document route, so this one is served.
@@ -18,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from serving.analyst.api_page import ASSETS, ApiAssets, page
 from serving.analyst.deps import Service
 from serving.analyst.errors import install_handlers
 from serving.analyst.routes import router
@@ -54,5 +57,8 @@ def analyst_app() -> FastAPI:
     app.include_router(router)
     app.add_api_route("/docs.json", document, methods=["GET"], include_in_schema=False)
     app.mount("/ui", UiApp(), name="ui")
+    for path in ("/", "/docs"):
+        app.add_api_route(path, page, methods=["GET"], include_in_schema=False)
+    app.mount(ASSETS, ApiAssets(), name="api-page")
     install_handlers(app)
     return app

@@ -12,49 +12,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.service.conftest import Deployed, auth, submission
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("TIPSCORE_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = Path(os.environ.get("TIPSCORE_TEST_OUTPUT", ROOT / "test-output")) / "browser"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KINDS = [
     ("Child Sex Trafficking", True),
     ("Child Pornography (possession, manufacture, and distribution)", False),
     ("Online Enticement of Children for Sexual Acts", True),
     ("Child Pornography (possession, manufacture, and distribution)", False),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} not found: `make test` installs Debian's chromium "
-            "(apt-get install -y chromium); never `playwright install`"
-        )
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
