@@ -24,6 +24,7 @@ from features import schema as contract_models
 from serving import schemas
 from serving.analyst import schemas as analyst_schemas
 from serving.auth import ROLES_BY_PATH
+from serving.xml_openapi import add_xml_forms
 
 REFUSAL = {
     "type": "object",
@@ -124,4 +125,5 @@ def complete(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
                     responses.setdefault(status, _response(why, "Refusal"))
             if path == "/readyz":
                 responses.setdefault("503", {"description": "no model is being served"})
+    add_xml_forms(spec)  # the raw and multipart forms of /score_xml
     return spec
