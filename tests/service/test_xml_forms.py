@@ -244,3 +244,31 @@ def test_intake_facts_are_warned_about(client: TestClient, deployed: Deployed) -
     )
     assert "xml_esp_from_platform" not in _codes(given.json())
     assert _without_time(defaulted.json())["report_id"] == given.json()["report_id"]
+
+
+def test_the_documented_examples_score(client: TestClient, deployed: Deployed) -> None:
+    """Each form is in /docs.json with an example body, and each example is accepted."""
+    operation = client.get("/docs.json").json()["paths"]["/score_xml"]["post"]
+    content = operation["requestBody"]["content"]
+    forms = {"application/json", "application/xml", "text/xml", "multipart/form-data"}
+    assert forms <= set(content)
+    headers = auth(deployed.keys["intake"])
+    r = client.post(
+        "/score_xml", json=content["application/json"]["example"], headers=headers
+    )
+    assert r.status_code == 200, r.text
+    for media_type in ("application/xml", "text/xml"):
+        example = content[media_type]["example"].encode()
+        r = _xml(client, deployed.keys["intake"], example, media_type)
+        assert r.status_code == 200, r.text
+    fields = dict(content["multipart/form-data"]["example"])
+    report = fields.pop("report").encode()
+    r = client.post(
+        "/score_xml",
+        files=[("report", ("report.xml", report, "application/xml"))],
+        data=fields,
+        headers=headers,
+    )
+    assert r.status_code == 200, r.text
+    assert "415" in operation["responses"]
+    assert {p["name"] for p in operation["parameters"]} >= {"esp", "X-Tipscore-Esp"}
