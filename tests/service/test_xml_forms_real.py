@@ -9,6 +9,10 @@ Responses carry no request id, so whole bodies are compared.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ import pytest
 from tests.conftest import SAMPLES
 from tests.service.conftest import Deployed, auth
 
+ROOT = Path(__file__).resolve().parents[2]
 RECEIVED = "2024-06-02T10:00:00Z"
 GROUPS = {
     "jatools_report_all_fields.xml": [
@@ -123,3 +128,36 @@ def test_reports_with_their_files_answer_alike(
     assert answers[0].status_code == 200, body
     codes = {w["code"] for w in body["warnings"]}
     assert "xml_hash_match_no_file" in codes
+
+
+def _readme_xml_block() -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index("```bash\n", text.index("CyberTipline XML is scored as"))
+    return text[start + len("```bash\n") : text.index("```", start + 8)]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_readme_curl_commands_score_as_printed(
+    server: str, deployed: Deployed
+) -> None:
+    script = _readme_xml_block().replace("http://127.0.0.1:3000", server)
+    done = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "KEY": deployed.keys["intake"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    decoder, answers, rest = json.JSONDecoder(), [], done.stdout.strip()
+    while rest:
+        answer, end = decoder.raw_decode(rest)
+        answers.append(answer)
+        rest = rest[end:].strip()
+    assert len(answers) == 2, done.stdout
+    raw, multipart = answers
+    assert "escalation_probability" in raw and "escalation_probability" in multipart
+    assert multipart["report_id"] == "100001"  # the fileDetails' reportId
+    assert len(raw["warnings"]) >= 1
