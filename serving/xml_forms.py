@@ -30,7 +30,7 @@ from features.refusal import METADATA_ONLY
 from features.xml.encoding import EncodingError, xml_text
 from serving.auth import App, BodyTooLarge, Message, Receive, Scope, Send
 from serving.multipart_parts import Part, split_parts
-from serving.xml_facts import Facts, FormError
+from serving.xml_facts import ALIASES, FACTS, Facts, FormError
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +191,26 @@ async def submission_json(scope: Scope, receive: Receive) -> bytes:
     return json.dumps({"submission": submission}).encode()
 
 
+def check_json_form(scope: Scope) -> None:
+    """Refuse facts as parameters or headers beside a JSON body (its fields carry them).
+
+    Silently ignoring them would score the report with other facts than the caller sent.
+    Other query parameters stay ignored, as the JSON form always did.
+    """
+    query = scope.get("query_string", b"").decode("latin-1")
+    names = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
+    headers = {name.decode("latin-1").lower() for name, _ in scope.get("headers", [])}
+    given = sorted(names & (set(FACTS) | set(ALIASES)))
+    given += sorted(headers & set(FACTS.values()))
+    if given:
+        raise FormError(
+            "facts_outside_json",
+            f"{', '.join(given)}: the JSON form carries the facts as fields of "
+            "'submission'; query parameters and X-Tipscore-* headers are read only "
+            "with an XML or multipart body",
+        )
+
+
 class XmlFormsMiddleware:
     """Turns the raw and multipart forms of ``/score_xml`` into its JSON form."""
 
@@ -203,11 +223,14 @@ class XmlFormsMiddleware:
             scope["type"] != "http"
             or scope.get("path") != ROUTE
             or scope.get("method") != "POST"
-            or _is_json(_content_type(scope)[0])
         ):
             await self.app(scope, receive, send)
             return
         try:
+            if _is_json(_content_type(scope)[0]):
+                check_json_form(scope)
+                await self.app(scope, receive, send)
+                return
             payload = await submission_json(scope, receive)
         except FormError as refused:
             logger.info("POST %s: rejected (%s)", ROUTE, refused.code)

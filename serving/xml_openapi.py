@@ -102,8 +102,8 @@ def _parameters() -> list[dict[str, Any]]:
                 "name": key,
                 "in": place,
                 "required": False,
-                "description": f"{schema['description']} (raw and multipart forms; "
-                "the JSON form has it as a field)",
+                "description": f"{schema['description']} (raw and multipart forms "
+                "only: the JSON form has it as a field, and refuses it here)",
                 "schema": {k: v for k, v in schema.items() if k != "description"},
             }
             if name in EXAMPLES:

@@ -272,3 +272,20 @@ def test_the_documented_examples_score(client: TestClient, deployed: Deployed) -
     assert r.status_code == 200, r.text
     assert "415" in operation["responses"]
     assert {p["name"] for p in operation["parameters"]} >= {"esp", "X-Tipscore-Esp"}
+
+
+def test_facts_beside_a_json_body_are_refused_not_ignored(
+    client: TestClient, deployed: Deployed
+) -> None:
+    body = {"submission": {"report_xml": PLATFORM_REPORT.format(encoding="UTF-8")}}
+    headers = auth(deployed.keys["intake"])
+    for params, extra in [
+        ({"received_at": RECEIVED}, {}),
+        ({}, {"X-Tipscore-Esp": "Kik"}),
+    ]:
+        r = client.post(
+            "/score_xml", json=body, params=params, headers={**headers, **extra}
+        )
+        assert r.status_code == 400 and r.json()["error"] == "facts_outside_json"
+    other = client.post("/score_xml", json=body, params={"trace": "1"}, headers=headers)
+    assert other.status_code == 200, other.text  # unknown parameters stay ignored
