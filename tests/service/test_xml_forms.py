@@ -7,6 +7,7 @@ each new warning is checked once.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -289,3 +290,34 @@ def test_facts_beside_a_json_body_are_refused_not_ignored(
         assert r.status_code == 400 and r.json()["error"] == "facts_outside_json"
     other = client.post("/score_xml", json=body, params={"trace": "1"}, headers=headers)
     assert other.status_code == 200, other.text  # unknown parameters stay ignored
+
+
+def test_raw_and_multipart_requests_are_audit_logged_without_raw_identifiers(
+    client: TestClient, deployed: Deployed
+) -> None:
+    key = deployed.keys["intake"]
+    text = PLATFORM_REPORT.replace(
+        "<firstName>", "<email>raw.xml.person@example.org</email><firstName>"
+    )
+    for form, report_id in (("raw", "audit-xml-raw"), ("multipart", "audit-xml-multi")):
+        data = text.format(encoding="UTF-8").encode()
+        facts = {"report_id": report_id, "received_at": RECEIVED}
+        if form == "raw":
+            r = _xml(client, key, data, "application/xml", **facts)
+        else:
+            r = client.post(
+                "/score_xml",
+                files=[("report", ("r.xml", data, "application/xml"))],
+                data=facts,
+                headers=auth(key),
+            )
+        assert r.status_code == 200, r.text
+        db = sqlite3.connect(deployed.state / "reports.db")
+        rows = db.execute(
+            "SELECT key_id, endpoint FROM requests WHERE report_id = ?", (report_id,)
+        ).fetchall()
+        db.close()
+        assert len(rows) == 1 and rows[0][1] == "/score_xml" and rows[0][0] != "unknown"
+    for path in deployed.state.iterdir():
+        if path.is_file():
+            assert b"raw.xml.person@example.org" not in path.read_bytes(), path.name
