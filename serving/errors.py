@@ -8,7 +8,10 @@ APIs on their way out:
 
 - a one-element list holding an object becomes that object;
 - a 503 gets ``{"error": "not_ready", "message": <why no model is served>}``, the reason
-  read from the running service's model holder.
+  read from the running service's model holder;
+- a routing answer (404 for a path nobody serves, 405 for a method a route does not take)
+  in plain text becomes ``{"error": "not_found" | "method_not_allowed", "message": ...}``,
+  the 405 keeping its ``Allow`` header — on every path, BentoML's and the mounted app's.
 
 Only error answers (status >= 400) are buffered; a success passes through untouched.
 The analyst app (``serving.analyst``) answers its own errors with exception handlers, so
@@ -54,6 +57,21 @@ def holder_error() -> str | None:
     return getattr(holder, "error", None)
 
 
+ROUTING_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def routing_body(status: int, method: str, path: str, allow: str | None) -> bytes:
+    """The documented JSON answer of a 404 or 405 (the path is cut, not echoed whole)."""
+    where = f"{method} {path[:200]}"
+    if status == 405:
+        message = (
+            f"{where}: method not allowed; this route takes {allow or 'other methods'}"
+        )
+    else:
+        message = f"{where}: no such route (see /docs.json for the routes)"
+    return json.dumps({"error": ROUTING_CODES[status], "message": message}).encode()
+
+
 def reshape(
     status: int, body: bytes, reason: Callable[[], str | None] = holder_error
 ) -> bytes:
@@ -96,20 +114,30 @@ class ErrorShapeMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            await _send_reshaped(send, start, b"".join(chunks))
+            await _send_reshaped(send, start, b"".join(chunks), scope)
 
         await self.app(scope, receive, reshaping_send)
 
 
-async def _send_reshaped(send: Send, start: Message, body: bytes) -> None:
-    content_type = dict(start.get("headers", [])).get(b"content-type", b"")
+async def _send_reshaped(send: Send, start: Message, body: bytes, scope: Scope) -> None:
+    given = dict(start.get("headers", []))
+    content_type = given.get(b"content-type", b"")
+    status = start["status"]
     if b"json" in content_type:
-        body = reshape(start["status"], body)
+        body = reshape(status, body)
+    elif status in ROUTING_CODES:
+        allow = given.get(b"allow", b"").decode("latin-1") or None
+        body = routing_body(
+            status, scope.get("method", ""), scope.get("path", ""), allow
+        )
+        content_type = b"application/json"
     headers = [
         (name, value)
         for name, value in start.get("headers", [])
-        if name != b"content-length"
+        if name not in (b"content-length", b"content-type")
     ]
+    if content_type:
+        headers.append((b"content-type", content_type))
     headers.append((b"content-length", str(len(body)).encode()))
     await send({**start, "headers": headers})
     await send({"type": "http.response.body", "body": body})

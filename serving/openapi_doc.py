@@ -29,6 +29,7 @@ from serving.auth import ROLES_BY_PATH
 from serving.openapi30 import as_openapi_30
 from serving.openapi_names import describe, name_operations
 from serving.openapi_schemas import name_bodies, prune
+from serving.xml_openapi import add_xml_forms
 
 REFUSAL = {
     "type": "object",
@@ -105,11 +106,12 @@ def _response(description: str, schema: str) -> dict[str, Any]:
 
 
 def add_request_forms(spec: dict[str, Any]) -> None:
-    """Hook: request bodies in other forms than JSON (none yet; raw XML for /score_xml).
+    """Request bodies in other forms than JSON: the raw and multipart forms of /score_xml.
 
     Runs after the real answers are added and before naming and the 3.0 rewrite, so a
     form may use pydantic's schemas as they are (``$ref`` to ``#/components/schemas/``).
     """
+    add_xml_forms(spec)
 
 
 def complete(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.schema import ReportId, Timestamp
-from features.vocab import HashMatch
+from features.vocab import HashMatch, ReporterType
 
 
 class Out(BaseModel):
@@ -84,11 +84,20 @@ class XmlSubmission(BaseModel):
     file_details_xml: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list, max_length=1000
     )
-    esp: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    esp: Annotated[str, Field(min_length=1, max_length=256)] | None = Field(
+        default=None,
+        description="the reporting ESP (default for an ESP's report: the platform the "
+        "XML names, with the warning xml_esp_from_platform)",
+    )
+    reporter_type: ReporterType = Field(
+        default=ReporterType.ESP,
+        description="esp (an electronic service provider's report) or public",
+    )
     report_id: ReportId | None = None
     received_at: Timestamp | None = Field(
         default=None,
-        description="ISO 8601 time, with a zone, the report was received (default: now)",
+        description="ISO 8601 time, with a zone, the report was received (default: the "
+        "time the service received it, with the warning received_at_defaulted)",
     )
     hash_matches: dict[str, HashMatch] = Field(
         default_factory=dict,

@@ -40,6 +40,8 @@ from serving.scoring import Scorer, audit_rows
 from serving.settings import ServingSettings
 from serving.state.migrate import open_state
 from serving.state.records import Scored
+from serving.xml_facts import received_at_warning
+from serving.xml_forms import XmlFormsMiddleware
 from training.registry import RegistryError, configure
 
 logger = logging.getLogger(__name__)
@@ -195,11 +197,14 @@ class TipScoring:
     async def score_xml(
         self, submission: XmlSubmission, ctx: bentoml.Context
     ) -> ScoreResponse:
-        """Score a CyberTipline ``<report>`` with its ``<fileDetails>`` documents."""
-        options = self._xml_options(submission)
-        documents = [submission.report_xml.encode()] + [
-            d.encode() for d in submission.file_details_xml
-        ]
+        """Score a CyberTipline ``<report>`` with its ``<fileDetails>`` documents.
+
+        The raw ``<report>`` body and the multipart form arrive here as this JSON form
+        (``serving.xml_forms``). The documents are text: the parser reads them as such.
+        """
+        arrived = datetime.now(UTC)
+        options = self._xml_options(submission, arrived)
+        documents = [submission.report_xml, *submission.file_details_xml]
         try:
             # off the event loop: a large submission takes a while to parse
             parsed = await asyncio.to_thread(
@@ -211,15 +216,20 @@ class TipScoring:
             WarningOut(code=f"xml_{w.code}", text=f"{w.path}: {w.message}")
             for w in parsed.warnings
         ]
+        if submission.received_at is None:
+            warnings.append(received_at_warning(arrived))
         return await self._single(
             Job(parsed.report, _key_id(ctx), "/score_xml", warnings)
         )
 
-    def _xml_options(self, submission: XmlSubmission) -> IntakeOptions:
+    def _xml_options(
+        self, submission: XmlSubmission, arrived: datetime
+    ) -> IntakeOptions:
         return IntakeOptions(
             esp=submission.esp,
+            reporter_type=submission.reporter_type,
             report_id=submission.report_id,
-            received_at=submission.received_at or datetime.now(UTC),
+            received_at=submission.received_at or arrived,
             hash_matches=dict(submission.hash_matches),
             limits=XmlLimits(
                 max_bytes=self.intake.xml_max_bytes,
@@ -231,3 +241,4 @@ class TipScoring:
 
 TipScoring.add_asgi_middleware(ErrorShapeMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]
+TipScoring.add_asgi_middleware(XmlFormsMiddleware)  # type: ignore[attr-defined]

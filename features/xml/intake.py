@@ -2,9 +2,11 @@
 
 The ``<report>`` document carries no report id (NCMEC assigns it at ``/submit``); the id comes
 from the caller, or from the ``reportId`` its ``<fileDetails>`` documents share, or — for a
-bare report — is derived from the document's bytes (with a warning). The reporting ESP, the
-receipt time and hash-match results are not in the XML either: the intake system supplies
-them in ``IntakeOptions``.
+bare report — is derived from the document's bytes (with a warning). The receipt time and
+hash-match results are not in the XML either: the intake system supplies them in
+``IntakeOptions``, with the reporting ESP — or, when it does not, the platform the report
+names is taken as the ESP (with a warning). Hash-match results for file ids that no
+``<fileDetails>`` carries are named in a warning.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from features.xml.report import (
     read_incident_kinds,
     read_incident_type,
     read_parties,
+    read_platform,
     read_summary,
 )
 from features.xml.safe import (
@@ -68,10 +71,20 @@ class ParsedReport(BaseModel):
     warnings: list[ParseWarning]
 
 
-def _read(data: bytes, options: IntakeOptions, ctx: Context, name: str) -> XmlDocument:
-    document = read_xml(data, options.limits)
+def _as_bytes(data: bytes | str) -> tuple[bytes, str | None]:
+    """Bytes to parse, and the encoding to read them in (None: as they declare)."""
+    if isinstance(data, str):  # text decoded by the caller: its declaration is history
+        return data.encode("utf-8", "surrogatepass"), "utf-8"
+    return data, None
+
+
+def _read(
+    data: bytes | str, options: IntakeOptions, ctx: Context, name: str
+) -> tuple[XmlDocument, bytes]:
+    raw, encoding = _as_bytes(data)
+    document = read_xml(raw, options.limits, encoding)
     if options.xsd is not None:
-        problems = validate_xsd(data, options.xsd)
+        problems = validate_xsd(raw, options.xsd, encoding)
         if problems:
             raise XmlIntakeError(
                 "xsd_invalid", f"/{local(document.root.tag)}", "; ".join(problems[:5])
@@ -80,19 +93,19 @@ def _read(data: bytes, options: IntakeOptions, ctx: Context, name: str) -> XmlDo
         ctx.warn("no_xml_declaration", name, "document has no <?xml ...?> declaration")
     if document.has_comments:
         ctx.warn("xml_comment", name, "document contains comments; they were ignored")
-    return document
+    return document, raw
 
 
 def _split(
-    documents: Sequence[bytes], options: IntakeOptions, ctx: Context, bag: RawBag
+    documents: Sequence[bytes | str], options: IntakeOptions, ctx: Context, bag: RawBag
 ) -> tuple[XmlDocument, bytes, list[FileDoc]]:
     reports: list[tuple[XmlDocument, bytes]] = []
     files: list[FileDoc] = []
     for index, data in enumerate(documents):
-        document = _read(data, options, ctx, f"document[{index + 1}]")
+        document, raw = _read(data, options, ctx, f"document[{index + 1}]")
         root_name = local(document.root.tag)
         if root_name == "report":
-            reports.append((document, data))
+            reports.append((document, raw))
         elif root_name == "fileDetails":
             files.append(read_file_details(ctx, document.root, bag))
         else:
@@ -148,6 +161,7 @@ def _location(ctx: Context, codes: list[str]) -> dict[str, Any]:
 
 
 def _files(files: list[FileDoc], options: IntakeOptions) -> list[dict[str, Any]]:
+    """Each file's fields with its hash-match result (``unknown`` when none was given)."""
     return [
         {
             **f.fields,
@@ -157,22 +171,51 @@ def _files(files: list[FileDoc], options: IntakeOptions) -> list[dict[str, Any]]
     ]
 
 
+def _unmatched_files(
+    ctx: Context, files: list[FileDoc], options: IntakeOptions
+) -> None:
+    """Warn about hash-match results for file ids that no ``<fileDetails>`` carries."""
+    known = {f.file_id for f in files}
+    for file_id in sorted(set(options.hash_matches) - known):
+        ctx.warn(
+            "hash_match_no_file",
+            "/fileDetails/fileId",
+            f"hash_matches names file id {file_id[:80]!r}, but no <fileDetails> in "
+            f"this submission has it ({len(known)} file(s) sent); its result was ignored",
+        )
+
+
+def _esp(ctx: Context, root: Any, options: IntakeOptions) -> str | None:
+    """The reporting ESP: as supplied, else (an ESP's report) the platform the XML names."""
+    if options.reporter_type is not ReporterType.ESP or options.esp is not None:
+        return options.esp
+    named = read_platform(root)
+    if named is None:
+        ctx.warn(
+            "esp_not_given", "/report", "reporting ESP not supplied; read as 'other'"
+        )
+        return None
+    value, path = named
+    ctx.warn(
+        "esp_from_platform",
+        path,
+        f"reporting ESP not supplied; used the platform the report names: {value[:80]!r}",
+    )
+    return value
+
+
 def _report_fields(
     ctx: Context, root: Any, options: IntakeOptions, bag: RawBag
 ) -> dict[str, Any]:
     check_report_children(ctx, root)
     summary, incident_at = read_summary(ctx, root)
     parties = read_parties(ctx, root, incident_at, bag)
-    if options.reporter_type is ReporterType.ESP and options.esp is None:
-        ctx.warn(
-            "esp_not_given", "/report", "reporting ESP not supplied; read as 'other'"
-        )
     return {
         "incident_type": read_incident_type(ctx, summary),
         "incident_at": incident_at,
         "received_at": options.received_at or datetime.now(UTC),
         "reporter_type": options.reporter_type,
-        "esp": options.esp,
+        "esp": _esp(ctx, root, options),
         "esp_escalated": read_escalation(ctx, summary),
         "annotations": read_annotations(ctx, summary),
         "incident_kinds": read_incident_kinds(ctx, root, bag),
@@ -185,9 +228,12 @@ def _report_fields(
 
 
 def parse_submission(
-    documents: Sequence[bytes], hasher: IdentifierHasher, options: IntakeOptions
+    documents: Sequence[bytes | str], hasher: IdentifierHasher, options: IntakeOptions
 ) -> ParsedReport:
     """Parse one ``<report>`` and its ``<fileDetails>`` documents into the contract.
+
+    A document given as ``str`` is text already decoded (``features.xml.encoding``): it is
+    read as such, whatever encoding its declaration names; bytes are read as they declare.
 
     Raises:
         XmlIntakeError: the documents cannot be a report; the error names the element.
@@ -197,10 +243,11 @@ def parse_submission(
     fields = _report_fields(ctx, document.root, options, bag)
     fields["report_id"] = _report_id(options, files, data, ctx)
     fields["files"] = _files(files, options)
+    _unmatched_files(ctx, files, options)
     if any(f.fields["upload_ip"] for f in files):
         fields["reported_person"] = {**fields["reported_person"], "upload_ip": True}
     raw = RawIdentifiers.model_construct(**vars(bag))
-    fields["linkage"] = hash_identifiers(raw, hasher, options.esp)
+    fields["linkage"] = hash_identifiers(raw, hasher, fields["esp"])
     try:
         report = TipReport.model_validate(fields)
     except ValidationError as exc:
@@ -213,11 +260,11 @@ def parse_submission(
 
 
 def parse_file_details(
-    data: bytes, hasher: IdentifierHasher, options: IntakeOptions
+    data: bytes | str, hasher: IdentifierHasher, options: IntakeOptions
 ) -> tuple[str, FileMeta, list[ParseWarning]]:
     """Parse a lone ``<fileDetails>`` document: its report id, metadata and warnings."""
     ctx, bag = Context(hasher=hasher), RawBag()
-    document = _read(data, options, ctx, "document[1]")
+    document, _ = _read(data, options, ctx, "document[1]")
     if local(document.root.tag) != "fileDetails":
         raise XmlIntakeError(
             "wrong_root", f"/{local(document.root.tag)[:60]}", "expected <fileDetails>"

@@ -212,3 +212,26 @@ def read_summary(ctx: Context, root: ET.Element) -> tuple[ET.Element, datetime]:
             "required element is missing or empty",
         )
     return summary, at
+
+
+PLATFORM_PARTIES = ("personOrUserReported", "intendedRecipient", "victim")
+"""Parties whose ``espService`` names the reporter's product they used (XSD wording)."""
+
+
+def read_platform(root: ET.Element) -> tuple[str, str] | None:
+    """The platform the report names, and where: for a report whose ESP was not supplied.
+
+    ``incidentSummary/platform`` ("the full application name where the reported content
+    occurred") first, then the first ``espService`` of a party ("the name of the
+    reporter's product or service" the party used). Longer names are cut to 256 characters.
+    """
+    summary = child(root, "incidentSummary")
+    platform = text(child(summary, "platform")) if summary is not None else ""
+    if platform:
+        return platform[:256], f"{SUMMARY}/platform"
+    for name in PLATFORM_PARTIES:
+        for index, party in enumerate(children(root, name)):
+            service = text(child(party, "espService"))
+            if service:
+                return service[:256], f"/report/{name}[{index + 1}]/espService"
+    return None

@@ -108,8 +108,13 @@ def _check_prolog(data: bytes, limits: XmlLimits) -> None:
         raise XmlIntakeError("empty", "/", "document is empty")
 
 
-def read_xml(data: bytes, limits: XmlLimits | None = None) -> XmlDocument:
+def read_xml(
+    data: bytes, limits: XmlLimits | None = None, encoding: str | None = None
+) -> XmlDocument:
     """Parse ``data`` into an element tree, refusing anything unsafe or malformed.
+
+    ``encoding`` overrides the document's own declaration (for text already decoded by the
+    caller and encoded again, e.g. as UTF-8); without it the declaration decides.
 
     Raises:
         XmlIntakeError: too large, empty, has a DTD or entity, not well-formed, too deep
@@ -119,7 +124,11 @@ def read_xml(data: bytes, limits: XmlLimits | None = None) -> XmlDocument:
     _check_prolog(data, limits)
     builder = _BoundedBuilder(limits)
     parser = XMLParser(
-        target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        target=builder,
+        encoding=encoding,
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=True,
     )
     try:
         parser.feed(data)
@@ -158,8 +167,10 @@ class Xsd:
     source: str
 
 
-def validate_xsd(data: bytes, xsd: Xsd) -> list[str]:
+def validate_xsd(data: bytes, xsd: Xsd, encoding: str | None = None) -> list[str]:
     """Validate a document (already accepted by ``read_xml``) against an XSD.
+
+    ``encoding`` overrides the document's declaration, as in ``read_xml``.
 
     Returns:
         The schema violations as ``line N: message`` strings; empty when valid.
@@ -175,7 +186,14 @@ def validate_xsd(data: bytes, xsd: Xsd) -> list[str]:
         raise XmlIntakeError(
             "xsd_unusable", "/", f"cannot load the XSD at {xsd.source}: {exc}"
         ) from exc
-    document = etree.fromstring(data, parser=safe)
+    reader = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        encoding=encoding,
+    )
+    document = etree.fromstring(data, parser=reader)
     if schema.validate(document):
         return []
     errors: Iterable[Any] = schema.error_log  # type: ignore[assignment]

@@ -7,6 +7,8 @@ Every answer keeps the shape the service has always documented (docs/serving.md,
   "detail": [{"loc", "msg", "type", "url"}, ...]}``, ``loc`` counted from the body;
 - the service's own checks: 400 ``{"error": "<field>: <problem>"}``, 404 for a report not
   scored here, 409 for a failed reload;
+- routing: 404 ``{"error": "not_found", "message": ...}``, 405 ``{"error":
+  "method_not_allowed", "message": ...}`` with its ``Allow`` header;
 - the key, role and size checks (``serving.auth.Refused``): ``{"error": "<code>",
   "message": ...}``, a 401 with ``WWW-Authenticate: Bearer realm="tipscore"``;
 - no model served: 503 ``{"error": "not_ready", "message": "no model is being served:
@@ -19,12 +21,12 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from serving.auth import Refused
-from serving.errors import NotReady
+from serving.errors import ROUTING_CODES, NotReady, routing_body
 
 logger = logging.getLogger(__name__)
 UNEXPECTED = "An unexpected error has occurred, please check the server log."
@@ -90,9 +92,15 @@ async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
     return JSONResponse({"error": "not_ready", "message": exc.message}, 503)
 
 
-async def _http(request: Request, exc: HTTPException) -> PlainTextResponse:
-    """Routing answers (404, 405 with ``Allow``) as plain text, as Starlette gives them."""
-    return PlainTextResponse(exc.detail, exc.status_code, headers=exc.headers)
+async def _http(request: Request, exc: HTTPException) -> Response:
+    """Routing answers (404, 405 with ``Allow``) in the documented JSON error shape."""
+    if exc.status_code not in ROUTING_CODES:
+        return PlainTextResponse(exc.detail, exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    body = routing_body(
+        exc.status_code, request.method, request.url.path, headers.get("Allow")
+    )
+    return Response(body, exc.status_code, headers, media_type="application/json")
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

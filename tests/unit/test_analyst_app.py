@@ -255,11 +255,15 @@ def test_body_cap_before_the_key_and_while_reading(
     }
 
 
-def test_routing_answers_stay_plain(tmp_path: Path, keys: dict[str, str]) -> None:
+def test_routing_answers_are_json(tmp_path: Path, keys: dict[str, str]) -> None:
+    """Issue 16 (5): 404 and 405 answer the documented JSON shape (once plain text)."""
     client, _ = _client(tmp_path)
     r = client.get("/queue", headers=_auth(keys["analyst"]))
     assert r.status_code == 405 and r.headers["allow"] == "POST"
-    assert r.text == "Method Not Allowed"
+    assert r.json() == {
+        "error": "method_not_allowed",
+        "message": "GET /queue: method not allowed; this route takes POST",
+    }
 
 
 def test_an_unexpected_error_is_a_500_without_details(
