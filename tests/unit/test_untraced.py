@@ -10,9 +10,7 @@ from serving.service import UNTRACED
 BASE = "http://127.0.0.1:3000"
 
 
-@pytest.mark.parametrize(
-    "path", ["/score", "/score_batch", "/score_xml", "/score/"]
-)
+@pytest.mark.parametrize("path", ["/score", "/score_batch", "/score_xml", "/score/"])
 def test_the_scoring_routes_are_not_traced(path: str) -> None:
     assert ExcludeList(UNTRACED).url_disabled(BASE + path)
 
