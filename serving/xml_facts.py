@@ -66,8 +66,9 @@ class Facts:
         for raw_name, raw_value in headers:
             fact = by_header.get(raw_name.decode("latin-1").lower())
             if fact is not None:
-                value = raw_value.decode("latin-1").strip()
-                self.add(fact, value, f"header {FACTS[fact]}")
+                self.add(
+                    fact, _header_text(raw_value, FACTS[fact]), f"header {FACTS[fact]}"
+                )
 
     def fields(self) -> dict[str, Any]:
         """The facts as ``XmlSubmission`` fields (absent ones left out)."""
@@ -115,3 +116,18 @@ def received_at_warning(arrived: datetime) -> WarningOut:
         text=f"received_at was not given; the time the service received the report, "
         f"{arrived.isoformat()}, was used as the receipt time",
     )
+
+
+def _header_text(raw: bytes, header: str) -> str:
+    """A header's value as UTF-8, as query parameters and form fields are read.
+
+    HTTP carries header bytes as they are; clients send non-ASCII names (an ESP called
+    "Café") as UTF-8. Reading them as Latin-1 would garble the ESP name, which scopes how
+    account ids are hashed, and break linkage without a word: bad bytes are refused.
+    """
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise FormError(
+            "invalid_parameter", f"header {header}: the value is not UTF-8 text"
+        ) from None

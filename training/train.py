@@ -148,9 +148,11 @@ def _log_run(
     registry.log_params(
         {
             **flatten_config(config),
-            "data_path": str(history.path),
+            # absolute: promote and audit reopen these from whatever folder they run in
+            "data_path": str(Path(history.path).resolve()),
             "decision_files": ",".join(
-                f"{path} (sha256 {digest[:12]})" for path, digest in history.decisions
+                f"{Path(path).resolve()} (sha256 {digest[:12]})"
+                for path, digest in history.decisions
             )
             or "none",
             "rows": sum(run.sizes.values()),
@@ -174,7 +176,8 @@ def _log_run(
         registry.log_dict(
             {
                 "decision_files": [
-                    {"path": p, "sha256": d} for p, d in history.decisions
+                    {"path": str(Path(p).resolve()), "sha256": d}
+                    for p, d in history.decisions
                 ]
             },
             DECISION_FILES,

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.types import Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
+
+from serving.errors import routing_body
 
 ASSETS = "/static_content"
 SWAGGER_FILES = {
@@ -81,9 +83,16 @@ class ApiAssets:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one named file, or answer 404 in the documented error shape."""
-        name = str(scope.get("path", "")).rsplit("/", 1)[-1]
+        path = str(scope.get("path", ""))
+        name = path.rsplit("/", 1)[-1]
+        method = str(scope.get("method", "GET"))
         response: Response
-        if name == STARTER:
+        if method not in ("GET", "HEAD"):
+            body = routing_body(405, method, path, "GET, HEAD")
+            response = Response(
+                body, 405, media_type="application/json", headers={"Allow": "GET, HEAD"}
+            )
+        elif name == STARTER:
             response = Response(
                 STARTER_JS, media_type="text/javascript", headers=SECURITY_HEADERS
             )
@@ -94,7 +103,6 @@ class ApiAssets:
                 headers=SECURITY_HEADERS,
             )
         else:
-            response = JSONResponse(
-                {"error": "not_found", "message": f"no such file: {name}"}, 404
-            )
+            body = routing_body(404, method, path, None)
+            response = Response(body, 404, media_type="application/json")
         await response(scope, receive, send)

@@ -16,6 +16,7 @@ from tests.service.conftest import Deployed, auth
         ("PUT", "/score_batch", "POST"),
         ("GET", "/queue", "POST"),  # a route of the mounted analyst app
         ("DELETE", "/decide", "POST"),
+        ("POST", "/static_content/swagger-ui.css", "GET, HEAD"),  # the API page's files
     ],
 )
 def test_a_405_is_json_and_keeps_allow(
@@ -36,7 +37,7 @@ def test_a_405_is_json_and_keeps_allow(
         ("POST", "/nope"),
         ("GET", "/score/x"),
         ("GET", "/ui/no-such-file.js"),  # the analyst page's static files
-        ("GET", "/static_content/no-such-file.js"),  # BentoML's Swagger files
+        ("GET", "/static_content/no-such-file.js"),  # the API page's Swagger files
     ],
 )
 def test_a_404_is_json(
