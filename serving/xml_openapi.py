@@ -104,12 +104,25 @@ def _parameters() -> list[dict[str, Any]]:
                 "required": False,
                 "description": f"{schema['description']} (raw and multipart forms "
                 "only: the JSON form has it as a field, and refuses it here)",
-                "schema": {k: v for k, v in schema.items() if k != "description"},
+                "schema": _schema(schema, place),
             }
             if name in EXAMPLES:
                 parameter["example"] = EXAMPLES[name]
             found.append(parameter)
     return found
+
+
+def _schema(fact: dict[str, Any], place: str) -> dict[str, Any]:
+    """A fact's parameter schema; a header is declared as the plain string it is.
+
+    Client generators refuse typed headers (``openapi-python-client``: "datetime is not
+    allowed in header"), and a header's value is text on the wire anyway: a time in ISO
+    8601, hash matches comma-separated.
+    """
+    schema = {k: v for k, v in fact.items() if k != "description"}
+    if place != "header":
+        return schema
+    return {"type": "string", **({"enum": fact["enum"]} if "enum" in fact else {})}
 
 
 def _multipart() -> dict[str, Any]:
@@ -149,7 +162,13 @@ def add_xml_forms(spec: dict[str, Any]) -> None:
         content["application/json"].setdefault("example", _json_example())
     for media_type in MEDIA_TYPES:
         content[media_type] = {
-            "schema": {"type": "string", "description": "the <report> document"},
+            # bytes, as sent (the charset decides the text): a file to upload in the API
+            # page, and a binary body in generated clients
+            "schema": {
+                "type": "string",
+                "format": "binary",
+                "description": "the <report> document",
+            },
             "example": REPORT_EXAMPLE,
         }
     content["multipart/form-data"] = _multipart()

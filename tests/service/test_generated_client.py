@@ -11,6 +11,7 @@ formatting hooks. The test imports that package and, with its typed models and
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import subprocess
 import sys
@@ -33,7 +34,13 @@ GENERATOR = Path(
     )
 )
 ARGS = ["generate", "--path", "docs.json", "--config", "config.yaml", "--meta", "none"]
-CONFIG = f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+CONFIG = (
+    f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+    # the raw XML forms of /score_xml: generated as a binary body (it knows no XML)
+    "content_type_overrides:\n"
+    "  application/xml: application/octet-stream\n"
+    "  text/xml: application/octet-stream\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,14 +115,24 @@ def test_the_generated_client_scores_an_xml_report(
         report_id="generated-xml-1",
         received_at=datetime(2024, 6, 2, 10, 0, tzinfo=UTC),
     )
+    types = _module(".types")
     with _client(server, deployed.keys["intake"]) as client:
         result = score_xml.sync(
-            client=client, body=models.ScoreXmlInput(submission=submission_)
+            client=client, body=models.ScoreXmlJsonInput(submission=submission_)
+        )
+        raw = score_xml.sync(  # the raw form: the document as the body, facts as query
+            client=client,
+            body=types.File(payload=io.BytesIO(xml.encode()), file_name="report.xml"),
+            esp="Discord",
+            report_id="generated-xml-1",
+            received_at=datetime(2024, 6, 2, 10, 0, tzinfo=UTC),
         )
     assert isinstance(result, models.ScoreResponse), result
     assert result.report_id == "generated-xml-1"
     assert result.suggested_priority in (1, 2, 3)
     assert isinstance(result.explanation, models.Explanation)
+    assert isinstance(raw, models.ScoreResponse), raw
+    assert raw.escalation_probability == result.escalation_probability
 
 
 def test_the_generated_client_reads_refusals_and_batches(
