@@ -179,6 +179,11 @@ class ReportView(BaseModel):
     linked: list[LinkedReport]
     decisions: list[DecisionOut]
     reasons: dict[str, str]
+    designations: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="the designations a decision may take at each priority ('1'-'3'): "
+        "the training-data rules, so the page offers only valid combinations",
+    )
 
 
 class Input(BaseModel):
