@@ -51,7 +51,11 @@ def _sign_in(page: Page, server: str, key: str) -> None:
 
 
 def _open(page: Page, report: dict[str, Any]) -> None:
-    page.goto(page.url.split("#")[0] + f"#/report/{report['report_id']}")
+    url = page.url.split("#")[0] + f"#/report/{report['report_id']}"
+    if page.url == url:
+        page.reload()  # the same hash: no hashchange, so load it afresh
+    else:
+        page.goto(url)
     page.wait_for_selector("#decision-form")
 
 
@@ -192,6 +196,25 @@ def test_the_analyst_pages_have_no_axe_violations(
     page.click("text=Record decision")
     page.wait_for_selector("#decision-error")
     assert_no_axe_violations(page)  # report, with a refusal shown
+    page.check("input[name=action][value=override]")
+    page.select_option("#d-priority", "1")
+    assert_no_axe_violations(page, "#decision-form")  # limited to referral, with why
+    decided = scored[1]
+    r = httpx.post(
+        f"{server}/decide",
+        json={
+            "decision": {
+                "report_id": decided["report_id"],
+                "action": "accept",
+                "reason": "agree_with_suggestion",
+            }
+        },
+        headers=auth(deployed.keys["analyst"]),
+    )
+    assert r.status_code == 200, r.text
+    _open(page, decided)
+    page.wait_for_selector("#decisions")
+    assert_no_axe_violations(page)  # report with its decision history
     page.goto(page.url.split("#")[0] + "#/model")
     page.wait_for_selector("#override-rate")
     assert_no_axe_violations(page)  # model card
