@@ -7,7 +7,8 @@ it was scored (its flattened metadata with hashed identifiers, kept by the servi
 the analyst's **latest** decision as the outcome and where it came from:
 
 - ``escalated`` = the analyst chose priority 1; ``priority`` = the analyst's priority;
-  ``designation`` = the analyst's designation;
+  ``designation`` = the analyst's designation (``features.outcome.decision_outcome``, the
+  same mapping the analyst API checks a decision's consistency by);
 - provenance: ``decision_at`` (UTC), ``decision_action`` (accept/override),
   ``decision_reason``, ``decision_key_id``, ``suggested_priority``,
   ``suggested_probability`` and ``suggested_by`` (the model ``name/version`` that
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.flat import rows_frame
+from features.outcome import decision_outcome
 from serving.state.store import StateStore
 from training.data_format import history_schema, provenance_schema
 
@@ -53,12 +55,13 @@ def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = rows_frame(
         [{**r, **{n: datetime.fromisoformat(r[n]) for n in times}} for r in rows]
     )
-    priority = [int(r["decision_priority"]) for r in rows]
-    frame["escalated"] = [p == 1 for p in priority]
-    frame["priority"] = pd.array([str(p) for p in priority], dtype="string")
-    frame["designation"] = pd.array(
-        [r["decision_designation"] for r in rows], dtype="string"
-    )
+    outcomes = [
+        decision_outcome(int(r["decision_priority"]), r["decision_designation"])
+        for r in rows
+    ]
+    frame["escalated"] = [bool(o.escalated) for o in outcomes]
+    frame["priority"] = pd.array([o.priority for o in outcomes], dtype="string")
+    frame["designation"] = pd.array([o.designation for o in outcomes], dtype="string")
     frame["decision_at"] = pd.to_datetime([r["decision_at"] for r in rows], utc=True)
     for name in (
         "decision_action",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from features.flat import FLAT_COLUMNS
+from features.outcome import DESIGNATIONS as DESIGNATIONS  # the outcome values live
+from features.outcome import PRIORITIES as PRIORITIES  # with the outcome rules
 
 OUTCOME_COLUMNS: dict[str, pa.DataType] = {
     "escalated": pa.bool_(),
@@ -18,8 +20,6 @@ OUTCOME_COLUMNS: dict[str, pa.DataType] = {
     "designation": pa.string(),
 }
 OPTIONAL_COLUMNS: dict[str, pa.DataType] = {"p_true": pa.float64()}
-PRIORITIES = ("1", "2", "3", "E")
-DESIGNATIONS = ("referral", "informational")
 NULLABLE = frozenset({"esp", "country_code"})
 
 _KIND_TYPES = {

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from features.extract import history_rows
 from features.flat import FLAT_COLUMNS
+from features.outcome import OUTCOME_RULES, Outcome
 from features.vocab import FILE_ANNOTATIONS, IncidentType, LocationSource
 from training.data_format import (
     DESIGNATIONS,
@@ -223,17 +224,15 @@ def _check_order(check: _Checker) -> None:
 
 def _check_outcomes(check: _Checker) -> None:
     f = check.frame
-    escalated = f["escalated"].fillna(False).astype(bool)
-    check.flag(
-        "escalated",
-        "escalated rows must have priority '1'",
-        (escalated & (f["priority"] != "1")).to_numpy(dtype=bool),
+    outcome = Outcome(
+        f["escalated"].fillna(False).astype(bool), f["priority"], f["designation"]
     )
-    check.flag(
-        "escalated",
-        "escalated rows must be designated 'referral'",
-        (escalated & (f["designation"] != "referral")).to_numpy(dtype=bool),
-    )
+    for rule in OUTCOME_RULES:  # the same rules the analyst API checks a decision by
+        check.flag(
+            rule.column,
+            rule.history_problem,
+            rule.broken(outcome).to_numpy(dtype=bool),
+        )
     if "p_true" in f.columns:
         p = f["p_true"]
         check.flag(

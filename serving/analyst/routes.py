@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from features.outcome import allowed_designations
 from serving.analyst.deps import Allowed, Backend, Service, json_body
 from serving.analyst.errors import (
     RELOAD_RESPONSES,
@@ -148,6 +149,7 @@ def report(
         ],
         decisions=service.state.decisions(report_id),
         reasons={r.value: text for r, text in REASON_TEXT.items()},
+        designations={str(p): allowed_designations(p) for p in (1, 2, 3)},
     )
 
 

@@ -126,7 +126,11 @@ class DecisionIn(In):
         default=None,
         description="required to override; must differ from the suggestion",
     )
-    designation: Literal["referral", "informational"] = "referral"
+    designation: Literal["referral", "informational"] = Field(
+        default="referral",
+        description="a priority-1 decision must be 'referral' (the training-data "
+        "rules, features/outcome.py; the report view lists what each priority allows)",
+    )
     reason: Reason
     note: Annotated[str, Field(max_length=1000)] = ""
 
@@ -179,6 +183,11 @@ class ReportView(BaseModel):
     linked: list[LinkedReport]
     decisions: list[DecisionOut]
     reasons: dict[str, str]
+    designations: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="the designations a decision may take at each priority ('1'-'3'): "
+        "the training-data rules, so the page offers only valid combinations",
+    )
 
 
 class Input(BaseModel):

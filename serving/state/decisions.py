@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from features.outcome import decision_problems
 from serving.analyst.schemas import DecisionIn, DecisionOut
 from serving.state import sql
 from serving.state.backend import Connection, Row
@@ -30,6 +31,19 @@ def decided_priority(decision: DecisionIn, suggested: int) -> int:
     return decision.priority
 
 
+def checked_priority(decision: DecisionIn, suggested: int) -> int:
+    """The priority a decision sets, once it is known to make a valid history row.
+
+    The outcome rules are the training data's own (``features.outcome``), so a decision
+    recorded here always exports to a row ``tipscore validate-data`` accepts.
+    """
+    priority = decided_priority(decision, suggested)
+    problems = decision_problems(priority, decision.designation)
+    if problems:
+        raise DecisionRefused(problems[0])
+    return priority
+
+
 def record(
     db: Connection, decision: DecisionIn, key_id: str, analyst: str
 ) -> DecisionOut:
@@ -47,7 +61,7 @@ def record(
         analyst=analyst,
         key_id=key_id,
         action=decision.action,
-        priority=decided_priority(decision, target["suggested"]),
+        priority=checked_priority(decision, target["suggested"]),
         designation=decision.designation,
         reason=decision.reason.value,
         note=decision.note,

@@ -28,7 +28,27 @@ function showAlert(message) {
 }
 
 class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  // `detail` is the API's own words (e.g. "note: looks like it holds a phone number; ..."),
+  // `field` the request field it names, when it names one.
+  constructor(status, detail, field) { super(`${status}: ${detail}`); this.status = status; this.detail = detail; this.field = field; }
+}
+
+// The API's message from an error body, in each documented shape: validation errors
+// ({"error": "N validation error for Input", "detail": [{loc, msg}]}) become "field: msg";
+// the service's own checks ({"error": "field: problem"}) and refusals
+// ({"error": code, "message": ...}) are shown as they come.
+function apiMessage(data) {
+  if (data && Array.isArray(data.detail) && data.detail.length) {
+    const parts = data.detail.map((d) => {
+      const field = (d.loc || []).filter((p) => typeof p === "string").slice(-1)[0];
+      const msg = String(d.msg || "").replace(/^Value error, /, "");
+      return { field, text: field ? `${field}: ${msg}` : msg };
+    });
+    return { text: parts.map((p) => p.text).join("; "), field: parts[0].field };
+  }
+  const text = (data && (data.message || data.error)) || "";
+  const named = /^([a-z_]+): /.exec(text);
+  return { text, field: named ? named[1] : undefined };
 }
 
 async function api(path, body) {
@@ -43,8 +63,8 @@ async function api(path, body) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = { message: text }; }
   if (!response.ok) {
-    const message = (data && (data.message || data.error)) || response.statusText;
-    throw new ApiError(response.status, `${response.status}: ${message}`);
+    const { text: message, field } = apiMessage(data);
+    throw new ApiError(response.status, message || response.statusText, field);
   }
   return data;
 }
@@ -149,14 +169,49 @@ function chart(explanation) {
       "Do not add these numbers to the probability."));
 }
 
+// The decision form offers only what the API accepts: no override priority until one is
+// chosen, and at each priority only the designations the training-data rules allow
+// (`view.designations`, from the API: priority 1 is always a referral).
 function decisionForm(view) {
   const s = view.suggestion;
   const reasons = Object.entries(view.reasons).map(([v, t]) => el("option", { value: v, text: t }));
-  const priority = el("select", { id: "d-priority", name: "priority", disabled: true },
+  const priority = el("select", { id: "d-priority", name: "priority", disabled: true, required: true },
+    el("option", { value: "", text: "Choose a priority" }),
     ...[1, 2, 3].filter((p) => p !== s.suggested_priority).map((p) => el("option", { value: p, text: `Priority ${p}` })));
-  const toggle = (e) => { priority.disabled = e.target.value !== "override"; };
+  const designation = el("select", { id: "d-designation", name: "designation", "aria-describedby": "d-designation-hint" },
+    el("option", { value: "referral", selected: !view.badges.likely_informational, text: "Referral (actionable)" }),
+    el("option", { value: "informational", selected: view.badges.likely_informational, text: "Informational" }));
+  const hint = el("p", { id: "d-designation-hint", class: "hint-line" });
   const status = el("div", { id: "decision-status", role: "status" });
-  const form = el("form", { id: "decision-form", onsubmit: async (e) => {
+  const form = el("form", { id: "decision-form" });
+  const chosen = () => {
+    const action = new FormData(form).get("action");
+    if (action !== "override") return s.suggested_priority;
+    return priority.value ? Number(priority.value) : null;
+  };
+  const limit = () => {
+    priority.disabled = new FormData(form).get("action") !== "override";
+    const p = chosen();
+    const allowed = (view.designations && p !== null && view.designations[String(p)]) || ["referral", "informational"];
+    for (const option of designation.options) option.disabled = !allowed.includes(option.value);
+    if (!allowed.includes(designation.value)) designation.value = allowed[0];
+    hint.textContent = allowed.length === 1 ? `A priority-${p} decision is always ${allowed[0] === "referral" ? "a referral" : allowed[0]}.` : "";
+  };
+  // Mark the field the API named (read with its error by screen readers) and move there.
+  const invalid = (field) => {
+    for (const control of form.querySelectorAll("[aria-invalid]")) {
+      control.removeAttribute("aria-invalid");
+      const rest = (control.getAttribute("aria-describedby") || "").replace("decision-error", "").trim();
+      if (rest) control.setAttribute("aria-describedby", rest); else control.removeAttribute("aria-describedby");
+    }
+    const control = field && form.elements.namedItem(field);
+    if (!control || !control.focus) return;
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", `${control.getAttribute("aria-describedby") || ""} decision-error`.trim());
+    control.focus();
+  };
+  form.addEventListener("change", limit);
+  form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const data = new FormData(form);
     const body = { report_id: view.report_id, action: data.get("action"), reason: data.get("reason"), designation: data.get("designation"), note: data.get("note") || "" };
@@ -167,21 +222,20 @@ function decisionForm(view) {
       await showReport(view.report_id, `Decision recorded: priority ${out.priority} (${out.action}) by ${out.analyst}.`);
     } catch (err) {
       if (err.status === 401) return signOut("Your key was not accepted; sign in again.");
-      status.replaceChildren(el("p", { class: "alert", text: `Not recorded — ${err.message}` }));
+      status.replaceChildren(el("p", { class: "alert", id: "decision-error", text: `Not recorded — ${err.detail || err.message}` }));
+      invalid(err.field);
     }
-  } },
+  });
+  form.append(
     el("fieldset", {},
       el("legend", { text: "Your decision" }),
       el("div", { class: "form-grid" },
         el("div", {},
-          el("label", {}, el("input", { type: "radio", name: "action", value: "accept", checked: true, onchange: toggle }), ` Accept the suggestion (priority ${s.suggested_priority})`),
-          el("label", {}, el("input", { type: "radio", name: "action", value: "override", onchange: toggle }), " Set another priority"),
+          el("label", {}, el("input", { type: "radio", name: "action", value: "accept", checked: true }), ` Accept the suggestion (priority ${s.suggested_priority})`),
+          el("label", {}, el("input", { type: "radio", name: "action", value: "override" }), " Set another priority"),
           el("label", { for: "d-priority", text: "Priority" }), priority),
         el("div", {},
-          el("label", { for: "d-designation", text: "Designation" }),
-          el("select", { id: "d-designation", name: "designation" },
-            el("option", { value: "referral", selected: !view.badges.likely_informational, text: "Referral (actionable)" }),
-            el("option", { value: "informational", selected: view.badges.likely_informational, text: "Informational" })),
+          el("label", { for: "d-designation", text: "Designation" }), designation, hint,
           el("label", { for: "d-reason", text: "Reason" }),
           el("select", { id: "d-reason", name: "reason", required: true }, reasons)),
         el("div", {},
@@ -189,6 +243,7 @@ function decisionForm(view) {
           el("textarea", { id: "d-note", name: "note", maxlength: 1000 }))),
       el("p", {}, el("button", { type: "submit", class: "primary", text: "Record decision" }))),
     status);
+  limit();
   return form;
 }
 
