@@ -34,6 +34,8 @@ from training.evaluate import (
 )
 from training.fit import fit_model
 from training.model import EscalationModel
+from training.provenance import log_provenance, window_dates
+from training.reliability import reliability_bins
 from training.splits import Split, temporal_split
 
 logger = logging.getLogger(__name__)
@@ -127,8 +129,13 @@ def _log_figures(
     if truth is not None and np.isfinite(truth).all():  # one set of rows per figure
         curves["oracle (p_true)"] = truth
     registry.log_figure(plots.pr_curves(labels, curves), "plots/pr_curve.png")
+    thresholds = (model.policy.p1_threshold, model.policy.p2_threshold)
     registry.log_figure(
-        plots.calibration_curve(labels, probabilities), "plots/calibration_curve.png"
+        plots.calibration_curve(labels, probabilities, thresholds=thresholds),
+        "plots/calibration_curve.png",
+    )
+    registry.log_dict(
+        reliability_bins(labels, probabilities, thresholds), "reliability_bins.json"
     )
     sample = history.matrix[split.test][:SHAP_ROWS]
     contributions = model.scores(sample, explain=True).feature_contributions
@@ -168,6 +175,9 @@ def _log_run(
             "test_window": f"{history.flat['received_at'].iloc[split.test.start]} .. {history.flat['received_at'].iloc[split.test.stop - 1]}",
         }
     )
+    registry.set_tags(window_dates(history.micros, split))
+    truth = history.p_true
+    log_provenance(history.path, truth is not None and bool(np.isfinite(truth).any()))
     registry.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
     if history.decisions:
         registry.set_tags({"oracle_rows": oracle_rows(metrics)})
