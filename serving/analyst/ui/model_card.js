@@ -79,7 +79,7 @@ function overridesTable(card) {
 function auditSection(card) {
   const a = card.bias_audit || {};
   const out = [el("p", { id: "audit-verdict", class: a.flags ? "card-flag" : "" },
-    a.verdict ? `${a.verdict} (${a.status}).` : `Bias audit: ${a.status || "unknown"}.`)];
+    a.verdict ? `${a.verdict}.` : `Bias audit: ${a.status || "unknown"}.`)];
   if (a.how_to_read) out.push(el("p", { class: "muted", text: a.how_to_read }));
   for (const c of a.cautions || []) out.push(el("p", { class: "card-caution", role: "note", text: c }));
   if (a.reference_groups) {
