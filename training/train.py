@@ -88,6 +88,8 @@ class RunData:
     """Model frame and labels the logistic-regression baseline is fitted on."""
     params: dict[str, Any] = field(default_factory=dict)
     """Engine-specific MLflow params (``engine``, ...)."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Engine-specific MLflow tags (Dask: the whole history's window dates)."""
 
 
 def _baselines(run: RunData, seed: int) -> dict[str, float]:
@@ -175,7 +177,7 @@ def _log_run(
             "test_window": f"{history.flat['received_at'].iloc[split.test.start]} .. {history.flat['received_at'].iloc[split.test.stop - 1]}",
         }
     )
-    registry.set_tags(window_dates(history.micros, split))
+    registry.set_tags(window_dates(history.micros, split) | run.tags)
     truth = history.p_true
     log_provenance(history.path, truth is not None and bool(np.isfinite(truth).any()))
     registry.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
@@ -296,6 +298,7 @@ def metrics_table(metrics: dict[str, float]) -> str:
         ("log-loss", "test_log_loss", "oracle_test_log_loss"),
         ("Brier", "test_brier", "oracle_test_brier"),
         ("ECE", "test_ece", "oracle_test_ece"),
+        ("ECE above P2", "test_ece_above_p2", "oracle_test_ece_above_p2"),
         ("P1 recall", "test_p1_recall", "oracle_test_p1_recall"),
         ("P1 precision", "test_p1_precision", "oracle_test_p1_precision"),
         ("P1+P2 recall", "test_p12_recall", "oracle_test_p12_recall"),
