@@ -124,3 +124,20 @@ class ModelCard(Out):
         description="override rates of analysts' latest decisions: overall, by "
         "suggested priority and by ESP, for this model and for all models",
     )
+    training_data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="where the training history came from: `synthetic` (true, false "
+        "or null when the run did not say), `notice` (a plain sentence for analysts), "
+        "`evidence`, and the dataset card's summary when one was found",
+    )
+    training_windows: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the training, validation and test windows: `window`, `label`, "
+        "`from` and `to` (receipt dates, UTC; null when the run did not log them), "
+        "`reports`",
+    )
+    metrics: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the test metrics in words: `key` (the MLflow key, as in "
+        "`test_metrics`), `label`, `value`, `display`, `meaning`",
+    )

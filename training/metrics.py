@@ -27,6 +27,7 @@ HIGHER_IS_BETTER: Mapping[str, bool] = {
     "log_loss": False,
     "brier": False,
     "ece": False,
+    "ece_above_p2": False,
     "p1_recall": True,
     "p1_precision": True,
     "p12_recall": True,
@@ -96,6 +97,23 @@ def ece(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
     for chunk in np.array_split(order, min(bins, len(p))):
         total += len(chunk) * abs(float(p[chunk].mean()) - float(y[chunk].mean()))
     return total / len(p)
+
+
+def ece_above(
+    labels: np.ndarray, probabilities: np.ndarray, threshold: float, bins: int = 10
+) -> float:
+    """ECE over only the reports with ``probability >= threshold`` (NaN when none are).
+
+    Why: with ~0.2% positives nearly every report sits near the base rate, so the overall
+    ECE mostly measures how well the bulk matches the base rate, and a model badly
+    miscalibrated in the queues analysts work (P1, P2) still scores a tiny overall ECE.
+    Restricted to the P1+P2 queue, the same statistic judges the decisions' region.
+    """
+    y, p = _arrays(labels, probabilities)
+    above = p >= threshold
+    if not above.any():
+        return math.nan
+    return ece(y[above], p[above], bins)
 
 
 def queue_metrics(
@@ -186,6 +204,7 @@ def summary(
         "log_loss": log_loss(labels, probabilities),
         "brier": brier(labels, probabilities),
         "ece": ece(labels, probabilities, bins),
+        "ece_above_p2": ece_above(labels, probabilities, thresholds[1], bins),
         "p1_recall": p1["recall"],
         "p1_precision": p1["precision"],
         "p1_share": p1["share"],

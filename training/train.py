@@ -34,6 +34,8 @@ from training.evaluate import (
 )
 from training.fit import fit_model
 from training.model import EscalationModel
+from training.provenance import log_provenance, window_dates
+from training.reliability import reliability_bins
 from training.splits import Split, temporal_split
 
 logger = logging.getLogger(__name__)
@@ -86,6 +88,8 @@ class RunData:
     """Model frame and labels the logistic-regression baseline is fitted on."""
     params: dict[str, Any] = field(default_factory=dict)
     """Engine-specific MLflow params (``engine``, ...)."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Engine-specific MLflow tags (Dask: the whole history's window dates)."""
 
 
 def _baselines(run: RunData, seed: int) -> dict[str, float]:
@@ -127,8 +131,13 @@ def _log_figures(
     if truth is not None and np.isfinite(truth).all():  # one set of rows per figure
         curves["oracle (p_true)"] = truth
     registry.log_figure(plots.pr_curves(labels, curves), "plots/pr_curve.png")
+    thresholds = (model.policy.p1_threshold, model.policy.p2_threshold)
     registry.log_figure(
-        plots.calibration_curve(labels, probabilities), "plots/calibration_curve.png"
+        plots.calibration_curve(labels, probabilities, thresholds=thresholds),
+        "plots/calibration_curve.png",
+    )
+    registry.log_dict(
+        reliability_bins(labels, probabilities, thresholds), "reliability_bins.json"
     )
     sample = history.matrix[split.test][:SHAP_ROWS]
     contributions = model.scores(sample, explain=True).feature_contributions
@@ -170,6 +179,9 @@ def _log_run(
             "test_window": f"{history.flat['received_at'].iloc[split.test.start]} .. {history.flat['received_at'].iloc[split.test.stop - 1]}",
         }
     )
+    registry.set_tags(window_dates(history.micros, split) | run.tags)
+    truth = history.p_true
+    log_provenance(history.path, truth is not None and bool(np.isfinite(truth).any()))
     registry.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
     if history.decisions:
         registry.set_tags({"oracle_rows": oracle_rows(metrics)})
@@ -289,6 +301,7 @@ def metrics_table(metrics: dict[str, float]) -> str:
         ("log-loss", "test_log_loss", "oracle_test_log_loss"),
         ("Brier", "test_brier", "oracle_test_brier"),
         ("ECE", "test_ece", "oracle_test_ece"),
+        ("ECE above P2", "test_ece_above_p2", "oracle_test_ece_above_p2"),
         ("P1 recall", "test_p1_recall", "oracle_test_p1_recall"),
         ("P1 precision", "test_p1_precision", "oracle_test_p1_precision"),
         ("P1+P2 recall", "test_p12_recall", "oracle_test_p12_recall"),

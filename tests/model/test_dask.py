@@ -304,3 +304,13 @@ def test_cli_trains_on_a_scheduler_and_rescores(
     assert (
         kept["rows"] == SMALL and len(list((tmp_path / "out").glob("scored-*"))) == 24
     )
+
+
+def test_both_engines_log_the_same_window_dates_and_provenance(runs: Runs) -> None:
+    local = MlflowClient().get_run(runs.local.run_id).data.tags
+    dask = MlflowClient().get_run(runs.dask.run_id).data.tags
+    for tag in ("train_window", "valid_window", "synthetic"):
+        assert dask[tag] == local[tag], tag
+    assert local["synthetic"] == "true"
+    assert "history.card.md" in local["synthetic_evidence"]
+    assert "p_true" in dask["synthetic_evidence"]  # the parts folder has no card here

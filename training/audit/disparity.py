@@ -24,6 +24,7 @@ from training.audit.groups import ATTRIBUTES, group_columns
 from training.audit.metrics import group_table
 from training.data import History
 from training.model import EscalationModel
+from training.reliability import calibration_summary
 
 ATTRIBUTION_ROWS = 20_000
 WHO_REPORTED = frozenset(
@@ -225,6 +226,7 @@ def run_audit(
             }
             record["reference"] = group == reference_of(attribute, table, cfg)
             result["groups"].append(record)
+    result["calibration"] = calibration_summary(y, p, thresholds)
     result["attribution"] = attribution(
         model, history.matrix[rows], groups.reset_index(drop=True), cfg.seed
     )

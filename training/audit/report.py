@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from training.plots import pyplot
+from training.plots import pyplot, reliability_plot
 
 GROUP_COLUMNS = (
     ("size", "reports", "{:,.0f}"),
@@ -179,6 +179,24 @@ def _group_section(attribute: str, result: dict[str, Any]) -> str:
     )
 
 
+def _calibration_section(result: dict[str, Any]) -> str:
+    """The reliability plot with bins in every priority region, and the two ECEs."""
+    calibration = result.get("calibration")
+    if not calibration or not calibration["bins"]:
+        return ""
+    thresholds = (result["thresholds"]["p1"], result["thresholds"]["p2"])
+    figure = reliability_plot(
+        calibration["bins"], thresholds, "Calibration (audited window)"
+    )
+    return (
+        "<h2>Calibration where decisions are made</h2>"
+        f"<p>ECE over all reports {_fmt(calibration['ece'], '{:.4f}')}; over reports "
+        f"at or above the P2 threshold {_fmt(calibration['ece_above_p2'], '{:.4f}')}. "
+        "Bins are equal-mass within each priority region (P3, P2, P1).</p>"
+        + _png(figure)
+    )
+
+
 def render_html(result: dict[str, Any]) -> str:
     """The whole audit as one HTML page with inline plots."""
     flags = result["flags"]
@@ -212,6 +230,7 @@ def render_html(result: dict[str, Any]) -> str:
         + summary_html
         + "<h2>Per-group metrics</h2>"
         + "".join(_group_section(a, result) for a in attributes)
+        + _calibration_section(result)
         + "<h2>Attribution</h2>"
         + f"<p>Platform- and location-related features carry "
         f"{attribution['overall_share']:.1%} of total |SHAP| over "

@@ -54,6 +54,7 @@ from training.partitions import (
     read_part,
     receipt_micros,
 )
+from training.provenance import window_dates
 from training.splits import Split, temporal_split
 from training.train import STAGES, RunData, TrainResult, finish_run, progress_bar
 from training.validate_data import validate_table
@@ -287,8 +288,9 @@ def train_dask(
         parts = history_parts(data)
     except PartsError as exc:
         raise HistoryError(str(exc)) from exc
+    micros = receipt_micros(parts)
     split = temporal_split(
-        receipt_micros(parts), config.split.valid_fraction, config.split.test_fraction
+        micros, config.split.valid_fraction, config.split.test_fraction
     )
     started = time.perf_counter()
     prepared = _prepare(client, parts)
@@ -310,6 +312,7 @@ def train_dask(
     )
     run = _run_data(client, data, parts, prepared, split)
     run.params["dask_trees_grown"] = booster.num_trees()  # before the cut to ``trees``
+    run.tags.update(window_dates(micros, split))  # the whole history's windows
     valid = run.split.valid
     model = finish_model(
         config, booster, (run.history.matrix[valid], run.history.labels[valid]), trees

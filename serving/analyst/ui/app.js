@@ -288,28 +288,10 @@ async function showReport(reportId, notice) {
 }
 
 // ---------------------------------------------------------------- model card
-function rateTable(title, rates) {
-  const rows = Object.entries(rates || {}).map(([k, r]) => el("tr", {},
-    el("th", { scope: "row", text: k }), el("td", { class: "num", text: r.decided }),
-    el("td", { class: "num", text: r.overridden }), el("td", { class: "num", text: r.override_rate === null ? "–" : pct(r.override_rate) })));
-  return el("table", {}, el("caption", { class: "muted", text: title }),
-    el("thead", {}, el("tr", {}, ...["", "Decided", "Overridden", "Override rate"].map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, rows));
-}
-
+// The tables are built in model_card.js (modelCardView).
 async function showModel() {
   const card = await api("/model_card");
-  const facts = [["Model", `${card.model_name} v${card.model_version}`], ["Run", card.run_id], ["Trained", card.trained_at],
-    ["Feature spec", card.feature_spec_version], ["Windows", JSON.stringify(card.windows)]];
-  const metrics = Object.entries(card.test_metrics).map(([k, v]) => el("tr", {}, el("th", { scope: "row", text: k }), el("td", { class: "num", text: Number(v).toFixed(4) })));
-  const d = card.analyst_decisions.this_model || {};
-  setView("Model card",
-    el("table", {}, el("tbody", {}, facts.map(([k, v]) => el("tr", {}, el("th", { scope: "row", text: k }), el("td", { text: v ?? "–" }))))),
-    el("h2", { text: "Analysts' decisions on this model's suggestions" }),
-    el("p", { id: "override-rate", text: d.decided ? `${d.decided} decided, override rate ${pct(d.override_rate)}` : "No decisions yet." }),
-    rateTable("By suggested priority", d.by_suggested_priority), rateTable("By ESP", d.by_esp),
-    el("h2", { text: "Test metrics" }), el("table", {}, el("tbody", {}, metrics)),
-    el("h2", { text: "Bias audit" }), el("pre", { text: JSON.stringify(card.bias_audit, null, 2) }));
+  setView("Model card", ...modelCardView(card));
 }
 
 // ---------------------------------------------------------------- routing and sign-in
