@@ -62,7 +62,7 @@ def _upload_ip(report: TipReport) -> KeyFactOut:
 
 def _prior_reports(report: TipReport) -> KeyFactOut:
     n = report.reported_person.prior_ct_reports
-    text = _plural(n, "report cited", "reports cited") if n else "None cited"
+    text = _plural(n, "report cited", "reports cited") if n else "No report cited"
     return KeyFactOut(
         code="prior_ct_reports", label="Prior CyberTipline reports", text=text
     )
@@ -96,7 +96,7 @@ def _preservation(
 def _linked(links: dict[str, int]) -> KeyFactOut:
     seen = [(words, links.get(name, 0)) for name, words in LINK_WORDS.items()]
     found = [f"{count} by {words}" for words, count in seen if count > 0]
-    text = "; ".join(found) if found else "None in the past year"
+    text = "; ".join(found) if found else "No linked report in the past year"
     return KeyFactOut(code="linked_reports", label="Linked earlier reports", text=text)
 
 
