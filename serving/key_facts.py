@@ -45,7 +45,8 @@ def _files_viewed(report: TipReport) -> KeyFactOut:
     if not total:
         text = "No files were listed"
     elif not unseen:
-        text = f"All {_plural(total, 'file', 'files')} viewed by the platform"
+        every = "The one file" if total == 1 else f"All {total} files"
+        text = f"{every} {'was' if total == 1 else 'were'} viewed by the platform"
     else:
         text = (
             f"{unseen} of {_plural(total, 'file', 'files')} not viewed by the platform: "
