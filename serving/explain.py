@@ -10,13 +10,14 @@ probability — the response says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from features.spec import FEATURE_SPEC, FEATURES
+from serving.wording import PRESENT, Context, describe, not_applicable
 
 SCALE_NOTE = (
     "contributions are in log-odds of the model's raw score: base_value plus all "
@@ -43,14 +44,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def sentence(feature: str, row: Mapping[str, Any], contribution: float) -> str:
-    """The feature spec's sentence for the report's value, with the direction it pushes."""
-    direction = "raises priority" if contribution > 0 else "lowers priority"
+def direction(contribution: float) -> str:
+    """Which way a contribution pushes the priority, in words."""
+    return "raises priority" if contribution > 0 else "lowers priority"
+
+
+def sentence(
+    feature: str,
+    row: Mapping[str, Any],
+    contribution: float,
+    context: Context = PRESENT,
+) -> str:
+    """The sentence for the report's value (``serving.wording``), with its direction.
+
+    ``context`` says what the report did not carry (no files, no account): without it
+    the sentence claims nothing beyond the row's values.
+    """
     try:
-        said = FEATURES[feature].describe(row)
+        said = describe(feature, row, context) if feature in FEATURES else None
     except (KeyError, ValueError, TypeError):
+        said = None
+    if said is None:
         said = f"{feature} = {row.get(feature)}"
-    return f"{said}: {direction}"
+    return f"{said}: {direction(contribution)}"
 
 
 class LazyRow(Mapping[str, Any]):
@@ -81,6 +97,7 @@ def described(
     index: int,
     positions: np.ndarray,
     values: np.ndarray,
+    context: Context = PRESENT,
 ) -> list[Contribution]:
     """Report ``index``'s chosen reasons with its feature values and their sentences.
 
@@ -92,5 +109,82 @@ def described(
     for position, contribution in zip(positions, values, strict=True):
         name = FEATURE_SPEC[int(position)].name
         value = float(contribution)
-        out.append(Contribution(name, row[name], value, sentence(name, row, value)))
+        said = sentence(name, row, value, context)
+        out.append(Contribution(name, row[name], value, said))
+    return out
+
+
+_MAYBE_NOT_APPLICABLE: tuple[int, ...] = tuple(
+    i
+    for i, f in enumerate(FEATURE_SPEC)
+    if f.group in ("files", "history", "location") or f.name.startswith("rp_account_")
+)
+
+
+def not_applicable_mask(
+    columns: Mapping[str, np.ndarray], contexts: Sequence[Context]
+) -> np.ndarray:
+    """Which features (columns, in spec order) do not apply to each report (rows)."""
+    mask = np.zeros((len(contexts), len(FEATURE_SPEC)), dtype=bool)
+    for i, context in enumerate(contexts):
+        row = LazyRow(columns, i)
+        for position in _MAYBE_NOT_APPLICABLE:
+            name = FEATURE_SPEC[position].name
+            mask[i, position] = not_applicable(name, row, context) is not None
+    return mask
+
+
+_FIRST = ("no files", "no account", "no location")
+"""The order of the commonest reasons a feature does not apply (the rest follow)."""
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """The features that do not apply to a report, as one line: why, and their sum."""
+
+    because: tuple[str, ...]
+    contribution: float
+    text: str
+    contributions: tuple[Contribution, ...]
+
+
+def grouped(
+    columns: Mapping[str, np.ndarray],
+    index: int,
+    contributions: np.ndarray,
+    mask: np.ndarray,
+    context: Context = PRESENT,
+) -> NotApplicable | None:
+    """One line for the contributions of the features that do not apply to the report.
+
+    ``contributions`` and ``mask`` are the report's row of TreeSHAP values (features
+    only) and of ``not_applicable_mask``. ``None`` if no such feature moved the score.
+    """
+    row = LazyRow(columns, index)
+    members, because = [], []
+    for position in np.flatnonzero(mask & (contributions != 0.0)):
+        name = FEATURE_SPEC[int(position)].name
+        value = float(contributions[position])
+        said = sentence(name, row, value, context)
+        members.append(Contribution(name, row[name], value, said))
+        reason = not_applicable(name, row, context)
+        if reason and reason not in because:
+            because.append(reason)
+    if not members:
+        return None
+    because.sort(key=lambda b: _FIRST.index(b) if b in _FIRST else len(_FIRST))
+    total = float(np.sum(contributions[mask]))
+    text = (
+        f"Not applicable to this report ({', '.join(because)}): together "
+        f"{'raises' if total > 0 else 'lowers'} priority by {abs(total):.3f} log-odds"
+    )
+    return NotApplicable(tuple(because), total, text, tuple(members))
+
+
+def summary(reasons: Sequence[Contribution]) -> list[str]:
+    """Up to three short phrases for the strongest reasons (largest push first)."""
+    out = []
+    for reason in reasons[:3]:
+        said = reason.text.rsplit(": ", 1)[0]
+        out.append(f"{said} ({direction(reason.contribution)})")
     return out

@@ -25,20 +25,48 @@ class ContributionOut(Out):
     text: str
 
 
+class NotApplicableOut(Out):
+    """The features that do not apply to the report (no files, no account), as one line.
+
+    Their contributions are real (a value of 0 moves the score relative to the average
+    report) but are no reason a person can act on; the exact numbers stay here.
+    """
+
+    because: list[str]
+    contribution: float = Field(description="the sum of their contributions (log-odds)")
+    text: str
+    contributions: list[ContributionOut] = Field(
+        description="each such feature that moved the score, with its exact contribution"
+    )
+
+
 class Explanation(Out):
-    """Base value + contributions of every feature = raw score (log-odds)."""
+    """Base value + contributions of every feature = raw score (log-odds).
+
+    ``contributions`` are the strongest reasons among the features that apply to the
+    report; the others are summed in ``not_applicable``.
+    """
 
     scale: str = "log-odds"
     base_value: float
     raw_score: float
     note: str
     contributions: list[ContributionOut]
+    not_applicable: NotApplicableOut | None = None
 
 
 class WarningOut(Out):
     """A rule's or the parser's finding."""
 
     code: str
+    text: str
+
+
+class KeyFactOut(Out):
+    """One fact read from the report itself (not the model): a stable code and words."""
+
+    code: str
+    label: str
     text: str
 
 
@@ -66,6 +94,16 @@ class ScoreResponse(Out):
     suggestion_only: str = (
         "a suggested priority with its reasons; an analyst decides, nothing is acted on "
         "automatically"
+    )
+    summary: list[str] = Field(
+        default_factory=list,
+        description="up to three short phrases for the strongest reasons",
+    )
+    key_facts: list[KeyFactOut] = Field(
+        default_factory=list,
+        description="facts read from the report itself, not the model: batched, victim "
+        "age, files viewed, upload IP, prior reports, account disabled, preservation, "
+        "linked reports, location and its source, reporter",
     )
 
 

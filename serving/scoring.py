@@ -8,7 +8,7 @@ identifiers to the caller's state transaction so later reports see them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,18 +18,29 @@ from features.extract import model_input
 from features.flat import flat_columns
 from features.linkage import LINK_FEATURES, to_micros
 from features.schema import TipReport
-from serving.explain import SCALE_NOTE, described
+from serving.explain import (
+    SCALE_NOTE,
+    Contribution,
+    NotApplicable,
+    described,
+    grouped,
+    not_applicable_mask,
+    summary,
+)
+from serving.key_facts import key_facts
 from serving.model_holder import Served
 from serving.rules import PreservationPolicy, warnings_for
 from serving.schemas import (
     ContributionOut,
     Explanation,
+    NotApplicableOut,
     ScoreResponse,
     Thresholds,
     WarningOut,
 )
 from serving.state.records import LinkRecord
 from serving.state.store import StateStore, Transaction
+from serving.wording import context_of
 
 
 def linkage_keys(report: TipReport) -> dict[str, list[str]]:
@@ -88,11 +99,19 @@ class Scorer:
         }
         inputs = model_input(flat_columns(reports), history)
         scores = served.model.scores(inputs.matrix, explain=True)
-        reasons = scores.reasons(self.top_n)
+        contexts = [context_of(r) for r in reports]
+        mask = not_applicable_mask(inputs.columns, contexts)
+        shap = scores.feature_contributions
+        applicable = np.where(mask, 0.0, shap)
+        base = scores.base_value[:, None]
+        reasons = replace(scores, contributions=np.hstack([applicable, base]))
+        chosen = reasons.reasons(self.top_n)
         limits, today = thresholds(served), self.today()
         out = []
         for i, report in enumerate(reports):
-            top = described(inputs.columns, i, *reasons.row(i))
+            ctx = contexts[i]
+            top = described(inputs.columns, i, *chosen.row(i), ctx)
+            rest = grouped(inputs.columns, i, shap[i], mask[i], ctx)
             rules = [
                 WarningOut(code=w.code, text=w.text)
                 for w in warnings_for(report, links[i], today, self.policy)
@@ -110,9 +129,12 @@ class Scorer:
                         base_value=float(scores.base_value[i]),
                         raw_score=float(scores.raw[i]),
                         note=SCALE_NOTE,
-                        contributions=[ContributionOut(**c.__dict__) for c in top],
+                        contributions=[_out(c) for c in top],
+                        not_applicable=_grouped_out(rest),
                     ),
                     warnings=rules + parsed,
+                    summary=summary(top),
+                    key_facts=key_facts(report, links[i], today, self.policy),
                 )
             )
         return out
@@ -120,6 +142,21 @@ class Scorer:
     def record(self, tx: Transaction, reports: Sequence[TipReport]) -> None:
         """Remember the reports' hashed identifiers for later reports (in ``tx``)."""
         tx.record_links(link_records(reports))
+
+
+def _out(reason: Contribution) -> ContributionOut:
+    return ContributionOut(**reason.__dict__)
+
+
+def _grouped_out(rest: NotApplicable | None) -> NotApplicableOut | None:
+    if rest is None:
+        return None
+    return NotApplicableOut(
+        because=list(rest.because),
+        contribution=rest.contribution,
+        text=rest.text,
+        contributions=[_out(c) for c in rest.contributions],
+    )
 
 
 def link_records(reports: Sequence[TipReport]) -> list[LinkRecord]:

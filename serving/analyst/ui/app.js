@@ -130,7 +130,7 @@ async function showQueue() {
     el("td", { class: "num", text: pct(item.escalation_probability) }),
     el("td", { class: "id" }, el("a", { href: `#/report/${encodeURIComponent(item.report_id)}`, text: item.report_id })),
     el("td", { text: when(item.received_at) }),
-    el("td", { text: item.esp || "(public)" }),
+    el("td", { text: item.esp || "not named" }),
     el("td", { text: item.incident_type }),
     el("td", {}, badgeList(item.badges)),
     el("td", { text: item.decided ? `yes (P${item.decided_priority})` : "no" })));
@@ -146,27 +146,67 @@ async function showQueue() {
 }
 
 // ---------------------------------------------------------------- report
-function chart(explanation) {
+// Rules' warnings with legal weight stay among the warnings; other parser notes (xml_*) are
+// technical and go in a collapsed section.
+const LEGAL_WARNINGS = new Set(["files_not_viewed", "preservation_deadline", "preservation_expired"]);
+function isParserNote(w) { return w.code.startsWith("xml_") && !LEGAL_WARNINGS.has(w.code); }
+
+function signed(x) { return `${x >= 0 ? "+" : ""}${x.toFixed(3)}`; }
+
+function chart(explanation, facts) {
   const items = explanation.contributions;
-  const most = Math.max(...items.map((c) => Math.abs(c.contribution)), 1e-9);
+  const grouped = explanation.not_applicable || null;
+  const most = Math.max(...items.map((c) => Math.abs(c.contribution)), grouped ? Math.abs(grouped.contribution) : 0, 1e-9);
+  const located = facts.find((f) => f.code === "location");
+  const barCell = (value) => {
+    const bar = el("div", { class: value >= 0 ? "bar-up" : "bar-down", title: `${signed(value)} log-odds` });
+    bar.style.width = `${(50 * Math.abs(value)) / most}%`;
+    return el("td", { class: "bar" }, el("div", { class: "axis", role: "img", "aria-label": `${value >= 0 ? "raises" : "lowers"} the score by ${Math.abs(value).toFixed(3)} log-odds` }, bar));
+  };
   const rows = items.map((c) => {
-    const bar = el("div", { class: c.contribution >= 0 ? "bar-up" : "bar-down", title: `${c.contribution >= 0 ? "+" : ""}${c.contribution.toFixed(3)} log-odds` });
-    bar.style.width = `${(50 * Math.abs(c.contribution)) / most}%`;
+    const context = located && ["country", "location_source"].includes(c.feature)
+      ? el("div", { class: "context", text: `Location: ${located.text}` }) : null;
     return el("tr", { class: "contribution" },
-      el("th", { scope: "row", text: c.feature }),
-      el("td", { class: "num", text: String(c.value) }),
-      el("td", { class: "bar" }, el("div", { class: "axis", role: "img", "aria-label": `${c.contribution >= 0 ? "raises" : "lowers"} the score by ${Math.abs(c.contribution).toFixed(3)} log-odds` }, bar)),
-      el("td", { class: "num", text: `${c.contribution >= 0 ? "+" : ""}${c.contribution.toFixed(3)}` }),
-      el("td", { text: c.text }));
+      el("td", { class: "words" }, c.text, context),
+      barCell(c.contribution),
+      el("td", { class: "num", text: signed(c.contribution) }),
+      el("td", { class: "num secondary", text: String(c.value) }),
+      el("th", { scope: "row", class: "feature", text: c.feature }));
   });
+  if (grouped) {
+    rows.push(el("tr", { class: "not-applicable", id: "not-applicable" },
+      el("td", { class: "words", text: grouped.text }),
+      barCell(grouped.contribution),
+      el("td", { class: "num", text: signed(grouped.contribution) }),
+      el("td", { class: "secondary", text: "–" }),
+      el("td", { class: "feature", text: grouped.contributions.map((c) => c.feature).join(", ") })));
+  }
   return el("div", {},
     el("table", { class: "chart", id: "chart" },
-      el("thead", {}, el("tr", {}, ...["Feature", "This report", "Lowers ← → raises", "Log-odds", "In words"].map((h) => el("th", { scope: "col", text: h })))),
+      el("thead", {}, el("tr", {}, ...["Reason", "Lowers ← → raises", "Log-odds", "Value", "Feature"].map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, rows)),
     el("p", { class: "scale" },
       `Base value (average report): ${explanation.base_value.toFixed(3)} log-odds; this report's raw score: ${explanation.raw_score.toFixed(3)}. `,
       "The chart is in log-odds: the base value plus all contributions gives the raw score, which calibration maps to the probability. ",
       "Do not add these numbers to the probability."));
+}
+
+function readingSummary(s) {
+  // suggestions stored before the summary existed: the first reasons' own sentences
+  const phrases = (s.summary && s.summary.length) ? s.summary
+    : s.explanation.contributions.slice(0, 3).map((c) => c.text);
+  return el("section", { id: "reading-summary", class: "reading", "aria-labelledby": "reading-title" },
+    el("h2", { id: "reading-title", text: `In short: suggested priority ${s.suggested_priority}` }),
+    phrases.length ? el("ul", { class: "plain" }, phrases.map((p) => el("li", { text: p })))
+      : el("p", { class: "muted", text: "No reason stood out: the report scored close to the average report." }));
+}
+
+function keyFacts(facts) {
+  if (!facts.length) {
+    return el("p", { id: "key-facts", class: "muted", text: "Key facts were not computed for this suggestion (scored before they were added)." });
+  }
+  return el("dl", { id: "key-facts", class: "facts" },
+    facts.map((f) => el("div", { "data-code": f.code }, el("dt", { text: f.label }), el("dd", { text: f.text }))));
 }
 
 // The decision form offers only what the API accepts: no override priority until one is
@@ -251,16 +291,24 @@ async function showReport(reportId, notice) {
   const view = await api("/report", { report: { report_id: reportId } });
   const s = view.suggestion;
   const t = s.thresholds;
+  const facts = s.key_facts || [];
+  const reporter = (facts.find((f) => f.code === "reporter") || {}).text;
   const summary = el("div", { class: "summary", id: "suggestion" },
     el("div", {}, el("span", { class: "label", text: "Suggested priority" }), prio(s.suggested_priority)),
     el("div", {}, el("span", { class: "label", text: "Escalation probability (calibrated)" }), pct(s.escalation_probability)),
     el("div", {}, el("span", { class: "label", text: "Thresholds" }), `P1 ≥ ${pct(t.p1)}, P2 ≥ ${pct(t.p2)}`),
     el("div", {}, el("span", { class: "label", text: "Received" }), when(view.received_at)),
-    el("div", {}, el("span", { class: "label", text: "ESP" }), view.esp || "(public)"),
+    el("div", {}, el("span", { class: "label", text: "Reporter" }), reporter || view.esp || "not named"),
     el("div", {}, el("span", { class: "label", text: "Incident type" }), view.incident_type),
     el("div", {}, el("span", { class: "label", text: "Model" }), `${s.model_name} v${s.model_version} `, el("a", { href: "#/model", text: "model card" })));
-  const warnings = s.warnings.length
-    ? el("ul", { class: "plain", id: "warnings" }, s.warnings.map((w) => el("li", { "data-code": w.code }, el("strong", { text: `${w.code.replaceAll("_", " ")}: ` }), w.text)))
+  const legal = s.warnings.filter((w) => !isParserNote(w));
+  const notes = s.warnings.filter(isParserNote);
+  const technical = notes.length
+    ? el("details", { id: "technical-notes" }, el("summary", { text: `Technical notes (${notes.length} from the XML parser)` }),
+      el("ul", { class: "plain" }, notes.map((w) => el("li", { "data-code": w.code }, el("code", { text: w.code }), ` ${w.text}`))))
+    : null;
+  const warnings = legal.length
+    ? el("ul", { class: "plain", id: "warnings" }, legal.map((w) => el("li", { "data-code": w.code }, el("strong", { text: `${w.code.replaceAll("_", " ")}: ` }), w.text)))
     : el("p", { id: "warnings", class: "muted", text: "No warnings." });
   const linked = view.linked.length
     ? el("ul", { class: "plain", id: "linked" }, view.linked.map((l) => el("li", {},
@@ -278,10 +326,12 @@ async function showReport(reportId, notice) {
   setView(`Report ${view.report_id}`,
     el("p", {}, el("a", { href: "#/queue", text: "← Back to the queue" })),
     notice ? el("p", { class: "notice", role: "status", text: notice }) : null,
+    readingSummary(s),
+    el("h2", { text: "Key facts (from the report, not the model)" }), keyFacts(facts),
     el("p", { class: "muted", text: s.suggestion_only }),
     summary,
-    el("h2", { text: "Why: the top contributions" }), chart(s.explanation),
-    el("h2", { text: "Warnings (rules, not the model)" }), warnings,
+    el("h2", { text: "Why: the strongest reasons" }), chart(s.explanation, facts),
+    el("h2", { text: "Warnings (rules, not the model)" }), warnings, technical,
     el("h2", { text: "Linked earlier reports" }), linked,
     el("h2", { text: "Decisions" }), history,
     decisionForm(view));
