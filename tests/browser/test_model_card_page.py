@@ -17,6 +17,7 @@ import httpx
 from playwright.sync_api import Browser, Page, Route
 
 from serving.card_audit import audit_card
+from tests.browser.conftest import assert_no_axe_violations
 from tests.browser.test_analyst_page import OUTPUT
 from tests.service.conftest import Deployed, auth
 from tests.unit.test_model_card import issue_like_audit
@@ -100,5 +101,6 @@ def test_the_audit_shows_the_reference_groups_own_recall(
     assert "0.2100 over P1 and P2 reports" in text
     assert page.locator("#view pre").count() == 0 and not RAW_JSON.search(text)
     page.screenshot(path=str(OUTPUT / "model_card_audited.png"), full_page=True)
+    assert_no_axe_violations(page)
     assert not errors, errors
     page.close()

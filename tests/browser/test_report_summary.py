@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.browser.conftest import assert_no_axe_violations
 from tests.service.conftest import Deployed, auth, submission
 
 SPAM_AS_TEXT = (
@@ -113,6 +114,7 @@ def test_summary_and_key_facts_lead_the_report(
     for shape in ("0 of 0", "0 earlier", "(s)", "(public)", "None"):
         assert not [t for t in read if shape in t], shape
     assert "(public)" not in page.locator("#view").inner_text()
+    assert_no_axe_violations(page)  # the new sections keep the page WCAG 2.1 AA clean
     assert not errors, errors
     page.close()
 
@@ -143,4 +145,5 @@ def test_parser_notes_are_collapsed_technical_notes(
     page.keyboard.press("Enter")
     assert details.evaluate("d => d.open") is True
     assert note.is_visible()
+    assert_no_axe_violations(page)
     page.close()
