@@ -81,7 +81,11 @@ def audit_card(audit: dict[str, Any]) -> dict[str, Any]:
     """The fields the card adds to its ``bias_audit`` summary from ``audit.json``."""
     references = reference_groups(audit)
     flags = audit.get("flags", [])
-    verdict = f"{len(flags)} group(s) flagged" if flags else "No group flagged"
+    verdict = (
+        f"{len(flags)} {'group' if len(flags) == 1 else 'groups'} flagged"
+        if flags
+        else "No group flagged"
+    )
     out: dict[str, Any] = {
         "verdict": verdict,
         "audited_reports": int(audit.get("rows") or 0),

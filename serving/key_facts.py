@@ -12,18 +12,14 @@ from datetime import date
 
 from features.schema import TipReport
 from features.vocab import LocationSource, ReporterType
-from serving.rules import LINK_WORDS, PreservationPolicy
+from serving.rules import LINK_WORDS, PreservationPolicy, counted
 from serving.schemas import KeyFactOut
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def _batched(report: TipReport) -> KeyFactOut:
     bundle = report.bundle
     text = (
-        f"Yes: stands for {_plural(bundle.incident_count, 'incident', 'incidents')}"
+        f"Yes: stands for {counted(bundle.incident_count, 'incident', 'incidents')}"
         if bundle.batched
         else "No"
     )
@@ -49,7 +45,7 @@ def _files_viewed(report: TipReport) -> KeyFactOut:
         text = f"{every} {'was' if total == 1 else 'were'} viewed by the platform"
     else:
         text = (
-            f"{unseen} of {_plural(total, 'file', 'files')} not viewed by the platform: "
+            f"{unseen} of {counted(total, 'file', 'files')} not viewed by the platform: "
             "a warrant may be needed"
         )
     return KeyFactOut(code="files_viewed", label="Files viewed by the ESP", text=text)
@@ -63,7 +59,7 @@ def _upload_ip(report: TipReport) -> KeyFactOut:
 
 def _prior_reports(report: TipReport) -> KeyFactOut:
     n = report.reported_person.prior_ct_reports
-    text = _plural(n, "report cited", "reports cited") if n else "No report cited"
+    text = counted(n, "report cited", "reports cited") if n else "No report cited"
     return KeyFactOut(
         code="prior_ct_reports", label="Prior CyberTipline reports", text=text
     )
@@ -88,9 +84,9 @@ def _preservation(
     deadline = policy.deadline(report.received_at)
     left = (deadline - today).days
     if left < 0:
-        text = f"Ended {deadline.isoformat()} ({_plural(-left, 'day', 'days')} ago)"
+        text = f"Ended {deadline.isoformat()} ({counted(-left, 'day', 'days')} ago)"
     else:
-        text = f"Until {deadline.isoformat()} ({_plural(left, 'day', 'days')} left)"
+        text = f"Until {deadline.isoformat()} ({counted(left, 'day', 'days')} left)"
     return KeyFactOut(code="preservation", label="Preservation", text=text)
 
 

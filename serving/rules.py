@@ -55,6 +55,11 @@ class PreservationPolicy:
             return received.replace(year=received.year + 1, day=28)
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``n`` with its noun in the right number ("1 file", "2 files"): never "file(s)"."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def files_not_viewed(report: TipReport) -> RuleWarning | None:
     """Files the platform did not say it viewed (a missing flag counts as not viewed)."""
     unseen = sum(f.viewed_by_esp is not True for f in report.files)
@@ -63,7 +68,8 @@ def files_not_viewed(report: TipReport) -> RuleWarning | None:
     return RuleWarning(
         code="files_not_viewed",
         text=(
-            f"{unseen} of {len(report.files)} file(s) were not viewed by the platform "
+            f"{unseen} of {counted(len(report.files), 'file')} "
+            f"{'was' if unseen == 1 else 'were'} not viewed by the platform "
             "(a missing flag counts as not viewed): a warrant may be needed before "
             "anyone opens them"
         ),
@@ -82,14 +88,14 @@ def preservation(
             code="preservation_expired",
             text=(
                 f"The {period} preservation period ended on {deadline.isoformat()} "
-                f"({-left} day(s) ago): the platform may no longer hold the content"
+                f"({counted(-left, 'day')} ago): the platform may no longer hold the content"
             ),
         )
     return RuleWarning(
         code="preservation_deadline",
         text=(
             f"Preservation ({period}) runs until {deadline.isoformat()}: "
-            f"{left} day(s) left to request the content"
+            f"{counted(left, 'day')} left to request the content"
         ),
     )
 

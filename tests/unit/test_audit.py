@@ -190,7 +190,7 @@ def test_page_escapes_group_names_and_inlines_plots() -> None:
     assert "<script>" not in page
     assert "&lt;script&gt;" in page
     assert "data:image/png;base64," in page
-    assert "1 group(s) flagged" in page
+    assert "1 group flagged" in page
 
 
 def test_summary_table_marks_flags() -> None:

@@ -23,11 +23,20 @@ from tests.factories import make_report
 POLICY = PreservationPolicy()
 
 
+def test_one_file_reads_in_the_singular() -> None:
+    warning = files_not_viewed(make_report(files=[{"viewed_by_esp": False}]))
+    assert warning is not None
+    assert warning.text.startswith("1 of 1 file was not viewed"), warning.text
+
+
 def test_files_not_viewed_counts_missing_flags_as_not_viewed() -> None:
     report = make_report(files=[{"viewed_by_esp": True}, {"viewed_by_esp": False}, {}])
     warning = files_not_viewed(report)
     assert warning is not None and warning.code == "files_not_viewed"
-    assert warning.text.startswith("2 of 3 file(s)") and "warrant" in warning.text
+    assert (
+        warning.text.startswith("2 of 3 files were not viewed")
+        and "warrant" in warning.text
+    )
     assert files_not_viewed(make_report(files=[{"viewed_by_esp": True}])) is None
     assert files_not_viewed(make_report()) is None
 
@@ -81,7 +90,9 @@ def test_preservation_period_changes_with_the_report_act(
     warning = preservation(report, today, POLICY)
     assert warning.code == code
     assert deadline in warning.text
-    assert re.search(rf"\b{abs(left)} day\(s\)", warning.text), warning.text
+    unit = "day" if abs(left) == 1 else "days"
+    assert re.search(rf"\b{abs(left)} {unit}\b", warning.text), warning.text
+    assert "(s)" not in warning.text
     assert ("90-day" in warning.text) == (deadline < "2024-12-31")
 
 

@@ -201,7 +201,7 @@ def render_html(result: dict[str, Any]) -> str:
     """The whole audit as one HTML page with inline plots."""
     flags = result["flags"]
     verdict = (
-        f'<p class="bad">{len(flags)} group(s) flagged.</p>'
+        f'<p class="bad">{len(flags)} {"group" if len(flags) == 1 else "groups"} flagged.</p>'
         if flags
         else '<p class="ok">No group flagged.</p>'
     )
