@@ -216,7 +216,7 @@ def test_the_analyst_pages_have_no_axe_violations(
     page.wait_for_selector("#decisions")
     assert_no_axe_violations(page)  # report with its decision history
     page.goto(page.url.split("#")[0] + "#/model")
-    page.wait_for_selector("#override-rate")
+    page.wait_for_selector("#card-overrides")
     assert_no_axe_violations(page)  # model card
     assert not errors, errors
     page.close()
