@@ -25,6 +25,7 @@ from serving.explain import (
     described,
     grouped,
     not_applicable_mask,
+    plain_columns,
     summary,
 )
 from serving.key_facts import key_facts
@@ -100,7 +101,8 @@ class Scorer:
         inputs = model_input(flat_columns(reports), history)
         scores = served.model.scores(inputs.matrix, explain=True)
         contexts = [context_of(r) for r in reports]
-        mask = not_applicable_mask(inputs.columns, contexts)
+        plain = plain_columns(inputs.columns)  # read many times below: made plain once
+        mask = not_applicable_mask(plain, contexts)
         shap = scores.feature_contributions
         applicable = np.where(mask, 0.0, shap)
         base = scores.base_value[:, None]
@@ -110,8 +112,8 @@ class Scorer:
         out = []
         for i, report in enumerate(reports):
             ctx = contexts[i]
-            top = described(inputs.columns, i, *chosen.row(i), ctx)
-            rest = grouped(inputs.columns, i, shap[i], mask[i], ctx)
+            top = described(plain, i, *chosen.row(i), ctx)
+            rest = grouped(plain, i, shap[i], mask[i], ctx)
             rules = [
                 WarningOut(code=w.code, text=w.text)
                 for w in warnings_for(report, links[i], today, self.policy)
