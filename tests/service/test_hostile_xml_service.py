@@ -69,7 +69,9 @@ def test_hostile_submission_is_refused_fast_without_io(
     r = client.post("/score_xml", content=body, headers=headers)
     elapsed = time.perf_counter() - started
     assert 400 <= r.status_code < 500, (name, r.status_code, r.text[:300])
-    assert elapsed < 1.0, f"{name} took {elapsed:.2f}s"
+    # a bound on blow-ups (entity expansion would take minutes), not a speed target: wide
+    # enough for a busy 2-core CI machine (too_many_elements took 1.1 s under load)
+    assert elapsed < 5.0, f"{name} took {elapsed:.2f}s"
     keys_file = f"open {deployed.state / 'api_keys.json'}"  # the key check's own file
     assert [e for e in watched if e != keys_file] == ["armed"], watched
     assert "root:" not in r.text  # nothing of /etc/passwd in the answer
