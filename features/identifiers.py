@@ -85,6 +85,15 @@ class IdentifierHasher:
         message = f"{kind}\x1f{scope}\x1f{normalised}".encode()
         return hmac.new(self._key, message, sha256).hexdigest()
 
+    def short(self, value: str, length: int = 12) -> str:
+        """A short keyed digest naming a value that must not be kept (warnings, logs).
+
+        Equal values give equal digests, so repeats can be told apart and counted, but the
+        value cannot be recovered by enumeration without the secret.
+        """
+        message = f"redacted\x1f\x1f{value}".encode()
+        return hmac.new(self._key, message, sha256).hexdigest()[:length]
+
     def hash_all(self, kind: str, values: Iterable[str], scope: str = "") -> list[str]:
         """Hash many identifiers of one kind; duplicates collapse, order is kept."""
         return list(

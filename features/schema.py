@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -23,6 +24,7 @@ from pydantic import (
 )
 
 from features.refusal import refuse_content
+from features.report_id import REPORT_ID_PATTERN, check_report_id
 from features.vocab import (
     FileRelevance,
     HashMatch,
@@ -45,8 +47,13 @@ HexDigest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
 
-ReportId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
-"""The sender's report id: letters, digits, ``_ . : -``; no spaces."""
+ReportId = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=REPORT_ID_PATTERN),
+    AfterValidator(check_report_id),
+]
+"""The sender's report id: ASCII letters, digits, ``_ . : -``; never an IP address or a
+phone number (``features.report_id``)."""
 
 
 def _is_number(text: str) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 from bentoml.exceptions import BentoMLException
 
+from serving import access
 from serving.keys import KeyStore, Role
 from serving.settings import ServingSettings
 
@@ -69,9 +70,12 @@ def _open(path: str) -> bool:
 class Refused(Exception):
     """A request refused by the key, role or size check: status, code and message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, key_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.key_id = key_id  # the recognised key's id (a 403), for the access log
 
     def body(self) -> dict[str, str]:
         """The documented answer: ``{"error": code, "message": ...}``."""
@@ -88,6 +92,7 @@ class Caller:
 
     key_id: str
     name: str
+    role: Role | None = None
 
 
 class Gate:
@@ -109,7 +114,7 @@ class Gate:
         """The caller behind an ``Authorization`` header, if its role is in ``roles``."""
         token = bearer(authorization)
         if token is None and self.settings.dev_mode:
-            return Caller(DEV_KEY_ID, DEV_KEY_ID)
+            return Caller(DEV_KEY_ID, DEV_KEY_ID, Role.ADMIN)
         try:
             record = None if token is None else self.keys.verify(token)
         except (ValueError, KeyError, TypeError) as exc:
@@ -121,8 +126,10 @@ class Gate:
                 401, "unauthorized", "send a valid key: Authorization: Bearer <key>"
             )
         if record.role not in roles:
-            raise Refused(403, "forbidden", f"this key's role may not use {path}")
-        return Caller(record.key_id, record.note or record.key_id)
+            raise Refused(
+                403, "forbidden", f"this key's role may not use {path}", record.key_id
+            )
+        return Caller(record.key_id, record.note or record.key_id, record.role)
 
 
 def bearer(authorization: str | None) -> str | None:
@@ -194,11 +201,29 @@ class AuthMiddleware:
                 _header(scope, b"authorization"), path, _roles(path)
             )
         except Refused as refused:
+            note_refused(scope.get("method", ""), path, refused)
             await _reply(send, refused)
             return
         scope.setdefault("state", {})["key_id"] = caller.key_id
         cap = self.gate.settings.max_body_bytes
-        await self.app(scope, _capped(receive, cap), send)
+        await self.app(scope, _capped(receive, cap, _on_over(scope, caller)), send)
+
+
+def _on_over(scope: Scope, caller: Caller) -> Callable[[], None]:
+    """What a streamed body going past the cap leaves in the access log."""
+    path, key_id = scope.get("path", ""), caller.key_id
+    return lambda: note_refused(
+        scope.get("method", ""),
+        path,
+        Refused(413, "body_too_large", "streamed body over the cap", key_id),
+    )
+
+
+def note_refused(method: str, path: str, refused: Refused) -> None:
+    """Keep a refusal in the running service's access log (``serving.access``)."""
+    log = access.current()
+    if log is not None:
+        log.record(refused.key_id, method, path, refused.status, refused.code)
 
 
 class BodyTooLarge(BentoMLException):
@@ -207,7 +232,7 @@ class BodyTooLarge(BentoMLException):
     error_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
-def _capped(receive: Receive, cap: int) -> Receive:
+def _capped(receive: Receive, cap: int, on_over: Callable[[], None]) -> Receive:
     seen = 0
 
     async def wrapped() -> Message:
@@ -215,6 +240,7 @@ def _capped(receive: Receive, cap: int) -> Receive:
         message = await receive()
         seen += len(message.get("body", b""))
         if seen > cap:
+            on_over()
             raise BodyTooLarge(f"request body over {cap} bytes")
         return message
 

@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 
@@ -41,6 +42,9 @@ class IntakeSettings(HomeSettings):
         xml_max_depth: deepest element nesting accepted.
         xml_max_elements: most elements accepted in one document.
         xsd_path: the CyberTipline XSD for strict validation (optional).
+        esp_names: ESPs registered here, kept by name beside those the model knows
+            (``features.platforms``; a JSON list, ``TIPSCORE_ESP_NAMES``); any other
+            ESP name is kept as ``other``.
     """
 
     state_dir: Path = Field(default_factory=default_state_dir)
@@ -49,6 +53,9 @@ class IntakeSettings(HomeSettings):
     xml_max_depth: int = Field(default=32, ge=4, le=1000)
     xml_max_elements: int = Field(default=50_000, ge=10, le=10_000_000)
     xsd_path: Path | None = None
+    esp_names: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        default_factory=list, max_length=100_000
+    )
 
     @property
     def key_file(self) -> Path:

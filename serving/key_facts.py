@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from features.platforms import OTHER
 from features.schema import TipReport
 from features.vocab import LocationSource, ReporterType
 from serving.rules import LINK_WORDS, PreservationPolicy, counted
@@ -111,6 +112,8 @@ def _location(report: TipReport) -> KeyFactOut:
 def _reporter(report: TipReport) -> KeyFactOut:
     if report.reporter_type is ReporterType.PUBLIC:
         text = "A member of the public"
+    elif report.esp == OTHER:  # a name outside the closed vocabulary is not kept
+        text = "An ESP not registered here (its name is not kept)"
     elif report.esp:
         text = report.esp
     else:

@@ -160,7 +160,8 @@ class ModelCard(Out):
     analyst_decisions: dict[str, Any] = Field(
         default_factory=dict,
         description="override rates of analysts' latest decisions: overall, by "
-        "suggested priority and by ESP, for this model and for all models",
+        "suggested priority and by ESP, for this model and for all models; analyst "
+        "and admin keys only (empty for an intake key)",
     )
     training_data: dict[str, Any] = Field(
         default_factory=dict,

@@ -20,12 +20,20 @@ import bentoml
 from bentoml.exceptions import InvalidArgument
 
 from features.identifiers import to_contract
+from features.platforms import Platforms
 from features.schema import ReportSubmission, TipReport
 from features.xml.intake import IntakeOptions, parse_submission
 from features.xml.safe import XmlIntakeError, XmlLimits
 from serving import logs
+from serving.access import AccessLog
 from serving.analyst.app import analyst_app
-from serving.auth import AuthMiddleware, Gate
+from serving.auth import (
+    ANALYST_PATHS,
+    OPEN_PATHS,
+    ROLES_BY_PATH,
+    AuthMiddleware,
+    Gate,
+)
 from serving.batcher import AdaptiveBatcher
 from serving.errors import ErrorShapeMiddleware, NotReady
 from serving.intake import IntakeSettings, intake_hasher
@@ -93,6 +101,7 @@ class TipScoring:
         configure()
         self.intake = IntakeSettings()
         self.hasher = intake_hasher(self.intake)
+        self.platforms = Platforms(self.intake.esp_names)  # what `esp` is kept as
         self.holder = ModelHolder(self.settings.model_uri)
         try:
             self.holder.load()
@@ -100,6 +109,10 @@ class TipScoring:
             logger.error("not ready: %s", self.holder.error)
         self.state = open_state(self.settings)
         self.scorer = Scorer(self.state, self.settings.top_n)
+        # refusals and reads of analysts' data, written off the scoring path
+        self.access = AccessLog(
+            self.state, OPEN_PATHS | ANALYST_PATHS | frozenset(ROLES_BY_PATH)
+        )
         self._write = threading.Lock()
         self.batcher: AdaptiveBatcher[Job, ScoreResponse] = AdaptiveBatcher(
             self._score_jobs,
@@ -124,7 +137,8 @@ class TipScoring:
         leaves nothing behind and the batcher may retry it item by item.
         """
         served = self._served()
-        reports = [job.report for job in jobs]
+        # the ESP name is kept as its closed-vocabulary spelling (features.platforms)
+        reports = [self.platforms.closed(job.report) for job in jobs]
         with self._write:
             responses = self.scorer.score(served, reports, [j.warnings for j in jobs])
             rows = [
@@ -139,12 +153,14 @@ class TipScoring:
                 tx.add_scored(
                     [
                         Scored(
-                            job.report,
+                            report,
                             response,
                             job.request_id,
-                            self.scorer.policy.deadline(job.report.received_at),
+                            self.scorer.policy.deadline(report.received_at),
                         )
-                        for job, response in zip(jobs, responses, strict=True)
+                        for job, report, response in zip(
+                            jobs, reports, responses, strict=True
+                        )
                     ]
                 )
                 self.scorer.record(tx, reports)
@@ -231,6 +247,7 @@ class TipScoring:
             report_id=submission.report_id,
             received_at=submission.received_at or arrived,
             hash_matches=dict(submission.hash_matches),
+            platforms=self.platforms,
             limits=XmlLimits(
                 max_bytes=self.intake.xml_max_bytes,
                 max_depth=self.intake.xml_max_depth,

@@ -9,6 +9,7 @@ browser tests share one model and one server.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -35,6 +36,19 @@ from training.train import train
 ROOT = Path(__file__).resolve().parents[1]
 
 
+TEST_ESPS = [
+    "QueueTestESP",
+    "LinkESP",
+    "RulesESP",
+    "BrowserESP",
+    "DecisionFormESP",
+    "XmlESP",
+    "Caf\u00e9 Chat",
+]
+"""ESPs registered with the test service (``TIPSCORE_ESP_NAMES``): tests tell their own
+reports apart by them; any other name is kept as ``other`` (features.platforms)."""
+
+
 @dataclass
 class Deployed:
     store: str
@@ -51,6 +65,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     patch.setenv("MLFLOW_TRACKING_URI", store)
     patch.setenv("TIPSCORE_STATE_DIR", str(root / "state"))
     patch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    patch.setenv("TIPSCORE_ESP_NAMES", json.dumps(TEST_ESPS))
     data = root / "history.parquet"
     generate(
         GenerateRequest(

@@ -8,14 +8,19 @@ warning or an error message.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from features.identifiers import IdentifierHasher
+from features.report_id import REPORT_ID_PATTERN, identifier_shape
 from features.xml.safe import ParseWarning, XmlIntakeError
 
+_PLAIN_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z_]{0,39}(?:\[\d{1,6}\])?$")
+"""A path segment kept as written: a letters-only name up to 40 characters (XSD names are),
+with an optional ``[n]`` index; anything else is named by its digest."""
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
@@ -55,8 +60,36 @@ class Context:
     warnings: list[ParseWarning] = field(default_factory=list)
 
     def warn(self, code: str, path: str, message: str) -> None:
-        """Record a tolerated deviation."""
-        self.warnings.append(ParseWarning(code=code, path=path, message=message))
+        """Record a tolerated deviation; a path segment that is no XSD-like name is hashed.
+
+        Warnings are kept (the audit log, the stored response), so an element name the
+        sender chose — a 1 MB name, or one spelling an identifier — never appears as sent.
+        """
+        self.warnings.append(
+            ParseWarning(code=code, path=self.safe_path(path), message=message)
+        )
+
+    def redact(self, value: str) -> str:
+        """A raw value as a warning may name it: ``#`` and a short keyed digest."""
+        return f"#{self.hasher.short(value)}"
+
+    def reference(self, value: str) -> str:
+        """A sender's reference (a file id) as a warning may name it.
+
+        Quoted when it is a short plain reference not shaped like an identifier (the
+        report-id rule), else redacted.
+        """
+        plain = len(value) <= 40 and re.match(REPORT_ID_PATTERN, value)
+        if plain and identifier_shape(value) is None:
+            return repr(value)
+        return self.redact(value)
+
+    def safe_path(self, path: str) -> str:
+        """``path`` with every segment that is not a short plain name replaced by its digest."""
+        return "/".join(
+            s if not s or _PLAIN_SEGMENT.match(s) else self.redact(s)
+            for s in path.split("/")
+        )
 
 
 def boolean(ctx: Context, element: ET.Element | None, path: str) -> bool | None:

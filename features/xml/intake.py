@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from features.identifiers import IdentifierHasher, hash_identifiers
+from features.platforms import Platforms
 from features.schema import FileMeta, RawIdentifiers, TipReport
 from features.vocab import HashMatch, LocationSource, ReporterType
 from features.xml.common import Context, local
@@ -60,6 +61,7 @@ class IntakeOptions:
     hash_matches: Mapping[str, HashMatch] = field(default_factory=dict)
     xsd: Xsd | None = None
     limits: XmlLimits = field(default_factory=XmlLimits)
+    platforms: Platforms = field(default_factory=Platforms)
 
 
 class ParsedReport(BaseModel):
@@ -180,7 +182,7 @@ def _unmatched_files(
         ctx.warn(
             "hash_match_no_file",
             "/fileDetails/fileId",
-            f"hash_matches names file id {file_id[:80]!r}, but no <fileDetails> in "
+            f"hash_matches names file id {ctx.reference(file_id)}, but no <fileDetails> in "
             f"this submission has it ({len(known)} file(s) sent); its result was ignored",
         )
 
@@ -199,7 +201,8 @@ def _esp(ctx: Context, root: Any, options: IntakeOptions) -> str | None:
     ctx.warn(
         "esp_from_platform",
         path,
-        f"reporting ESP not supplied; used the platform the report names: {value[:80]!r}",
+        "reporting ESP not supplied; used the platform the report names: "
+        f"{options.platforms.canonical(value)!r}",
     )
     return value
 

@@ -98,7 +98,7 @@ def read_incident_type(ctx: Context, summary: ET.Element) -> IncidentType:
     ctx.warn(
         "enum_near_miss",
         path,
-        f"{raw[:80]!r} is not an XSD value; read as {match.value!r}",
+        f"value {ctx.redact(raw)} is not an XSD value; read as {match.value!r}",
     )
     return match
 

@@ -18,6 +18,7 @@ import bentoml
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
+from features.platforms import Platforms
 from serving.analyst.errors import InvalidBody
 from serving.auth import Caller, Gate, Refused
 from serving.keys import Role
@@ -33,6 +34,7 @@ class Backend(Protocol):
 
     gate: Gate
     holder: ModelHolder
+    platforms: Platforms
     scorer: Scorer
     state: StateStore
     _write: threading.Lock

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from serving.auth import Refused
+from serving.auth import Refused, note_refused
 from serving.errors import ROUTING_CODES, NotReady, routing_body
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ async def _invalid_body(request: Request, exc: InvalidBody) -> JSONResponse:
 
 
 async def _refused(request: Request, exc: Refused) -> JSONResponse:
+    note_refused(request.method, request.url.path, exc)
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
 
 

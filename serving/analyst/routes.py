@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from features.outcome import allowed_designations
 from serving.analyst.deps import Allowed, Backend, Service, json_body
@@ -62,62 +62,86 @@ def _body(model: type[Any]) -> dict[str, Any]:
 router = APIRouter(tags=TAGS, responses=RESPONSES)
 
 
-@router.get(
-    "/model_card",
-    dependencies=[Depends(any_key)],
-    operation_id="tipscore__model_card__get",
-)
-def model_card_get(service: Service) -> ModelCard:
+@router.get("/model_card", operation_id="tipscore__model_card__get")
+def model_card_get(
+    caller: Annotated[Caller, Depends(any_key)], request: Request, service: Service
+) -> ModelCard:
     """What is served: version, training window, test metrics, bias-audit summary."""
-    return _card(service)
+    return _card(service, caller, request)
 
 
 @router.post(
     "/model_card",
-    dependencies=[Depends(any_key)],
     operation_id="tipscore__model_card",
     openapi_extra=_body(NoInput),
 )
 def model_card_post(
-    _: Annotated[NoInput, Depends(json_body(NoInput))], service: Service
+    caller: Annotated[Caller, Depends(any_key)],
+    _: Annotated[NoInput, Depends(json_body(NoInput))],
+    request: Request,
+    service: Service,
 ) -> ModelCard:
     """What is served: version, training window, test metrics, bias-audit summary."""
-    return _card(service)
+    return _card(service, caller, request)
 
 
-def _card(service: Backend) -> ModelCard:
+def _card(service: Backend, caller: Caller, request: Request) -> ModelCard:
+    """The card; analysts' override rates (by ESP too) only for analyst and admin keys."""
     served = service._served()
+    card = model_card(served)
+    if caller.role not in ANALYST_ROLES:  # an intake key: the model, not the analysts
+        _read(service, caller, request, "model card (no analyst decisions)")
+        return card
     decisions = {
         "this_model": service.state.override_rates(f"{served.name}/{served.version}"),
         "all_models": service.state.override_rates(),
     }
-    return model_card(served).model_copy(update={"analyst_decisions": decisions})
+    _read(service, caller, request, "model card")
+    return card.model_copy(update={"analyst_decisions": decisions})
+
+
+def _read(service: Backend, caller: Caller, request: Request, what: str) -> None:
+    """Keep a read of analysts' data in the access log (``serving.access``)."""
+    log = getattr(service, "access", None)
+    if log is not None:
+        log.record(caller.key_id, request.method, request.url.path, 200, f"read {what}")
 
 
 @router.post(
     "/queue",
-    dependencies=[Depends(analyst)],
     operation_id="tipscore__queue",
     openapi_extra=_body(QueueInput),
 )
 def queue(
-    body: Annotated[QueueInput, Depends(json_body(QueueInput))], service: Service
+    caller: Annotated[Caller, Depends(analyst)],
+    body: Annotated[QueueInput, Depends(json_body(QueueInput))],
+    request: Request,
+    service: Service,
 ) -> QueuePage:
     """The analyst queue: suggested priority 1 first, then by probability; paged."""
+    query = body.query
+    if query.esp is not None:  # "twitter" finds the reports kept as "X Corp"
+        query = query.model_copy(
+            update={"esp": service.platforms.filter_value(query.esp)}
+        )
     try:
-        return service.state.queue(body.query, service.scorer.today())
+        page = service.state.queue(query, service.scorer.today())
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
+    _read(service, caller, request, "queue")
+    return page
 
 
 @router.post(
     "/report",
-    dependencies=[Depends(analyst)],
     operation_id="tipscore__report",
     openapi_extra=_body(ReportInput),
 )
 def report(
-    body: Annotated[ReportInput, Depends(json_body(ReportInput))], service: Service
+    caller: Annotated[Caller, Depends(analyst)],
+    body: Annotated[ReportInput, Depends(json_body(ReportInput))],
+    request: Request,
+    service: Service,
 ) -> ReportView:
     """One report: its suggestion, reasons, warnings, linked reports and decisions."""
     report_id = body.report.report_id
@@ -127,6 +151,7 @@ def report(
         raise ReportNotFound(f"report_id: {report_id!r} was not scored here") from None
     linked = service.state.linked_to(report_id)
     known = service.state.in_queue([item["report_id"] for item in linked])
+    _read(service, caller, request, "report")
     return ReportView(
         report_id=report_id,
         received_at=kept["received_at"],

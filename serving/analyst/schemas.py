@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -15,6 +14,7 @@ from pydantic import (
     field_validator,
 )
 
+from serving.analyst.notes import identifier_in
 from serving.schemas import ScoreResponse
 
 
@@ -43,11 +43,6 @@ REASON_TEXT = {
     Reason.MODEL_MISSED_CONTEXT: "The suggestion misses context in the report",
     Reason.OTHER: "Other (say why in the note)",
 }
-
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}")
-_IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
-_IPV6 = re.compile(r"\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){4,7}\b")
-_PHONE = re.compile(r"(?:\+?\d[\s().-]?){9,}")
 
 
 class In(BaseModel):
@@ -138,17 +133,12 @@ class DecisionIn(In):
     @classmethod
     def _no_identifiers(cls, note: str) -> str:
         """Notes are kept; they must not carry raw identifiers (they are not hashed)."""
-        for name, pattern in (
-            ("an email address", _EMAIL),
-            ("an IP address", _IPV4),
-            ("an IP address", _IPV6),
-            ("a phone number", _PHONE),
-        ):
-            if pattern.search(note):
-                raise ValueError(
-                    f"looks like it holds {name}; notes must not carry raw identifiers "
-                    "(refer to the report id instead)"
-                )
+        name = identifier_in(note)
+        if name is not None:
+            raise ValueError(
+                f"looks like it holds {name}; notes must not carry raw identifiers "
+                "(refer to the report id instead)"
+            )
         return note.strip()
 
 

@@ -1,6 +1,6 @@
 """The state database's tables, per engine (SQLite today).
 
-Five tables in one database, so one transaction covers a whole scored batch:
+Six tables in one database, so one transaction covers a whole scored batch:
 
 - ``requests``: the audit log, every accepted request and its response (append-only);
 - ``scored``: every suggestion made, with the report's flattened metadata (hashed
@@ -10,9 +10,13 @@ Five tables in one database, so one transaction covers a whole scored batch:
   kept in step with the two logs so the queue pages fast with 100,000 reports;
 - ``link``: each report's hashed identifiers with its receipt time and escalation mark,
   for the point-in-time linkage features (``features.linkage`` defines them);
+- ``access``: refused requests (401, 403, 413, 503 by the key, role and size checks) and reads
+  of analysts' data (queue, report, model card): when, the key id if any, method, route
+  template, status and reason; never a body, a key or a raw path (append-only,
+  ``serving.access``);
 
 and ``migrated``, which older state files were copied in (``serving.state.migrate``).
-Triggers refuse UPDATE and DELETE on the three logs. Table and column names are those of
+Triggers refuse UPDATE and DELETE on the four logs. Table and column names are those of
 the separate files older versions kept, so their rows copy over unchanged.
 """
 
@@ -107,6 +111,16 @@ SQLITE_DDL: tuple[str, ...] = (
 ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS link_by_time ON link (kind, hash, received_us)",
     "CREATE INDEX IF NOT EXISTS link_by_report ON link (report_id)",
+    """CREATE TABLE IF NOT EXISTS access (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    key_id TEXT,
+    method TEXT NOT NULL,
+    route TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    reason TEXT NOT NULL
+)""",
+    *_append_only("access", "the access log is"),
     """CREATE TABLE IF NOT EXISTS migrated (
     source TEXT PRIMARY KEY,
     source_table TEXT NOT NULL,

@@ -19,6 +19,7 @@ AUDIT_COLUMNS = (
     "reasons",
     "warnings",
 )
+ACCESS_COLUMNS = ("at", "key_id", "method", "route", "status", "reason")
 LINK_COLUMNS = ("kind", "hash", "received_us", "report_id", "escalated")
 
 
@@ -34,6 +35,7 @@ def marks(n: int) -> str:
 
 
 INSERT_AUDIT = insert("requests", AUDIT_COLUMNS)
+INSERT_ACCESS = insert("access", ACCESS_COLUMNS)
 
 SCORED_COLUMNS = (
     "report_id",

@@ -51,6 +51,10 @@ class Transaction:
             ],
         )
 
+    def append_access(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Access-log rows, in ``sql.ACCESS_COLUMNS`` order (``serving.access``)."""
+        self._db.many(sql.INSERT_ACCESS, rows)
+
     def add_scored(self, entries: Sequence[Scored]) -> None:
         """Keep suggestions and point the queue at each report's newest."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")

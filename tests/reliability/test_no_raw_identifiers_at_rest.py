@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -34,9 +35,26 @@ SEEDED = {
     "ips": ["198.51.100.177"],
     "devices": ["ZQ-RAW-DEVICE-77813"],
 }
-RAW = [v for values in SEEDED.values() for v in values] + [
-    v for v in SAMPLE_RAW if len(v) >= 6 and not v.replace(".", "").isdigit()
-]
+# fields that are not identifiers but could carry one (issue 18, point 5): an ESP name
+# outside the vocabulary, a near-miss incidentType, odd element names, refused report
+# ids, obfuscated notes, the body of a refused request
+RAW_ESP = "zq-raw-esp-555-778-1400"
+NEAR_MISS = "ONLINE ENTICEMENT OF CHILDREN FOR SEXUAL ACTS 555-778-1401"
+ODD_ELEMENTS = ("zq-raw-elem-77813", "zqRawLongElement" + "q" * 50_000)
+REFUSED_IDS = ("198.51.100.178", "2001:db8::7781", "555-778-1402")
+REFUSED_NOTES = (
+    "john.doe77813(at)example.com",
+    "192[.]168[.]77[.]81",
+    "(555) 778-1403",
+    "zq77813\uff20example.com",
+)
+REFUSED_BODY = "zq-refused-body-77813"
+RAW = (
+    [v for values in SEEDED.values() for v in values]
+    + [v for v in SAMPLE_RAW if len(v) >= 6 and not v.replace(".", "").isdigit()]
+    + [RAW_ESP, NEAR_MISS, "555-778-1401", *ODD_ELEMENTS, REFUSED_BODY]
+    + [*REFUSED_IDS, "john.doe77813", "192[.]168[.]77[.]81", "778-1403"]
+)
 
 
 def _run(args: list[str], env: dict[str, str], log: list[str]) -> str:
@@ -66,13 +84,47 @@ def _report(i: int) -> dict[str, Any]:
         "incident_type": "Online Enticement of Children for Sexual Acts",
         "incident_at": "2024-12-20T10:00:00Z",
         "received_at": "2024-12-21T10:00:00Z",
-        "esp": "Discord",
+        "esp": RAW_ESP if i == 2 else "Discord",
         "esp_escalated": i % 2 == 0,
         "identifiers": identifiers,
         "reported_person": {"count": 1, "esp_user_id": True, "email": True},
         "location": {"country_code": "US", "source": "supplied"},
         "files": [{"media_kind": "image", "viewed_by_esp": True}],
     }
+
+
+def _send_what_must_not_be_kept(
+    client: httpx.Client, intake: str, analyst: str, samples: Path
+) -> None:
+    """Identifiers in fields that are not identifiers: kept closed, redacted or refused."""
+    key = {"Authorization": f"Bearer {intake}"}
+    report = (samples / DOCUMENTS[0]).read_text()
+    odd = "".join(f"<{name}/>" for name in ODD_ELEMENTS)
+    near = re.sub(
+        r"<incidentType>[^<]*</incidentType>",
+        f"<incidentType>{NEAR_MISS}</incidentType>",
+        report,
+    ).replace("</report>", f"{odd}</report>")
+    xml = {"report_xml": near, "esp": "Discord", "report_id": "pii-xml-2"}
+    r = client.post("/score_xml", json={"submission": xml}, headers=key)
+    assert r.status_code == 200, r.text
+    assert {"xml_enum_near_miss", "xml_unknown_element"} <= {
+        w["code"] for w in r.json()["warnings"]
+    }
+    for report_id in REFUSED_IDS:
+        body = {"report": {**_report(9), "report_id": report_id}}
+        r = client.post("/score", json=body, headers=key)
+        assert r.status_code == 400 and "report_id" in r.text, r.text
+    for note in REFUSED_NOTES:
+        decision = {"report_id": "pii-0", "action": "accept", "reason": "other"}
+        r = client.post(
+            "/decide",
+            json={"decision": {**decision, "note": note}},
+            headers={"Authorization": f"Bearer {analyst}"},
+        )
+        assert r.status_code == 400, r.text
+    r = client.post("/score", json={"report": {"report_id": REFUSED_BODY}})
+    assert r.status_code == 401
 
 
 def test_no_raw_identifier_anywhere_after_a_full_run(
@@ -125,6 +177,7 @@ def test_no_raw_identifier_anywhere_after_a_full_run(
             assert r.status_code == 200, r.text
             xml_id = r.json()["report_id"]
             suggested[xml_id] = r.json()["suggested_priority"]
+            _send_what_must_not_be_kept(client, intake, analyst.strip(), samples)
             for report_id in ("pii-0", xml_id):
                 r = client.post(
                     "/decide",
@@ -158,7 +211,7 @@ def test_no_raw_identifier_anywhere_after_a_full_run(
     )  # the one state database
     audit = sqlite3.connect(f"file:{state_db}?mode=ro", uri=True)
     try:  # the audit log, linkage rows and suggestions are in what was scanned
-        for table in ("requests", "link", "scored"):
+        for table in ("requests", "link", "scored", "access"):
             assert audit.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] > 0
     finally:
         audit.close()

@@ -1,0 +1,68 @@
+"""The access log: refusals and analyst reads become rows; paths and floods are bounded."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from serving.access import UNMATCHED, AccessLog
+from serving.state.store import StateStore
+
+ROUTES = frozenset({"/queue", "/score"})
+
+
+def _rows(path: Path) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(
+            "SELECT key_id, method, route, status, reason FROM access ORDER BY seq"
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def test_events_are_written_with_route_templates_only(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "reports.db")
+    log = AccessLog(store, ROUTES, interval=0.01)
+    log.record(None, "POST", "/score", 401, "unauthorized")
+    log.record("k1", "POST", "/queue", 403, "forbidden")
+    log.record(None, "GET", "/198.51.100.9/" + "x" * 10_000, 401, "unauthorized")
+    log.record(None, "BREW\x00" * 50, "/queue", 401, "unauthorized")
+    log.close()
+    store.close()
+    assert _rows(tmp_path / "reports.db") == [
+        (None, "POST", "/score", 401, "unauthorized"),
+        ("k1", "POST", "/queue", 403, "forbidden"),
+        (None, "GET", UNMATCHED, 401, "unauthorized"),
+        (None, "OTHER", "/queue", 401, "unauthorized"),
+    ]
+
+
+def test_a_flood_is_counted_not_queued_without_bound(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "reports.db")
+    log = AccessLog(store, ROUTES, capacity=5, interval=0.01)
+    for _ in range(500):
+        log.record(None, "POST", "/score", 401, "unauthorized")
+    log.close()
+    store.close()
+    rows = _rows(tmp_path / "reports.db")
+    dropped = [
+        int(str(r[4]).split()[1]) for r in rows if str(r[4]).startswith("dropped")
+    ]
+    events = [r for r in rows if r[4] == "unauthorized"]
+    assert dropped and len(events) + sum(dropped) == 500
+    assert len(rows) < 500  # a flood costs rows up to the buffer, and one count
+
+
+def test_the_access_log_is_append_only(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "reports.db")
+    log = AccessLog(store, ROUTES, interval=0.01)
+    log.record(None, "POST", "/score", 401, "unauthorized")
+    log.close()
+    store.close()
+    db = sqlite3.connect(tmp_path / "reports.db")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM access")
+    db.close()
