@@ -22,7 +22,7 @@ from typing import Any
 from bentoml.exceptions import BentoMLException
 
 from serving import access
-from serving.keys import KeyStore, Role
+from serving.keys import KeyStore, KeysUnreadable, Role
 from serving.settings import ServingSettings
 
 Scope = MutableMapping[str, Any]
@@ -60,6 +60,12 @@ checks keys itself on these methods; any other method is checked here first, so 
 without a key learns only 401, as on every other route."""
 ANALYST_PATHS = frozenset(ANALYST_ROUTES)
 DEV_KEY_ID = "dev-mode"
+KEYS_UNAVAILABLE = "keys_unavailable"
+KEYS_UNAVAILABLE_MESSAGE = (
+    "the service cannot read its API keys; an administrator must fix the keys file"
+)
+"""The 503 every keyed request gets while the keys file cannot be parsed: no path and no
+parser message (those go to the log, once per change of the file: ``serving.keys``)."""
 BEARER_CHALLENGE = 'Bearer realm="tipscore"'
 
 
@@ -117,10 +123,8 @@ class Gate:
             return Caller(DEV_KEY_ID, DEV_KEY_ID, Role.ADMIN)
         try:
             record = None if token is None else self.keys.verify(token)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise Refused(
-                503, "keys_file_unreadable", f"{self.keys.path}: {exc}"
-            ) from None
+        except KeysUnreadable:
+            raise Refused(503, KEYS_UNAVAILABLE, KEYS_UNAVAILABLE_MESSAGE) from None
         if record is None:
             raise Refused(
                 401, "unauthorized", "send a valid key: Authorization: Bearer <key>"

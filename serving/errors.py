@@ -8,7 +8,8 @@ APIs on their way out:
 
 - a one-element list holding an object becomes that object;
 - a 503 gets ``{"error": "not_ready", "message": <why no model is served>}``, the reason
-  read from the running service's model holder;
+  read from the running service's model holder — ``/readyz``'s plain-text 503 too, so a
+  probe (or an operator) reading it learns why;
 - a routing answer (404 for a path nobody serves, 405 for a method a route does not take)
   in plain text becomes ``{"error": "not_found" | "method_not_allowed", "message": ...}``,
   the 405 keeping its ``Allow`` header — on every path, BentoML's and the mounted app's.
@@ -82,7 +83,8 @@ def reshape(
         return body
     if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
         data = data[0]
-    if status == 503 and "not_ready" not in str(data) and "keys_file" not in str(data):
+    kept = ("not_ready", "keys_file", "keys_unavailable")
+    if status == 503 and not any(code in str(data) for code in kept):
         data = not_ready_body(reason())
     return json.dumps(data).encode()
 
@@ -125,6 +127,9 @@ async def _send_reshaped(send: Send, start: Message, body: bytes, scope: Scope) 
     status = start["status"]
     if b"json" in content_type:
         body = reshape(status, body)
+    elif status == 503 and scope.get("path") == "/readyz":
+        body = json.dumps(not_ready_body(holder_error())).encode()
+        content_type = b"application/json"
     elif status in ROUTING_CODES:
         allow = given.get(b"allow", b"").decode("latin-1") or None
         body = routing_body(

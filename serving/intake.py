@@ -26,6 +26,7 @@ from features.identifiers import (
 )
 from features.xml.safe import XmlIntakeError, Xsd
 from serving.paths import HomeSettings, default_state_dir
+from serving.private import private_dir, private_files
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def load_or_create_key(key_file: Path) -> bytes:
     back it up: losing it breaks linkage with every earlier report.
     """
     if key_file.exists():
+        private_files([key_file])
         key = key_file.read_bytes().strip()
         try:
             raw = bytes.fromhex(key.decode("ascii"))
@@ -83,7 +85,7 @@ def load_or_create_key(key_file: Path) -> bytes:
                 f"of hex, got {len(raw)}"
             )
         return raw
-    key_file.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(key_file.parent)
     raw = secrets.token_bytes(KEY_BYTES)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+
+from serving.private import FILE_MODE, private_dir, private_files
 
 
 class Role(StrEnum):
@@ -27,6 +30,15 @@ class Role(StrEnum):
 
 
 KEY_PREFIX = "tsk_"
+logger = logging.getLogger(__name__)
+
+
+class KeysUnreadable(Exception):
+    """The keys file exists but cannot be parsed; the details are in the log only."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"cannot read the keys file {path}")
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,14 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _parse(text: str) -> dict[str, KeyRecord]:
+    """The records of a keys file's text, by hash (raises on any malformed part)."""
+    data = json.loads(text)
+    return {
+        r["sha256"]: KeyRecord(**{**r, "role": Role(r["role"])}) for r in data["keys"]
+    }
+
+
 class KeyStore:
     """The keys file (JSON), read at start-up and re-read when it changes."""
 
@@ -51,6 +71,7 @@ class KeyStore:
         self.path = path
         self._records: dict[str, KeyRecord] = {}
         self._seen: tuple[int, int, int] | None = None
+        self._broken: tuple[int, int, int] | None = None
 
     def _load(self) -> None:
         try:
@@ -63,12 +84,17 @@ class KeyStore:
         seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         if seen == self._seen:
             return
-        data = json.loads(self.path.read_text())
-        self._records = {
-            r["sha256"]: KeyRecord(**{**r, "role": Role(r["role"])})
-            for r in data["keys"]
-        }
-        self._seen = seen
+        private_files([self.path])  # a file written by hand or by an older version
+        if seen == self._broken:
+            raise KeysUnreadable(self.path)
+        try:
+            self._records = _parse(self.path.read_text())
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # logged once per version of the file, not once per request
+            self._records, self._seen, self._broken = {}, None, seen
+            logger.error("cannot read the keys file %s: %s", self.path, exc)
+            raise KeysUnreadable(self.path) from None
+        self._seen, self._broken = seen, None
 
     def records(self) -> list[KeyRecord]:
         """Every stored key record."""
@@ -88,10 +114,12 @@ class KeyStore:
         )
         rows = [r.__dict__ | {"role": r.role.value} for r in self.records()]
         rows.append(record.__dict__ | {"role": role.value})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"keys": rows}, indent=2))
-        os.chmod(tmp, 0o600)
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps({"keys": rows}, indent=2))
         tmp.replace(self.path)
         return key, record
 

@@ -1,7 +1,9 @@
 """The served model: loaded from the registry at start-up, swapped atomically on reload.
 
 No silent fallback: if the champion cannot be loaded, the holder has no model, says why,
-and the service is not ready. A failed reload keeps the model already serving.
+and the service is not ready. A failed reload keeps the model already serving. Any error
+while loading counts (not only the registry's): the service stays up, not ready, instead of
+crashing at start, and a reload answers 409 instead of 500.
 """
 
 from __future__ import annotations
@@ -37,6 +39,19 @@ def _version(uri: str) -> tuple[str, str, str | None]:
     return ref.name, ref.version, ref.run_id
 
 
+def _reason(exc: Exception) -> str:
+    """Why a load failed, in one line: the registry's message, else the error's type and text.
+
+    A model can pass its checksum and still fail to load (files broken before they were
+    registered, a library that cannot read them): LightGBM, pickle, import and OS errors
+    are load failures as much as the registry's own, and must not crash the service.
+    """
+    if isinstance(exc, RegistryError):
+        return str(getattr(exc, "message", exc))
+    text = " ".join(str(exc).split())[:500]
+    return f"the model's files could not be loaded ({type(exc).__name__}: {text})"
+
+
 class ModelHolder:
     """Holds the current model; ``load`` replaces it only when the new one loads."""
 
@@ -54,9 +69,8 @@ class ModelHolder:
                 self.uri if version == "unregistered" else f"models:/{name}/{version}"
             )
             model = load_model(pinned)
-        except RegistryError as exc:
-            message = getattr(exc, "message", str(exc))
-            self.error = f"cannot load {self.uri}: {message}"
+        except Exception as exc:
+            self.error = f"cannot load {self.uri}: {_reason(exc)}"
             logger.error("%s", self.error)
             raise RegistryError(self.error) from exc
         served = Served(model, self.uri, name, version, run_id)

@@ -90,6 +90,21 @@ class HomeSettings(BaseSettings):
         home_env = _HomeDotEnv(settings_cls, project_home().path)
         return init_settings, env_settings, home_env, file_secret_settings
 
+    def as_environment(self) -> dict[str, str]:
+        """These values as ``TIPSCORE_*`` variables (unset ones left out).
+
+        ``tipscore serve`` reads the settings once and hands them to the service's worker
+        this way, so the worker uses the very values the command checked (an environment
+        variable wins over any ``.env`` the worker could read).
+        """
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is not None:
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                env[f"{ENV_PREFIX}{name.upper()}"] = text
+        return env
+
     @field_validator("*", mode="after")
     @classmethod
     def _absolute(cls, value: Any) -> Any:

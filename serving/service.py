@@ -24,7 +24,7 @@ from features.platforms import Platforms
 from features.schema import ReportSubmission, TipReport
 from features.xml.intake import IntakeOptions, parse_submission
 from features.xml.safe import XmlIntakeError, XmlLimits
-from serving import logs
+from serving import connections, logs
 from serving.access import AccessLog
 from serving.analyst.app import analyst_app
 from serving.auth import (
@@ -35,8 +35,11 @@ from serving.auth import (
     Gate,
 )
 from serving.batcher import AdaptiveBatcher
+from serving.body_timeout import BodyTimeoutMiddleware
+from serving.dev_mode import check_dev_mode
 from serving.errors import ErrorShapeMiddleware, NotReady
 from serving.intake import IntakeSettings, intake_hasher
+from serving.metrics import RouteMetricsMiddleware
 from serving.model_holder import ModelHolder, Served
 from serving.schemas import (
     BatchResponse,
@@ -86,6 +89,7 @@ audit log with its request id instead. The analyst routes keep their spans.
     name="tipscore",
     traffic={"timeout": 60},
     tracing={"excluded_urls": UNTRACED},
+    metrics={"enabled": False},  # labelled by raw path; ours: serving.metrics
     workers=1,
 )
 @bentoml.asgi_app(analyst_app(), path="/")
@@ -95,9 +99,11 @@ class TipScoring:
     def __init__(self) -> None:
         logs.install()
         self.settings = ServingSettings()
+        check_dev_mode(self.settings.dev_mode)  # refuses any host but 127.0.0.1
+        connections.install(
+            self.settings.header_timeout_s, self.settings.max_connections_per_client
+        )
         self.gate = Gate(self.settings)  # keys and roles of the analyst app's routes
-        if self.settings.dev_mode:
-            logger.warning("DEV MODE: requests without a key are accepted as admin")
         configure()
         self.intake = IntakeSettings()
         self.hasher = intake_hasher(self.intake)
@@ -256,6 +262,8 @@ class TipScoring:
         )
 
 
+TipScoring.add_asgi_middleware(RouteMetricsMiddleware)  # type: ignore[attr-defined]
+TipScoring.add_asgi_middleware(BodyTimeoutMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(ErrorShapeMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(XmlFormsMiddleware)  # type: ignore[attr-defined]

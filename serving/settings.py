@@ -34,6 +34,13 @@ class ServingSettings(HomeSettings):
         coalesce_max: most concurrent single calls scored together (adaptive batching).
         coalesce_wait_ms: extra time to wait for more single calls (0: none; batches
             still form under load while one is being scored).
+        header_timeout_s: a request's line and headers must arrive within this, from
+            the connection's start or the previous response, or the connection is closed
+            (``serving.connections``).
+        body_timeout_s: a request's body must arrive within this, or 408
+            (``serving.body_timeout``).
+        max_connections_per_client: open connections one client address may hold; more
+            are closed at once (``serving.connections``).
     """
 
     state_dir: Path = Field(default_factory=default_state_dir)
@@ -48,6 +55,9 @@ class ServingSettings(HomeSettings):
     max_batch: int = Field(default=1000, ge=1, le=100_000)
     coalesce_max: int = Field(default=64, ge=1, le=10_000)
     coalesce_wait_ms: float = Field(default=0.0, ge=0.0, le=1000.0)
+    header_timeout_s: float = Field(default=10.0, gt=0.0, le=600.0)
+    body_timeout_s: float = Field(default=30.0, gt=0.0, le=600.0)
+    max_connections_per_client: int = Field(default=64, ge=1, le=100_000)
 
     @property
     def keys_path(self) -> Path:

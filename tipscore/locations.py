@@ -13,7 +13,7 @@ from pathlib import Path
 
 from home import HOME_VARIABLE, absolute, project_home
 from serving.intake import IntakeSettings
-from serving.paths import ENV_PREFIX, env_file, is_path, origin
+from serving.paths import ENV_PREFIX, HomeSettings, env_file, is_path, origin
 from serving.settings import ServingSettings
 
 
@@ -128,3 +128,17 @@ def serve_environment(environ: Mapping[str, str]) -> dict[str, str]:
     if env.get("MLFLOW_TRACKING_URI"):
         env["MLFLOW_TRACKING_URI"] = absolute_uri(env["MLFLOW_TRACKING_URI"])
     return env
+
+
+def pinned_environment(
+    env: Mapping[str, str], *settings: HomeSettings
+) -> dict[str, str]:
+    """``env`` with every value of ``settings`` set explicitly (``TIPSCORE_*``).
+
+    ``tipscore serve`` reads its settings once and pins them here, so the worker does not
+    read them again from another place (a ``.env``) and cannot differ from what the
+    command checked, such as dev mode. Any spelling of a pinned name is replaced.
+    """
+    pinned = {k: v for one in settings for k, v in one.as_environment().items()}
+    kept = {k: v for k, v in env.items() if k.upper() not in pinned}
+    return {**kept, **pinned}

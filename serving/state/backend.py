@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from serving.private import create_private, private_files, sqlite_files
 from serving.state.schema import SQLITE_DDL
 
 Row = Mapping[str, Any]
@@ -88,13 +89,22 @@ class SqliteBackend:
         return str(self.path) == ":memory:"
 
     def connect(self) -> sqlite3.Connection:
-        """A durable connection (the caller creates the folder beforehand)."""
+        """A durable connection (the caller creates the folder beforehand).
+
+        The database and its ``-wal``/``-shm`` files are owner-only (``serving.private``).
+        """
+        on_disk = not self.shares_one_connection
+        if on_disk:
+            create_private(Path(self.path))
+        # SQLite gives its -wal and -shm files the database file's mode
         db = sqlite3.connect(
             str(self.path), check_same_thread=False, isolation_level=None
         )
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        if on_disk:
+            private_files(sqlite_files(Path(self.path)))
         return db
 
     def ddl(self) -> Sequence[str]:

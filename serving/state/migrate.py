@@ -21,6 +21,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from serving.private import private_dir, private_files
 from serving.settings import ServingSettings
 from serving.state import sql
 from serving.state.store import StateStore, Transaction
@@ -59,6 +60,8 @@ def legacy_files(settings: ServingSettings) -> list[Legacy]:
 
 def open_state(settings: ServingSettings) -> StateStore:
     """The service's store at ``settings.reports_path``, older files copied in."""
+    private_dir(settings.state_dir)
+    private_files(legacy.path for legacy in legacy_files(settings))
     store = StateStore.open(settings.reports_path)
     try:
         for legacy in legacy_files(settings):

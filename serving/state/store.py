@@ -20,6 +20,7 @@ from typing import Any
 from features.flat import flatten
 from features.linkage import MICROS_PER_DAY
 from serving.analyst.schemas import DecisionIn, DecisionOut, QueuePage, QueueQuery
+from serving.private import DIR_MODE
 from serving.schemas import ScoreResponse
 from serving.state import decisions, linkage, queue, sql
 from serving.state.backend import Backend, Connection, SqliteBackend
@@ -133,7 +134,8 @@ class StateStore:
     def open(cls, path: Path | str) -> StateStore:
         """The SQLite store at ``path`` (created with its folder on first use)."""
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # a new folder is owner-only; an existing one is the caller's to narrow
+            Path(path).parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         return cls(SqliteBackend(path))
 
     def close(self) -> None:

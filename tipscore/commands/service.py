@@ -37,18 +37,20 @@ def serve(
     import os
 
     from serving.command import serve_command
+    from serving.intake import IntakeSettings
     from serving.settings import ServingSettings
-    from tipscore.locations import serve_environment
+    from tipscore.locations import pinned_environment, serve_environment
 
-    env = serve_environment(os.environ)
+    settings = ServingSettings()  # read once, here; the worker gets these values
     if dev:
-        env["TIPSCORE_DEV_MODE"] = "true"
-    if (dev or ServingSettings().dev_mode) and host not in LOCAL_HOSTS:
+        settings = settings.model_copy(update={"dev_mode": True})
+    if settings.dev_mode and host not in LOCAL_HOSTS:
         raise typer.BadParameter(
             "dev mode accepts requests without a key: it only listens on 127.0.0.1",
             param_hint="--host",
         )
-    if dev:
+    env = pinned_environment(serve_environment(os.environ), settings, IntakeSettings())
+    if settings.dev_mode:
         typer.echo("dev mode: requests without a key are accepted as admin", err=True)
     command = serve_command(host, port)
     os.execvpe(command[0], command, env)

@@ -1,0 +1,130 @@
+"""Header-read timeout and a per-client connection limit, below ASGI (issue 18, item 9).
+
+Neither exists in uvicorn 0.54 as BentoML 1.4 runs it: its worker builds the
+``uvicorn.Config`` itself (only ``timeout_keep_alive`` and ``backlog`` are passed), and
+uvicorn arms no timer until a first response is sent, so a client that opens a connection
+and sends half a request line or half its headers holds it forever (slow loris); and a
+request only reaches ASGI middleware once its headers are complete, so no middleware can
+see such a connection. The worker therefore wraps two methods of uvicorn's HTTP/1.1
+protocol class (``H11Protocol``, the one used here: ``httptools`` is not installed), once,
+when the service starts:
+
+- **header timeout**: from the moment a connection opens, and again after each response,
+  the next request's headers must be complete within ``header_timeout`` seconds, or the
+  connection is closed (no answer: the client has not finished asking);
+- **per-client connection limit**: a client address holding ``max_per_client`` open
+  connections has its next one closed at once. Behind a proxy every client shares the
+  proxy's address: raise the limit there, and let the proxy limit clients.
+
+The body is timed by ``serving.body_timeout`` (ASGI). ``tests/reliability/
+test_slow_clients.py`` proves both; ``tests/service/test_slow_clients_guard.py`` fails
+if a uvicorn upgrade renames what is wrapped here.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_MARK = "__tipscore_guard__"
+
+
+@dataclass
+class Guard:
+    """The limits in force and the open connections per client address."""
+
+    header_timeout: float
+    max_per_client: int
+    open: Counter[str]
+
+
+def install(header_timeout: float, max_per_client: int) -> Guard:
+    """Wrap uvicorn's HTTP/1.1 protocol (idempotent: later calls update the limits)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    guard: Guard | None = getattr(H11Protocol, _MARK, None)
+    if guard is None:
+        guard = Guard(header_timeout, max_per_client, Counter())
+        _wrap(H11Protocol, guard)
+        setattr(H11Protocol, _MARK, guard)
+    guard.header_timeout, guard.max_per_client = header_timeout, max_per_client
+    logger.info(
+        "connections: headers within %.1f s, at most %d open per client",
+        header_timeout,
+        max_per_client,
+    )
+    return guard
+
+
+def _waiting_for_headers(protocol: Any) -> bool:
+    cycle = getattr(protocol, "cycle", None)
+    return cycle is None or bool(cycle.response_complete)
+
+
+def _arm(protocol: Any, guard: Guard) -> None:
+    """Close the connection unless a request's headers arrive within the timeout."""
+    handle = getattr(protocol, "_tipscore_timer", None)
+    if handle is not None:
+        handle.cancel()
+    completed = getattr(protocol, "_tipscore_requests", 0)
+
+    def expire() -> None:
+        still = getattr(protocol, "_tipscore_requests", 0) == completed
+        idle = still and _waiting_for_headers(protocol)
+        if idle and not protocol.transport.is_closing():
+            protocol.transport.close()
+
+    protocol._tipscore_timer = protocol.loop.call_later(guard.header_timeout, expire)
+
+
+def _client(protocol: Any) -> str | None:
+    client = getattr(protocol, "client", None)
+    return str(client[0]) if client else None
+
+
+def _wrap(cls: Any, guard: Guard) -> None:
+    made: Callable[..., None] = cls.connection_made
+    lost: Callable[..., None] = cls.connection_lost
+    done: Callable[..., None] = cls.on_response_complete
+
+    @functools.wraps(made)
+    def connection_made(self: Any, transport: Any) -> None:
+        made(self, transport)
+        client = _client(self)
+        if client is not None:
+            guard.open[client] += 1
+            self._tipscore_counted = client
+            if guard.open[client] > guard.max_per_client:
+                transport.close()  # over the limit: refused before anything is read
+                return
+        _arm(self, guard)
+
+    @functools.wraps(lost)
+    def connection_lost(self: Any, exc: Exception | None) -> None:
+        handle = getattr(self, "_tipscore_timer", None)
+        if handle is not None:
+            handle.cancel()
+        client = getattr(self, "_tipscore_counted", None)
+        if client is not None:
+            self._tipscore_counted = None
+            guard.open[client] -= 1
+            if guard.open[client] <= 0:
+                del guard.open[client]
+        lost(self, exc)
+
+    @functools.wraps(done)
+    def on_response_complete(self: Any) -> None:
+        self._tipscore_requests = getattr(self, "_tipscore_requests", 0) + 1
+        done(self)
+        if not self.transport.is_closing():
+            _arm(self, guard)
+
+    cls.connection_made = connection_made
+    cls.connection_lost = connection_lost
+    cls.on_response_complete = on_response_complete

@@ -1,0 +1,80 @@
+"""The pieces of the slow-client defences, fast (the real server: tests/reliability).
+
+``serving.connections`` wraps uvicorn's HTTP/1.1 protocol; these tests fail if an upgrade
+renames what it relies on. ``serving.body_timeout`` answers 408 when a body stalls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import time
+from typing import Any
+
+from serving.body_timeout import BodyTimeoutMiddleware
+from serving.settings import ServingSettings
+
+
+def test_uvicorn_still_has_what_the_connection_guard_wraps() -> None:
+    from uvicorn.protocols.http import h11_impl
+
+    from serving import connections
+
+    protocol = h11_impl.H11Protocol
+    for name in ("connection_made", "connection_lost", "on_response_complete"):
+        assert callable(getattr(protocol, name)), name
+    source = inspect.getsource(protocol.__init__)
+    assert "self.cycle" in source and "self.client" in inspect.getsource(protocol)
+    assert "self.loop" in source and "self.transport" in source
+    assert "response_complete" in inspect.getsource(h11_impl.RequestResponseCycle)
+    first = connections.install(5.0, 10)
+    again = connections.install(2.0, 3)  # idempotent: one wrapping, limits updated
+    assert first is again and (again.header_timeout, again.max_per_client) == (2.0, 3)
+    assert getattr(protocol.connection_made, "__wrapped__", None) is not None
+    assert not hasattr(protocol.connection_made.__wrapped__, "__wrapped__")
+
+
+async def _reads_body(scope: Any, receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if not message.get("more_body"):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _run(messages: list[dict[str, Any]], stall: bool) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        if stall:
+            await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    settings = ServingSettings(body_timeout_s=0.3)
+    app = BodyTimeoutMiddleware(_reads_body, settings)
+    scope = {"type": "http", "method": "POST", "path": "/score", "headers": []}
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_a_stalled_body_gets_408_within_the_timeout() -> None:
+    started = time.monotonic()
+    sent = _run([{"type": "http.request", "body": b"{", "more_body": True}], stall=True)
+    assert time.monotonic() - started < 2
+    assert sent[0]["status"] == 408
+    assert (b"connection", b"close") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["error"] == "body_timeout"
+
+
+def test_a_complete_body_is_not_timed() -> None:
+    sent = _run(
+        [{"type": "http.request", "body": b"{}", "more_body": False}], stall=True
+    )
+    assert sent[0]["status"] == 200
