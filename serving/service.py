@@ -29,6 +29,7 @@ from serving.auth import AuthMiddleware, Gate
 from serving.batcher import AdaptiveBatcher
 from serving.errors import ErrorShapeMiddleware, NotReady
 from serving.intake import IntakeSettings, intake_hasher
+from serving.json_bodies import JsonBodyMiddleware
 from serving.model_holder import ModelHolder, Served
 from serving.schemas import (
     BatchResponse,
@@ -242,3 +243,4 @@ class TipScoring:
 TipScoring.add_asgi_middleware(ErrorShapeMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(XmlFormsMiddleware)  # type: ignore[attr-defined]
+TipScoring.add_asgi_middleware(JsonBodyMiddleware)  # type: ignore[attr-defined]
