@@ -67,7 +67,10 @@ class EncodingError(ValueError):
 def _codec(name: str, where: str) -> str:
     try:
         info = codecs.lookup(name)
-    except LookupError:
+    except (
+        LookupError,
+        ValueError,
+    ):  # ValueError: a NUL in the name (a multipart part's)
         raise EncodingError(
             "unsupported_charset", f"{where} {name[:40]!r} is not a known charset"
         ) from None

@@ -133,6 +133,30 @@ def test_malformed_multipart_is_a_400(
     assert r.json()["error"] in {"invalid_multipart", "report_count"}, r.text
 
 
+PART = (
+    b'--b\r\nContent-Disposition: form-data; name="report"; filename="r.xml"\r\n'
+    b"Content-Type: application/xml; charset={charset}\r\n\r\n<report/>\r\n--b--\r\n"
+)
+
+
+@pytest.mark.parametrize("charset", [b"utf-8\x00", b"punycode", b"utf-7"])
+def test_a_part_charset_that_is_no_accepted_charset_is_a_4xx(
+    client: TestClient, deployed: Deployed, charset: bytes
+) -> None:
+    """Found by mutating multipart bodies: a NUL in a part's charset (``ValueError``
+    from ``codecs.lookup``) and ``punycode`` (``UnicodeError``) answered 500."""
+    r = client.post(
+        "/score_xml",
+        content=PART.replace(b"{charset}", charset),
+        headers={
+            **auth(deployed.keys["intake"]),
+            "content-type": "multipart/form-data; boundary=b",
+        },
+    )
+    assert r.status_code == 415, r.text
+    assert r.json()["error"] == "unsupported_charset"
+
+
 @pytest.mark.parametrize(
     ("path", "key", "body"),
     [

@@ -147,7 +147,7 @@ def test_encodings_outside_the_accepted_list_are_refused(data: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "charset", ["UTF-7", "utf-32", "shift_jis", "punycode", "idna"]
+    "charset", ["UTF-7", "utf-32", "shift_jis", "punycode", "idna", "utf-8\x00"]
 )
 def test_charsets_outside_the_accepted_list_are_refused(charset: str) -> None:
     with pytest.raises(EncodingError) as caught:
