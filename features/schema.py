@@ -8,7 +8,7 @@ unknown fields so a typo or a smuggled field is an error that names it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
@@ -38,9 +38,20 @@ from features.vocab import (
 SCHEMA_VERSION = "1.0"
 """Version of the report contract; bumped on any incompatible change."""
 
-MAX_FILES = 10_000
+MAX_FILES = 1_000
+"""Most files per report (one per ``<fileDetails>``; the XML intake takes as many)."""
+MAX_FILE_HASHES = 2_000
+"""Most file hashes per report (two per file on average: e.g. MD5 and a PhotoDNA id)."""
+MAX_IDENTIFIERS = 200
+"""Most identifiers of one kind (accounts, screen names, emails, phones, IPs, devices)
+per report. Each becomes a linkage row and a lookup, so the work of one report is bounded:
+at most 6 × 200 + 2,000 rows (issue 18: 10,000 hashes per report stalled the service)."""
 MAX_COUNT = 100_000
 CLOCK_SKEW = timedelta(hours=1)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+"""The range of every report time (UTC): a year 9999 or an offset that carries a time
+past the calendar's end made date arithmetic overflow (a 500); now it is a 400."""
 
 HexDigest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 """An HMAC-SHA256 digest as 64 lower-case hex characters (never a raw identifier)."""
@@ -74,8 +85,25 @@ def _not_a_number(value: Any) -> Any:
     return value
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
-"""An ISO 8601 date-time with a zone, given as text (or a ``datetime``), never a number."""
+def _in_range(value: datetime) -> datetime:
+    """Refuse a time outside 1990..2100 (UTC), before any arithmetic can overflow on it."""
+    try:
+        utc: datetime | None = value.astimezone(UTC)
+    except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00:00-05:00
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise ValueError(
+            "expected a date-time from 1990-01-01 to 2100-12-31 (UTC); got "
+            f"{value.isoformat()[:40]}"
+        )
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_in_range)
+]
+"""An ISO 8601 date-time with a zone, given as text (or a ``datetime``), never a number,
+from 1990 to 2100 (UTC)."""
 
 
 class Strict(BaseModel):
@@ -191,12 +219,16 @@ class FileMeta(Strict):
 class LinkageKeys(Strict):
     """Keyed hashes of identifiers, kept only to link related reports (never for the model)."""
 
-    accounts: list[HexDigest] = Field(default_factory=list, max_length=1000)
-    emails: list[HexDigest] = Field(default_factory=list, max_length=1000)
-    phones: list[HexDigest] = Field(default_factory=list, max_length=1000)
-    ips: list[HexDigest] = Field(default_factory=list, max_length=1000)
-    devices: list[HexDigest] = Field(default_factory=list, max_length=1000)
-    file_hashes: list[HexDigest] = Field(default_factory=list, max_length=MAX_FILES)
+    accounts: list[HexDigest] = Field(
+        default_factory=list, max_length=2 * MAX_IDENTIFIERS
+    )  # accounts and screen names
+    emails: list[HexDigest] = Field(default_factory=list, max_length=MAX_IDENTIFIERS)
+    phones: list[HexDigest] = Field(default_factory=list, max_length=MAX_IDENTIFIERS)
+    ips: list[HexDigest] = Field(default_factory=list, max_length=MAX_IDENTIFIERS)
+    devices: list[HexDigest] = Field(default_factory=list, max_length=MAX_IDENTIFIERS)
+    file_hashes: list[HexDigest] = Field(
+        default_factory=list, max_length=MAX_FILE_HASHES
+    )
 
 
 class ReportMetadata(Strict):
@@ -243,25 +275,25 @@ class RawIdentifiers(Strict):
     """Identifiers as an intake system knows them; hashed on arrival, never stored raw."""
 
     accounts: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
-        default_factory=list, max_length=1000
+        default_factory=list, max_length=MAX_IDENTIFIERS
     )
     screen_names: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
-        default_factory=list, max_length=1000
+        default_factory=list, max_length=MAX_IDENTIFIERS
     )
     emails: list[Annotated[str, Field(min_length=3, max_length=320)]] = Field(
-        default_factory=list, max_length=1000
+        default_factory=list, max_length=MAX_IDENTIFIERS
     )
     phones: list[Annotated[str, Field(min_length=3, max_length=50)]] = Field(
-        default_factory=list, max_length=1000
+        default_factory=list, max_length=MAX_IDENTIFIERS
     )
     ips: list[Annotated[str, Field(min_length=2, max_length=64)]] = Field(
-        default_factory=list, max_length=1000
+        default_factory=list, max_length=MAX_IDENTIFIERS
     )
     devices: list[Annotated[str, Field(min_length=1, max_length=2083)]] = Field(
-        default_factory=list, max_length=1000
+        default_factory=list, max_length=MAX_IDENTIFIERS
     )
     file_hashes: list[Annotated[str, Field(min_length=8, max_length=512)]] = Field(
-        default_factory=list, max_length=MAX_FILES
+        default_factory=list, max_length=MAX_FILE_HASHES
     )
 
 

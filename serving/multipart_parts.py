@@ -102,6 +102,12 @@ def split_parts(body: bytes, boundary: bytes | None) -> list[Part]:
         parser.finalize()
     except (MultipartParseError, FormParserError) as exc:
         raise _invalid(f"the multipart body is malformed: {exc}") from None
+    except (ValueError, LookupError, UnicodeError) as exc:
+        # python-multipart's own checks (a boundary it cannot use, a header it cannot
+        # read) raise these: the body is malformed, not the server (issue 18: a 500)
+        raise _invalid(
+            f"the multipart body is malformed ({type(exc).__name__})"
+        ) from None
     if not collector.ended:
         raise _invalid("the multipart body ends before its closing boundary")
     return collector.parts

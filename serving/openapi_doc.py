@@ -55,6 +55,14 @@ REFUSALS = {
 }
 
 
+UNSUPPORTED_JSON = {
+    "description": "the body is not JSON by its Content-Type (send application/json)",
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Refusal"}}
+    },
+}
+
+
 @cache
 def nullable_fields() -> dict[str, frozenset[str]]:
     """Model name → its properties that may be null (BentoML's document drops the null)."""
@@ -112,6 +120,10 @@ def add_request_forms(spec: dict[str, Any]) -> None:
     form may use pydantic's schemas as they are (``$ref`` to ``#/components/schemas/``).
     """
     add_xml_forms(spec)
+    for path in ROLES_BY_PATH:  # JSON only (/score_xml: its forms, documented above)
+        operation = spec.get("paths", {}).get(path, {}).get("post")
+        if isinstance(operation, dict):
+            operation.setdefault("responses", {}).setdefault("415", UNSUPPORTED_JSON)
 
 
 def complete(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:

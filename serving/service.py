@@ -40,6 +40,7 @@ from serving.dev_mode import check_dev_mode
 from serving.errors import ErrorShapeMiddleware, NotReady
 from serving.intake import IntakeSettings, intake_hasher
 from serving.metrics import RouteMetricsMiddleware
+from serving.json_bodies import JsonBodyMiddleware
 from serving.model_holder import ModelHolder, Served
 from serving.schemas import (
     BatchResponse,
@@ -267,3 +268,4 @@ TipScoring.add_asgi_middleware(BodyTimeoutMiddleware)  # type: ignore[attr-defin
 TipScoring.add_asgi_middleware(ErrorShapeMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(XmlFormsMiddleware)  # type: ignore[attr-defined]
+TipScoring.add_asgi_middleware(JsonBodyMiddleware)  # type: ignore[attr-defined]

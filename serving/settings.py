@@ -31,6 +31,9 @@ class ServingSettings(HomeSettings):
         top_n: contributions returned in each explanation.
         max_body_bytes: requests larger than this are refused before parsing.
         max_batch: most reports in one ``/score_batch`` call.
+        max_batch_identifiers: most identifiers (every kind, file hashes included) in
+            one ``/score_batch`` call, all its reports together: each is a linkage lookup
+            and row, so this bounds the work one request makes (issue 18).
         coalesce_max: most concurrent single calls scored together (adaptive batching).
         coalesce_wait_ms: extra time to wait for more single calls (0: none; batches
             still form under load while one is being scored).
@@ -53,6 +56,7 @@ class ServingSettings(HomeSettings):
     top_n: int = Field(default=5, ge=1, le=50)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_batch: int = Field(default=1000, ge=1, le=100_000)
+    max_batch_identifiers: int = Field(default=50_000, ge=1, le=10_000_000)
     coalesce_max: int = Field(default=64, ge=1, le=10_000)
     coalesce_wait_ms: float = Field(default=0.0, ge=0.0, le=1000.0)
     header_timeout_s: float = Field(default=10.0, gt=0.0, le=600.0)

@@ -130,7 +130,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _answer(send: Send, status: int, body: dict[str, str]) -> None:
+async def _answer(send: Send, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body).encode()
     headers = [
         (b"content-type", b"application/json"),

@@ -24,7 +24,9 @@ from features.platforms import Platforms
 from features.schema import FileMeta, RawIdentifiers, TipReport
 from features.vocab import HashMatch, LocationSource, ReporterType
 from features.xml.common import Context, local
+from features.xml.encoding import EncodingError, check_declaration, check_encoding
 from features.xml.files import FileDoc, read_file_details
+from features.xml.limits import check_limits
 from features.xml.parties import RawBag
 from features.xml.report import (
     check_report_children,
@@ -74,9 +76,21 @@ class ParsedReport(BaseModel):
 
 
 def _as_bytes(data: bytes | str) -> tuple[bytes, str | None]:
-    """Bytes to parse, and the encoding to read them in (None: as they declare)."""
-    if isinstance(data, str):  # text decoded by the caller: its declaration is history
-        return data.encode("utf-8", "surrogatepass"), "utf-8"
+    """Bytes to parse, and the encoding to read them in (None: as they declare).
+
+    Either way the document must be in, or declare, an accepted encoding
+    (``features.xml.encoding.ACCEPTED``): expat failed on some others with errors no
+    caller expected (``ValueError``, ``LookupError``), and text in the JSON form that
+    declares one is refused alike, so what is accepted does not depend on the form.
+    """
+    try:
+        if isinstance(data, str):  # text decoded by the caller: read as UTF-8
+            raw = data.encode("utf-8", "surrogatepass")
+            check_declaration(raw)
+            return raw, "utf-8"
+        check_encoding(data)
+    except EncodingError as exc:
+        raise XmlIntakeError(exc.code, "/", exc.message) from None
     return data, None
 
 
@@ -236,7 +250,8 @@ def parse_submission(
     """Parse one ``<report>`` and its ``<fileDetails>`` documents into the contract.
 
     A document given as ``str`` is text already decoded (``features.xml.encoding``): it is
-    read as such, whatever encoding its declaration names; bytes are read as they declare.
+    read as such; bytes are read as they declare. Either way the encoding it names must
+    be an accepted one (``features.xml.encoding.ACCEPTED``).
 
     Raises:
         XmlIntakeError: the documents cannot be a report; the error names the element.
@@ -249,6 +264,7 @@ def parse_submission(
     _unmatched_files(ctx, files, options)
     if any(f.fields["upload_ip"] for f in files):
         fields["reported_person"] = {**fields["reported_person"], "upload_ip": True}
+    check_limits(bag, files)
     raw = RawIdentifiers.model_construct(**vars(bag))
     fields["linkage"] = hash_identifiers(raw, hasher, fields["esp"])
     try:
@@ -279,4 +295,5 @@ def parse_file_details(
 
 def root_name(data: bytes, limits: XmlLimits) -> str:
     """The root element's name of a document (after the same safety checks as a parse)."""
-    return local(read_xml(data, limits).root.tag)
+    raw, encoding = _as_bytes(data)
+    return local(read_xml(raw, limits, encoding).root.tag)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from features.platforms import Platforms
 from serving.analyst.errors import InvalidBody
 from serving.auth import Caller, Gate, Refused
+from serving.json_bodies import DuplicateKey, is_json, strict_loads, unsupported
 from serving.keys import Role
 from serving.model_holder import ModelHolder, Served
 from serving.scoring import Scorer
@@ -90,14 +91,33 @@ async def _read_capped(request: Request, cap: int) -> bytes:
     return b"".join(chunks)
 
 
+def _strict(request: Request, raw: bytes) -> None:
+    """Refuse a body that is not JSON by its Content-Type (415) or repeats a key (400)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not is_json(media_type):
+        body = unsupported(media_type, request.url.path)
+        raise Refused(415, body["error"], body["message"])
+    try:
+        strict_loads(raw)
+    except DuplicateKey as exc:
+        body = exc.body()
+        raise Refused(400, body["error"], body["message"]) from None
+    except (ValueError, RecursionError):
+        pass  # not JSON: pydantic's validation names the problem below
+
+
 def json_body(model: type[M]) -> Callable[[Request, Backend], Awaitable[M]]:
     """A dependency that reads the body and validates it as ``model``.
 
-    An empty body counts as ``{}``, as it did for BentoML's APIs.
+    An empty body counts as ``{}``, as it did for BentoML's APIs. The body must be JSON
+    by its Content-Type (or have none) and name no key twice in an object
+    (``serving.json_bodies``); the models refuse unknown keys.
     """
 
     async def parse(request: Request, service: Service) -> M:
         raw = await _read_capped(request, service.gate.settings.max_body_bytes)
+        if raw:
+            _strict(request, raw)
         try:
             return model.model_validate_json(raw or b"{}")
         except ValidationError as exc:

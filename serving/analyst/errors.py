@@ -138,6 +138,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _ref("no model is being served (or the keys file cannot be read)", "Refusal"),
 }
 """What every analyst route may answer besides its 200 (the OpenAPI document lists it)."""
+UNSUPPORTED = _ref(
+    "the body is not JSON by its Content-Type (send application/json)", "Refusal"
+)
+"""The 415 of every route that reads a JSON body."""
 RELOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     **RESPONSES,
     409: _ref(

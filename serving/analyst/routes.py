@@ -18,6 +18,7 @@ from serving.analyst.deps import Allowed, Backend, Service, json_body
 from serving.analyst.errors import (
     RELOAD_RESPONSES,
     RESPONSES,
+    UNSUPPORTED,
     BadRequest,
     ReloadFailed,
     ReportNotFound,
@@ -55,7 +56,8 @@ def _body(model: type[Any]) -> dict[str, Any]:
         "requestBody": {
             "content": {"application/json": {"schema": schema}},
             "required": True,
-        }
+        },
+        "responses": {"415": UNSUPPORTED},
     }
 
 

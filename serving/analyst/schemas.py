@@ -183,11 +183,13 @@ class ReportView(BaseModel):
 class Input(BaseModel):
     """A request body: an object keyed by parameter name, as BentoML's APIs take theirs.
 
-    Unknown top-level keys are ignored (as BentoML did); the models inside refuse theirs.
-    Named ``Input`` so validation errors read as they did ("1 validation error for Input").
+    Unknown top-level keys are refused (``extra_forbidden``), as the models inside refuse
+    theirs: ``{"query": {...}, "debug": true}`` is an error, not a silent no-op (issue 18;
+    they were ignored before). Named ``Input`` so validation errors read as they did
+    ("1 validation error for Input").
     """
 
-    model_config = ConfigDict(title="Input")
+    model_config = ConfigDict(title="Input", extra="forbid")
 
 
 class QueueInput(Input):
@@ -209,4 +211,4 @@ class DecideInput(Input):
 
 
 class NoInput(Input):
-    """``POST /model_card`` and ``POST /admin/reload``: ``{}`` (any object)."""
+    """``POST /model_card`` and ``POST /admin/reload``: ``{}`` (or no body)."""

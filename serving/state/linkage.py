@@ -61,17 +61,35 @@ def stored_ids(db: Connection, reports: Sequence[LinkRecord]) -> set[str]:
     return found
 
 
-def _counts_query(defs: Sequence[LinkDef]) -> str:
-    sums = ", ".join(
+def _sums(defs: Sequence[LinkDef]) -> str:
+    return ", ".join(
         sql.LINK_COUNT.format(
             escalated=" AND escalated = 1" if d.escalations else "", i=i
         )
         for i, d in enumerate(defs)
     )
-    return sql.LINK_COUNTS.format(sums=sums)
 
 
-QUERIES = {column: _counts_query(defs) for column, defs in BY_COLUMN.items()}
+SUMS = {column: _sums(defs) for column, defs in BY_COLUMN.items()}
+
+
+def stored_counts(
+    db: Connection, column: str, values: Sequence[str], starts: Sequence[int], end: int
+) -> dict[str, Sequence[int]]:
+    """Per hash, the stored reports in each window ``[start, end)`` (absent: none).
+
+    One query per ``CHUNK`` hashes rather than one per hash: a report naming thousands of
+    identifiers made thousands of queries, each a round trip through Python holding the
+    GIL, which slowed every other request of the worker (issue 18).
+    """
+    found: dict[str, Sequence[int]] = {}
+    sums = SUMS[column]
+    for at in range(0, len(values), CHUNK):
+        chunk = values[at : at + CHUNK]
+        query = sql.LINK_COUNTS_IN.format(sums=sums, marks=sql.marks(len(chunk)))
+        for row in db.rows(query, (*starts, column, *chunk, min(starts), end)):
+            found[row["hash"]] = [int(row[f"n{i}"]) for i in range(len(starts))]
+    return found
 
 
 def lookup(
@@ -80,22 +98,27 @@ def lookup(
     links: Mapping[str, Sequence[str]],
     batch: BatchIndex,
 ) -> dict[str, int]:
-    """One report's features: one query per (kind, hash) counts every window at once."""
+    """One report's features, the maximum over its hashes of each kind.
+
+    Per kind, one query per ``CHUNK`` hashes counts every window of every hash at once.
+    """
     out = {d.name: 0 for d in LINK_FEATURES}
     for column, defs in BY_COLUMN.items():
+        values = list(dict.fromkeys(links.get(column, ())))
+        if not values:
+            continue
         starts = [received_us - d.days * MICROS_PER_DAY for d in defs]
-        for value in dict.fromkeys(links.get(column, ())):
-            row = db.one(
-                QUERIES[column], (*starts, column, value, min(starts), received_us)
-            )
+        stored = stored_counts(db, column, values, starts, received_us)
+        none = [0] * len(defs)
+        for value in values:
+            counts = stored.get(value, none)
             for i, (d, start) in enumerate(zip(defs, starts, strict=True)):
-                stored = int(row[f"n{i}"]) if row else 0
                 extra = (
                     0
                     if d.escalations
                     else batch.count(column, value, start, received_us)
                 )
-                out[d.name] = max(out[d.name], stored + extra)
+                out[d.name] = max(out[d.name], counts[i] + extra)
     return out
 
 

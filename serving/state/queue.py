@@ -20,12 +20,26 @@ def cursor_of(priority: int, probability: float, report_id: str) -> str:
 
 
 def uncursor(cursor: str) -> tuple[int, float, str]:
-    """The queue position a cursor names (``ValueError`` for one not given out here)."""
+    """The queue position a cursor names (``ValueError`` for one not given out here).
+
+    Each value is checked as ``cursor_of`` writes it: a priority 1-3, a probability in
+    [0, 1] and a report id of at most 64 characters. A crafted cursor holding an integer
+    of 2^63 or more once reached SQLite, which cannot bind it (a 500).
+    """
     try:
         priority, probability, report_id = json.loads(base64.urlsafe_b64decode(cursor))
-        return int(priority), float(probability), str(report_id)
     except (ValueError, TypeError) as exc:
         raise ValueError("cursor: not a cursor this service gave out") from exc
+    if not (
+        type(priority) is int
+        and 1 <= priority <= 3
+        and type(probability) in (int, float)
+        and 0.0 <= probability <= 1.0
+        and isinstance(report_id, str)
+        and len(report_id) <= 64
+    ):
+        raise ValueError("cursor: not a cursor this service gave out")
+    return priority, float(probability), report_id
 
 
 def badges(codes: Sequence[str], deadline: str | None, today: date) -> Badges:

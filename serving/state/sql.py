@@ -145,6 +145,10 @@ LINK_COUNTS = (
     "SELECT {sums} FROM link WHERE kind = ? AND hash = ? "
     "AND received_us >= ? AND received_us < ?"
 )
+LINK_COUNTS_IN = (
+    "SELECT hash, {sums} FROM link WHERE kind = ? AND hash IN ({marks}) "
+    "AND received_us >= ? AND received_us < ? GROUP BY hash"
+)
 LINKED_TO = (
     "SELECT o.report_id, {kinds} AS kinds, MAX(o.received_us) AS received_us, "
     "MAX(o.escalated) AS escalated FROM link AS me JOIN link AS o "

@@ -184,12 +184,16 @@ def test_invalid_bodies_get_the_validation_shape(
     assert set(detail) == {"loc", "msg", "type", "url"}  # no input echoed back
 
 
-def test_top_level_extras_are_ignored_and_an_empty_body_is_an_object(
+def test_top_level_extras_are_refused_and_an_empty_body_is_an_object(
     tmp_path: Path, keys: dict[str, str]
 ) -> None:
+    """Top-level extras were ignored until issue 18 (loose bodies); now refused."""
     client, _ = _client(tmp_path)
     analyst = _auth(keys["analyst"])
     r = client.post("/queue", json={"query": {}, "other": 1}, headers=analyst)
+    assert r.status_code == 400
+    assert r.json()["detail"][0]["type"] == "extra_forbidden"
+    r = client.post("/queue", json={"query": {}}, headers=analyst)
     assert r.status_code == 200 and r.json()["total"] == 0
     r = client.post("/model_card", content=b"", headers=analyst)
     assert r.status_code == 503  # the body passed ({}); no model behind it

@@ -45,6 +45,8 @@ UTF16_DOCTYPE = (
     XXE_FILE.replace(b'<?xml version="1.0"?>', b"").decode().encode("utf-16")
 )
 WIDE = b"<report>" + b"<a/>" * 200_000 + b"</report>"
+# issue 18: encodings that are not accepted (some answered 500); see features/xml/encoding.py
+DECLARING = '<?xml version="1.0" encoding="{}"?><report><a>+2D0-</a></report>'
 
 CASES = {
     "xxe_local_file": (XXE_FILE, "dtd_forbidden"),
@@ -59,6 +61,20 @@ CASES = {
     "utf16_doctype": (UTF16_DOCTYPE, "dtd_forbidden"),
     "too_many_elements": (WIDE, "too_many_elements"),
     "empty": (b"  \n", "empty"),
+    "declares_utf7": (DECLARING.format("UTF-7").encode(), "unsupported_charset"),
+    "declares_utf32": (DECLARING.format("UTF-32").encode(), "unsupported_charset"),
+    "utf32_with_bom": (
+        DECLARING.format("UTF-32").encode("utf-32"),
+        "unsupported_charset",
+    ),
+    "declares_shift_jis": (
+        DECLARING.format("Shift_JIS").encode(),
+        "unsupported_charset",
+    ),
+    "declares_unknown": (
+        DECLARING.format("x-klingon-9").encode(),
+        "unsupported_charset",
+    ),
 }
 
 
