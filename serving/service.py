@@ -39,8 +39,8 @@ from serving.body_timeout import BodyTimeoutMiddleware
 from serving.dev_mode import check_dev_mode
 from serving.errors import ErrorShapeMiddleware, NotReady
 from serving.intake import IntakeSettings, intake_hasher
-from serving.metrics import RouteMetricsMiddleware
 from serving.json_bodies import JsonBodyMiddleware
+from serving.metrics import RouteMetricsMiddleware
 from serving.model_holder import ModelHolder, Served
 from serving.schemas import (
     BatchResponse,
