@@ -103,7 +103,7 @@ class AccessLog:
         if dropped:
             at = datetime.now(UTC).isoformat(timespec="milliseconds")
             rows.append((at, None, "OTHER", UNMATCHED, 0, f"dropped {dropped}"))
-        return rows
+        return _folded(rows)
 
     def flush(self, block: bool = False) -> int:
         """Write the events gathered so far in one transaction; how many were written."""
@@ -120,7 +120,10 @@ class AccessLog:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.flush(block=True)
+            if self.flush(block=True):
+                # at most one commit per interval, however fast refusals come: a flood of
+                # key-less requests must not keep the writer's lock (and the disk) busy
+                self._stop.wait(self._interval)
 
     def close(self) -> None:
         """Stop the thread and write what is left."""
@@ -137,3 +140,29 @@ def current() -> AccessLog | None:
         return None
     log = getattr(service, "access", None)
     return log if isinstance(log, AccessLog) else None
+
+
+def _folded(rows: list[Row]) -> list[Row]:
+    """Identical refusals of one interval as one row, the count in its reason.
+
+    A flood of key-less requests then adds a row per interval and kind, not one per
+    request, to a table that is append-only and never pruned. Reads stay one row each.
+    """
+    out: list[Row] = []
+    counts: dict[tuple[Any, ...], int] = {}
+    first: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        at, key_id, method, route, status, reason = row
+        if not 400 <= int(status) < 600:
+            out.append(row)
+            continue
+        key = (key_id, method, route, status, reason)
+        if key not in counts:
+            first[key] = len(out)
+            out.append(row)
+        counts[key] = counts.get(key, 0) + 1
+    for key, n in counts.items():
+        if n > 1:
+            at, key_id, method, route, status, reason = out[first[key]]
+            out[first[key]] = (at, key_id, method, route, status, f"{reason} (x{n})")
+    return out

@@ -89,7 +89,7 @@ class KeyStore:
             raise KeysUnreadable(self.path)
         try:
             self._records = _parse(self.path.read_text())
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             # logged once per version of the file, not once per request
             self._records, self._seen, self._broken = {}, None, seen
             logger.error("cannot read the keys file %s: %s", self.path, exc)

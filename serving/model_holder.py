@@ -48,8 +48,10 @@ def _reason(exc: Exception) -> str:
     """
     if isinstance(exc, RegistryError):
         return str(getattr(exc, "message", exc))
-    text = " ".join(str(exc).split())[:500]
-    return f"the model's files could not be loaded ({type(exc).__name__}: {text})"
+    # the open /readyz shows this reason: the error's type only, never its text (which may
+    # hold file paths); the whole error is logged where the load is attempted
+    logger.error("model load failed: %s", " ".join(str(exc).split())[:2000])
+    return f"the model's files could not be loaded ({type(exc).__name__})"
 
 
 class ModelHolder:

@@ -17,6 +17,7 @@ directory.
 
 from __future__ import annotations
 
+import json
 import os
 import types
 from pathlib import Path
@@ -101,8 +102,7 @@ class HomeSettings(BaseSettings):
         for name in type(self).model_fields:
             value = getattr(self, name)
             if value is not None:
-                text = str(value).lower() if isinstance(value, bool) else str(value)
-                env[f"{ENV_PREFIX}{name.upper()}"] = text
+                env[f"{ENV_PREFIX}{name.upper()}"] = _env_text(value)
         return env
 
     @field_validator("*", mode="after")
@@ -110,6 +110,20 @@ class HomeSettings(BaseSettings):
     def _absolute(cls, value: Any) -> Any:
         """A path made absolute against the working directory now (given once)."""
         return absolute(value) if isinstance(value, Path) else value
+
+
+def _env_text(value: Any) -> str:
+    """A setting as the environment spells it, so the worker reads back the same value.
+
+    Booleans in lower case; lists and maps as JSON (how pydantic-settings reads complex
+    values); the rest as text.
+    """
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return json.dumps(items if not isinstance(items, tuple) else list(items))
+    return str(value)
 
 
 def origin(settings: type[BaseSettings], field: str) -> str | None:

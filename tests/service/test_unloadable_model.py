@@ -7,6 +7,7 @@ service starting with it stays up, not ready, and says why.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -65,5 +66,7 @@ def test_a_cold_start_with_an_unloadable_model_is_not_ready_and_says_why(
     assert service.__is_ready__() is False
     assert service.holder.error is not None
     assert "could not be loaded" in service.holder.error
+    # the open /readyz shows this reason: no path, no error text from the files
+    assert re.search(r"could not be loaded \(\w+\)$", service.holder.error)
     with pytest.raises(NotReady, match="could not be loaded"):
         service._served()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from serving.access import UNMATCHED, AccessLog
+from serving.access import UNMATCHED, AccessLog, _folded
 from serving.state.store import StateStore
 
 ROUTES = frozenset({"/queue", "/score"})
@@ -51,9 +51,28 @@ def test_a_flood_is_counted_not_queued_without_bound(tmp_path: Path) -> None:
     dropped = [
         int(str(r[4]).split()[1]) for r in rows if str(r[4]).startswith("dropped")
     ]
-    events = [r for r in rows if r[4] == "unauthorized"]
-    assert dropped and len(events) + sum(dropped) == 500
-    assert len(rows) < 500  # a flood costs rows up to the buffer, and one count
+    events = [_count(str(r[4])) for r in rows if str(r[4]).startswith("unauthorized")]
+    assert dropped and sum(events) + sum(dropped) == 500
+    assert len(rows) < 10  # a flood costs a row per interval and kind, and one count
+
+
+def _count(reason: str) -> int:
+    """How many refusals a row stands for: ``reason (xN)`` or one."""
+    return int(reason.rsplit("(x", 1)[1].rstrip(")")) if "(x" in reason else 1
+
+
+def test_identical_refusals_of_an_interval_are_one_row() -> None:
+    at = "2026-11-27T18:00:00.000+00:00"
+    flood = [(at, None, "POST", "/score", 401, "unauthorized")] * 100
+    read = (at, "k2", "POST", "/queue", 200, "read")
+    rows = [*flood, ("k1", "POST", "/queue", 403, "forbidden"), read, read]
+    rows = [r if len(r) == 6 else (at, *r) for r in rows]
+    assert _folded(rows) == [
+        (at, None, "POST", "/score", 401, "unauthorized (x100)"),
+        (at, "k1", "POST", "/queue", 403, "forbidden"),
+        read,  # reads stay one row each
+        read,
+    ]
 
 
 def test_the_access_log_is_append_only(tmp_path: Path) -> None:

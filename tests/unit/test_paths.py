@@ -385,3 +385,17 @@ def _decided_store(path: Path) -> None:
         DecisionIn(report_id="where-1", action="accept", reason=Reason.AGREE), "k", "A"
     )
     store.close()
+
+
+def test_pinned_list_settings_read_back_in_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A list setting (registered ESP names) survives the hand-over to the worker."""
+    from serving.intake import IntakeSettings
+
+    monkeypatch.setenv("TIPSCORE_ESP_NAMES", '["Acme Chat", "Zed"]')
+    pinned = IntakeSettings().as_environment()
+    assert json.loads(pinned["TIPSCORE_ESP_NAMES"]) == ["Acme Chat", "Zed"]
+    for name, value in pinned.items():
+        monkeypatch.setenv(name, value)
+    assert IntakeSettings().esp_names == ["Acme Chat", "Zed"]
