@@ -65,7 +65,9 @@ def test_the_worker_refuses_dev_mode_on_127_0_0_2(
     try:
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
-            for path in ("/model_card",):  # a GET route that needs a key (/queue is POST)
+            for path in (
+                "/model_card",
+            ):  # a GET route that needs a key (/queue is POST)
                 r = _get(f"{url}{path}")
                 assert r is None or r.status_code != 200, (path, r.text)
             if process.poll() is not None:
