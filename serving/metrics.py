@@ -115,7 +115,11 @@ def exposition() -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = prom.CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return prom.generate_latest(registry), prom.CONTENT_TYPE_LATEST
+        text = prom.generate_latest(registry)
+        if text.strip():
+            return text, prom.CONTENT_TYPE_LATEST
+        # prometheus_client was imported before the folder was set, so this process keeps
+        # its values in memory, not in the folder's files: read them from its registry
     return prom.generate_latest(), prom.CONTENT_TYPE_LATEST
 
 
