@@ -94,7 +94,7 @@ _INCIDENT_WORDS = {
     "peer_to_peer": "a peer-to-peer network",
     "non_internet": "an offline (non-internet) setting",
 }
-_TAG_WORDS = {
+TAG_WORDS = {  # how each fileAnnotations tag reads in a sentence (also serving.wording)
     "anime_drawing_virtual_hentai": "drawn or virtual",
     "potential_meme": "a potential meme",
     "viral": "viral",
@@ -287,7 +287,7 @@ _FILES = [
             f"files_tag_{tag}",
             "int",
             "files",
-            f"{{value}} of {{files_count}} files tagged {_TAG_WORDS[tag]}",
+            f"{{value}} of {{files_count}} files tagged {TAG_WORDS[tag]}",
         )
         for tag in FILE_ANNOTATIONS
     ),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from features.schema import TipReport
-from features.spec import FEATURES
+from features.spec import FEATURES, TAG_WORDS
 from features.vocab import FILE_ANNOTATIONS
 
 
@@ -89,21 +89,9 @@ _FILE_PREDICATES: dict[str, tuple[str, str]] = {
     "files_hash_known": ("matches a known hash", "match known hashes"),
     "files_hash_novel": ("is new (no hash match)", "are new (no hash match)"),
 }
-_TAG_WORDS = {
-    "anime_drawing_virtual_hentai": "drawn or virtual",
-    "potential_meme": "a potential meme",
-    "viral": "viral",
-    "possible_self_production": "possibly self-produced",
-    "physical_harm": "depicting physical harm",
-    "violence_gore": "depicting violence or gore",
-    "bestiality": "involving an animal",
-    "live_streaming": "live-streamed",
-    "infant": "depicting an infant",
-    "generative_ai": "generative AI",
-}
 _FILE_PREDICATES |= {
     f"files_tag_{t}": (f"is tagged {w}", f"are tagged {w}")
-    for t, w in _TAG_WORDS.items()
+    for t, w in TAG_WORDS.items()
     if t in FILE_ANNOTATIONS
 }
 
