@@ -37,6 +37,7 @@ from serving.auth import (
 from serving.batcher import AdaptiveBatcher
 from serving.body_timeout import BodyTimeoutMiddleware
 from serving.dev_mode import check_dev_mode
+from serving.direct import DirectScoreMiddleware
 from serving.errors import ErrorShapeMiddleware, NotReady
 from serving.intake import IntakeSettings, intake_hasher
 from serving.json_bodies import JsonBodyMiddleware
@@ -194,8 +195,22 @@ class TipScoring:
 
         Concurrent calls are scored together (adaptive batching, ``serving.batcher``).
         """
+        return await self.direct(report, _key_id(ctx))
+
+    def direct_input(self, raw: bytes) -> ReportSubmission:
+        """A ``/score`` body validated exactly as BentoML's route validates it.
+
+        ``serving.direct`` answers valid calls without BentoML's per-API machinery; it
+        uses this API's own input model, so both accept and refuse the same bodies.
+        """
+        spec = TipScoring.apis["score"].input_spec  # type: ignore[attr-defined]
+        report: ReportSubmission = spec.model_validate_json(raw).report
+        return report
+
+    async def direct(self, report: ReportSubmission, key_id: str) -> ScoreResponse:
+        """One report scored for ``/score`` (both its BentoML route and the direct one)."""
         contract = to_contract(report, self.hasher)
-        return await self._single(Job(contract, _key_id(ctx), "/score"))
+        return await self._single(Job(contract, key_id, "/score"))
 
     @bentoml.api(route="/score_batch")
     def score_batch(
@@ -269,3 +284,4 @@ TipScoring.add_asgi_middleware(ErrorShapeMiddleware)  # type: ignore[attr-define
 TipScoring.add_asgi_middleware(AuthMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(XmlFormsMiddleware)  # type: ignore[attr-defined]
 TipScoring.add_asgi_middleware(JsonBodyMiddleware)  # type: ignore[attr-defined]
+TipScoring.add_asgi_middleware(DirectScoreMiddleware)  # type: ignore[attr-defined]
