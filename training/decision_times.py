@@ -33,7 +33,9 @@ hours, so one day errs on the side of counting an escalation late rather than ea
 def _micros(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    return column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    # any unit: nanoseconds are cut to microseconds (the linkage features' resolution)
+    micros = pc.cast(column, pa.timestamp("us", tz="UTC"), safe=False)
+    return micros.cast(pa.int64())
 
 
 def decided_micros(table: pa.Table, assumed_lag_days: float) -> np.ndarray:

@@ -206,6 +206,20 @@ def test_the_assumed_lag_is_the_configs_and_applies_in_training(
     np.testing.assert_array_equal(a_day.decided - received, 86_400_000_000)
 
 
+def test_decision_times_in_any_unit_resolve_to_microseconds() -> None:
+    received = pa.array([1_000_000_123_456_789], pa.timestamp("ns", tz="+00:00"))
+    decided = pa.array([1_000_000_999_999_999, None], pa.timestamp("ns", tz="UTC"))
+    table = pa.table({"received_at": received, "decided_at": decided[:1]})
+    assert decided_micros(table, 1.0).tolist() == [1_000_000_999_999]
+    table = pa.table({"received_at": pa.concat_arrays([received, received])})
+    table = table.append_column("decided_at", decided)
+    assert decided_micros(table, 1.0).tolist() == [1_000_000_999_999, NEVER_DECIDED]
+    assert (
+        decided_micros(table.drop_columns(["decided_at"]), 0.5).tolist()
+        == [1_000_000_123_456 + 43_200_000_000] * 2
+    )
+
+
 def test_loaded_histories_carry_their_own_decision_times(generated: Path) -> None:
     history = load_history(generated)
     table = pq.read_table(generated)
