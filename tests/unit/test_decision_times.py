@@ -20,8 +20,12 @@ from serving.state.store import StateStore
 from tests.unit.test_export_decisions import _scored
 from tipscore.export_decisions import decision_times, export_decisions
 from training.config import TrainConfig
-from training.data import load_history
-from training.decision_times import DEFAULT_ASSUMED_LAG_DAYS, decided_micros
+from training.data import load_history, with_decisions
+from training.decision_times import (
+    DECIDED_US,
+    DEFAULT_ASSUMED_LAG_DAYS,
+    decided_micros,
+)
 from training.synth.config import DecisionLag, LagDistribution, load_config
 from training.synth.generate import GenerateRequest, generate
 from training.validate_data import validate_history, validate_table
@@ -218,6 +222,25 @@ def test_decision_times_in_any_unit_resolve_to_microseconds() -> None:
         decided_micros(table.drop_columns(["decided_at"]), 0.5).tolist()
         == [1_000_000_123_456 + 43_200_000_000] * 2
     )
+
+
+def test_each_file_of_a_history_with_decisions_keeps_its_own_times(
+    generated: Path,
+) -> None:
+    """A decisions export carries ``decided_at``; the history it joins may not."""
+    table = pq.read_table(generated)
+    old = table.drop_columns(["decided_at"])
+    decided = table.slice(100, 5)
+    decided = decided.append_column("suggested_priority", pa.array([3] * 5, pa.int64()))
+    combined = with_decisions(old, [decided], 2.0)
+    ids = combined.column("report_id").to_pylist()
+    got = dict(zip(ids, combined.column(DECIDED_US).to_pylist(), strict=True))
+    exported = decided_micros(decided, 2.0)
+    for i, report_id in enumerate(decided.column("report_id").to_pylist()):
+        assert got[report_id] == exported[i]
+    other = table.column("report_id")[0].as_py()
+    received = table.column("received_at")[0].value
+    assert got[other] == received + 2 * 86_400_000_000
 
 
 def test_loaded_histories_carry_their_own_decision_times(generated: Path) -> None:
