@@ -11,7 +11,11 @@ Definition, for a report received at time t and each feature (identifier kind, w
 for each of the report's hashes of that kind, count the *other* reports carrying the same
 hash that were received in ``[t - W, t)`` — strictly before t, so reports received at the
 same instant never see each other — and take the maximum over the report's hashes (0 when it
-has none). Escalation counts only count earlier reports recorded as escalated.
+has none). Escalation counts only count earlier reports recorded as escalated **and decided
+before t** (point-in-time labels, issue 19): the service marks a report escalated when an
+analyst decides it, so a later report scored before that decision does not count it, and
+training counts exactly the same (``decided_at < received_at`` of the counting report). A
+report never decided never counts.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 MICROS_PER_DAY = 86_400_000_000
+NEVER_DECIDED = np.iinfo(np.int64).max
+"""The decision time (µs) of a report no analyst has decided: it never counts as escalated."""
 
 
 @dataclass(frozen=True)
@@ -120,13 +126,19 @@ def _windowed_counts(
 
 
 def history_frame_features(
-    flat: Mapping[str, Any], escalated: np.ndarray | None = None
+    flat: Mapping[str, Any],
+    escalated: np.ndarray | None = None,
+    decided_us: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Linkage features for every row of a history (the training back-end).
 
     Args:
         flat: columns ``received_at`` and the ``link_*`` lists, any row order.
-        escalated: per-row labels; needed for escalation counts (zeros when None).
+        escalated: per-row final labels; needed for escalation counts (zeros when None).
+        decided_us: per-row decision time (µs since the epoch; ``NEVER_DECIDED`` for a
+            report never decided). An escalated row counts for a later report only when
+            decided strictly before that report arrived. None: decided on arrival (the
+            labels are known as soon as a report is received — the pre-issue-19 reading).
     """
     micros = to_micros(flat["received_at"])
     n = len(micros)
@@ -138,6 +150,7 @@ def history_frame_features(
         if escalated is None
         else np.asarray(escalated, dtype=bool)
     )
+    known = micros if decided_us is None else np.maximum(decided_us, micros)
     out = no_history(n)
     for column in LINK_COLUMNS:
         rows, codes, _ = _items(flat[column])
@@ -145,10 +158,53 @@ def history_frame_features(
             continue
         ranks = row_rank[rows]
         for d in (d for d in LINK_FEATURES if d.column == column):
-            start = np.searchsorted(
-                unique_times, micros[rows] - d.days * MICROS_PER_DAY
-            )
-            mask = labels[rows] if d.escalations else np.ones(len(rows), dtype=bool)
-            counts = _windowed_counts(codes, ranks, start, mask, span)
+            if d.escalations:
+                counts = _escalation_counts(
+                    codes, rows, (ranks, span), (micros, unique_times, known),
+                    labels, d.days,
+                )  # fmt: skip
+            else:
+                start = np.searchsorted(
+                    unique_times, micros[rows] - d.days * MICROS_PER_DAY
+                )
+                mask = np.ones(len(rows), dtype=bool)
+                counts = _windowed_counts(codes, ranks, start, mask, span)
             np.maximum.at(out[d.name], rows, counts)
     return out
+
+
+def _escalation_counts(
+    codes: np.ndarray,
+    rows: np.ndarray,
+    ranked: tuple[np.ndarray, int],
+    times: tuple[np.ndarray, np.ndarray, np.ndarray],
+    labels: np.ndarray,
+    days: int,
+) -> np.ndarray:
+    """For each item: escalated items with the same code, counted point in time.
+
+    An escalated report e counts for a report q with the same hash when q arrived after e
+    was decided and within the window of e's receipt: ``decided_e < t_q <= received_e + W``
+    (``decided_e >= received_e``, so e was also received before q). Each escalated item so
+    adds one to a contiguous run of the items sorted by (code, receipt rank): the runs are
+    added with a difference array, exact and vectorised, whatever the lags.
+    """
+    ranks, span = ranked
+    micros, unique_times, known = times
+    keys = codes * span + ranks
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    esc = np.flatnonzero(labels[rows] & (known[rows] < NEVER_DECIDED))
+    first = np.searchsorted(unique_times, known[rows[esc]], side="right")
+    end = np.searchsorted(
+        unique_times, micros[rows[esc]] + days * MICROS_PER_DAY, side="right"
+    )
+    lo = np.searchsorted(sorted_keys, codes[esc] * span + first, side="left")
+    hi = np.searchsorted(sorted_keys, codes[esc] * span + end, side="left")
+    ok = hi > lo
+    diff = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.add.at(diff, lo[ok], 1)
+    np.add.at(diff, hi[ok], -1)
+    counts = np.empty(len(keys), dtype=np.int64)
+    counts[order] = np.cumsum(diff[:-1])
+    return counts

@@ -21,7 +21,10 @@ from features.vocab import (
     LocationSource,
 )
 
-FEATURE_SPEC_VERSION = "1.1"
+FEATURE_SPEC_VERSION = "1.2"
+"""Bumped when a feature's columns or meaning change. 1.2 (issue 19): in training,
+``hist_*_escalations_365d`` count an earlier report only if it was decided before the report
+arrived, as the service always has; models of 1.1 were trained on final-label counts."""
 
 Kind = Literal["bool", "int", "float", "category"]
 Group = Literal[

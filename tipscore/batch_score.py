@@ -40,9 +40,10 @@ from features.extract import model_input
 from features.linkage import LINK_COLUMNS, history_frame_features
 from features.spec import FEATURE_NAMES
 from training.dask.cluster import bucket_count, linkage_futures, worker_count
-from training.dask.shuffle import INPUT_COLUMNS
+from training.dask.shuffle import input_columns
+from training.decision_times import DEFAULT_ASSUMED_LAG_DAYS, decided_micros
 from training.model import TopReasons
-from training.partitions import Part, history_parts, read_parts
+from training.partitions import Part, history_parts, part_columns, read_parts
 from training.registry import EscalationModel
 
 OUTPUT = pa.schema(
@@ -131,11 +132,12 @@ def score_part(
 
 def central_links(parts: Sequence[Part]) -> list[dict[str, np.ndarray]]:
     """Every part's linkage features from one pass over all parts' hash columns."""
-    table = read_parts(parts, INPUT_COLUMNS)
+    table = read_parts(parts, input_columns(part_columns(parts[0])))
     links: dict[str, object] = {name: table.column(name) for name in LINK_COLUMNS}
     links["received_at"] = table.column("received_at").to_pandas()
     labels = table.column("escalated").to_numpy(zero_copy_only=False).astype(bool)
-    whole = history_frame_features(links, labels)
+    decided = decided_micros(table, DEFAULT_ASSUMED_LAG_DAYS)
+    whole = history_frame_features(links, labels, decided)
     return [
         {k: v[p.offset : p.offset + p.rows] for k, v in whole.items()} for p in parts
     ]

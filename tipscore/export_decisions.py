@@ -12,7 +12,12 @@ the analyst's **latest** decision as the outcome and where it came from:
 - provenance: ``decision_at`` (UTC), ``decision_action`` (accept/override),
   ``decision_reason``, ``decision_key_id``, ``suggested_priority``,
   ``suggested_probability`` and ``suggested_by`` (the model ``name/version`` that
-  suggested it).
+  suggested it);
+- ``decided_at``: when the outcome's escalation took hold in the service — the first of
+  the latest run of decisions agreeing with the latest on priority 1 or not (for a report
+  decided once, its decision time), never before ``received_at`` (a sender's clock may
+  run up to an hour ahead). Escalation counts in training then count the report from the
+  moment the service began to.
 
 No ``p_true``: real decisions have no known true probability. Nothing is written when no
 report has been decided (the command says so and exits 1): an empty history cannot be
@@ -35,8 +40,11 @@ from features.outcome import decision_outcome
 from serving.state.store import StateStore
 from training.data_format import history_schema, provenance_schema
 
-SCHEMA = pa.schema([*history_schema(with_p_true=False), *provenance_schema()])
-"""The export's columns: the training-data format's, then the provenance columns."""
+SCHEMA = pa.schema(
+    [*history_schema(with_p_true=False, with_decided_at=True), *provenance_schema()]
+)
+"""The export's columns: the training-data format's with ``decided_at``, then the
+provenance columns."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,18 @@ class ExportSummary:
     overridden: int
     escalated: int
     path: Path
+
+
+def decision_times(received: pd.Series, rows: list[dict[str, Any]]) -> pd.Series:
+    """``decided_at`` of each row: when its escalation mark settled, not before receipt."""
+    settled = pd.Series(
+        pd.to_datetime(
+            [r.get("decision_settled_at") or r["decision_at"] for r in rows], utc=True
+        ),
+        index=received.index,
+    )
+    received = pd.to_datetime(received, utc=True)
+    return settled.where(settled >= received, received)
 
 
 def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -62,6 +82,7 @@ def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame["escalated"] = [bool(o.escalated) for o in outcomes]
     frame["priority"] = pd.array([o.priority for o in outcomes], dtype="string")
     frame["designation"] = pd.array([o.designation for o in outcomes], dtype="string")
+    frame["decided_at"] = decision_times(frame["received_at"], rows)
     frame["decision_at"] = pd.to_datetime([r["decision_at"] for r in rows], utc=True)
     for name in (
         "decision_action",

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from training.decision_times import DEFAULT_ASSUMED_LAG_DAYS
 from training.toml_config import ConfigFileError, load_toml_model
 
 DEFAULT_TRAIN_CONFIG = Path(__file__).resolve().parent / "configs" / "baseline.toml"
@@ -100,6 +101,17 @@ class DataConfig(_Section):
     the same report id."""
 
 
+class HistoryConfig(_Section):
+    """How to read a history's decision times (``decided_at``)."""
+
+    assumed_decision_lag_days: Annotated[float, Field(ge=0.0, le=3650.0)] = (
+        DEFAULT_ASSUMED_LAG_DAYS
+    )
+    """For a history without ``decided_at``: each report is taken as decided this many
+    days after ``received_at`` (so an escalation counts for reports arriving later than
+    that). Applied in ``training.decision_times``; 0 reads labels as known on arrival."""
+
+
 class TrainConfig(_Section):
     """One experiment."""
 
@@ -113,6 +125,7 @@ class TrainConfig(_Section):
     evaluation: EvaluationConfig = EvaluationConfig()
     gates: GatesConfig = GatesConfig()
     data: DataConfig = DataConfig()
+    history: HistoryConfig = HistoryConfig()
 
 
 class TrainConfigError(ConfigFileError):

@@ -20,6 +20,11 @@ import pyarrow.parquet as pq
 from features.extract import history_rows, model_input
 from features.linkage import LINK_COLUMNS, history_frame_features, to_micros
 from training.data_format import REQUIRED_TYPES
+from training.decision_times import (
+    DECIDED_US,
+    DEFAULT_ASSUMED_LAG_DAYS,
+    with_decision_times,
+)
 from training.partitions import PartsError, history_parts, part_files, read_parts
 from training.validate_data import validate_table
 
@@ -51,6 +56,18 @@ class History:
     """Rows from analysts' decisions: the priority the service had suggested, else 0."""
     decisions: tuple[tuple[str, str], ...] = ()
     """(path, sha256) of each decisions file included."""
+
+    @property
+    def decided(self) -> np.ndarray | None:
+        """Each row's resolved decision time, or None if not loaded.
+
+        µs since the epoch, ``NEVER_DECIDED`` for a report never decided
+        (``training.decision_times``); the backtest's "decided before" reads it.
+        """
+        if DECIDED_US not in self.flat.columns:
+            return None
+        decided: np.ndarray = self.flat[DECIDED_US].to_numpy(dtype=np.int64)
+        return decided
 
     @property
     def months(self) -> np.ndarray:
@@ -121,8 +138,12 @@ def _read(path: Path) -> pa.Table:
     return table
 
 
-def _part(table: pa.Table, source: int, truth: bool) -> pa.Table:
-    """One file's rows in the combined layout (format columns, ``p_true``, suggestions)."""
+def _part(table: pa.Table, source: int, truth: bool, lag_days: float) -> pa.Table:
+    """One file's rows in the combined layout (format columns, ``p_true``, suggestions).
+
+    Each file's decision times are resolved on its own (``decided_us``): a decisions
+    export carries ``decided_at`` even when the history it joins has none.
+    """
     names = list(REQUIRED_TYPES)
     n = len(table)
     part = table.select(names).cast(
@@ -141,21 +162,30 @@ def _part(table: pa.Table, source: int, truth: bool) -> pa.Table:
         else pa.array(np.zeros(n, dtype=np.int64))
     )
     part = part.append_column(SUGGESTED, suggested)
+    decided = with_decision_times(table, lag_days).column(DECIDED_US)
+    part = part.append_column(DECIDED_US, decided)
     return part.append_column("_source", pa.array(np.full(n, source)))
 
 
-def with_decisions(history: pa.Table, decisions: Sequence[pa.Table]) -> pa.Table:
+def with_decisions(
+    history: pa.Table,
+    decisions: Sequence[pa.Table],
+    lag_days: float = DEFAULT_ASSUMED_LAG_DAYS,
+) -> pa.Table:
     """The history with analysts' decision rows added, in receipt order.
 
     A decision replaces a history row with the same report id (a later file wins over
     an earlier one). ``p_true`` is kept when the history has it and is null on decided
     rows: they have no known truth, so oracle figures use only the rows that do.
     ``suggested_priority`` (0 on history rows) keeps what the service had suggested, for
-    the agreement metrics. Other provenance columns are dropped.
+    the agreement metrics. ``decided_us`` holds each row's resolved decision time (a
+    file without ``decided_at`` assumes ``lag_days``). Other provenance columns are dropped.
     """
     tables = [history, *decisions]
     truth = any(TRUTH in t.column_names for t in tables)
-    combined = pa.concat_tables([_part(t, i, truth) for i, t in enumerate(tables)])
+    combined = pa.concat_tables(
+        [_part(t, i, truth, lag_days) for i, t in enumerate(tables)]
+    )
     ids = combined.column("report_id").to_numpy(zero_copy_only=False)
     source = combined.column("_source").to_numpy()
     order = np.lexsort((np.arange(len(ids)), -source))  # later files first
@@ -176,11 +206,17 @@ def _analyst(flat: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     return analyst, suggested
 
 
-def load_history(path: Path, decisions: Sequence[Path] = ()) -> History:
+def load_history(
+    path: Path,
+    decisions: Sequence[Path] = (),
+    assumed_lag_days: float = DEFAULT_ASSUMED_LAG_DAYS,
+) -> History:
     """Validate, read and prepare a history (a file, or a folder of parts), with decisions.
 
     A file that is itself a decisions export (``suggested_priority`` present) may be
-    loaded as the history too: its rows count as decided.
+    loaded as the history too: its rows count as decided. Escalation counts are point in
+    time: an earlier report counts once decided (``decided_at``, or ``received_at`` +
+    ``assumed_lag_days`` for a file without it) before the counting report arrived.
 
     Raises:
         HistoryError: a file is unreadable or breaks the training-data format (every
@@ -188,14 +224,17 @@ def load_history(path: Path, decisions: Sequence[Path] = ()) -> History:
     """
     table = _read(path)
     if decisions:
-        table = with_decisions(table, [_read(d) for d in decisions])
+        table = with_decisions(table, [_read(d) for d in decisions], assumed_lag_days)
+    else:
+        table = with_decision_times(table, assumed_lag_days)
     included = tuple((str(d), file_sha256(d)) for d in decisions)
     sha256 = combined_sha256(file_sha256(path), [digest for _, digest in included])
     flat = history_rows(table)
     labels = flat["escalated"].to_numpy(dtype=bool)
     links: dict[str, object] = {name: table.column(name) for name in LINK_COLUMNS}
     links["received_at"] = flat["received_at"]
-    flat = flat.assign(**history_frame_features(links, labels))
+    decided = flat[DECIDED_US].to_numpy(dtype=np.int64)
+    flat = flat.assign(**history_frame_features(links, labels, decided))
     history = prepared_history(path, sha256, flat, included)
     if history.suggested is not None:
         logger.info(

@@ -19,7 +19,12 @@ OUTCOME_COLUMNS: dict[str, pa.DataType] = {
     "priority": pa.string(),
     "designation": pa.string(),
 }
-OPTIONAL_COLUMNS: dict[str, pa.DataType] = {"p_true": pa.float64()}
+OPTIONAL_COLUMNS: dict[str, pa.DataType] = {
+    "decided_at": pa.timestamp("us", tz="UTC"),
+    "p_true": pa.float64(),
+}
+"""Optional columns, type-checked when present: ``decided_at`` (when the outcome was
+decided; null = never reviewed; see ``training.decision_times``) and ``p_true``."""
 NULLABLE = frozenset({"esp", "country_code"})
 
 _KIND_TYPES = {
@@ -32,8 +37,11 @@ _KIND_TYPES = {
 }
 
 
-def history_schema(with_p_true: bool) -> pa.Schema:
-    """The Arrow schema of a history file (``p_true`` only for synthetic histories)."""
+def history_schema(with_p_true: bool, with_decided_at: bool = False) -> pa.Schema:
+    """The Arrow schema of a history file (``p_true`` only for synthetic histories).
+
+    ``decided_at`` (nullable) follows the outcome columns when asked for.
+    """
     fields = [
         pa.field(name, _KIND_TYPES[kind], nullable=name in NULLABLE)
         for name, kind in FLAT_COLUMNS.items()
@@ -41,6 +49,8 @@ def history_schema(with_p_true: bool) -> pa.Schema:
     fields += [
         pa.field(name, kind, nullable=False) for name, kind in OUTCOME_COLUMNS.items()
     ]
+    if with_decided_at:
+        fields.append(pa.field("decided_at", OPTIONAL_COLUMNS["decided_at"]))
     if with_p_true:
         fields.append(pa.field("p_true", pa.float64(), nullable=False))
     return pa.schema(fields)

@@ -53,7 +53,11 @@ def evaluate_model(
         HistoryError: the history or a decisions file cannot be read.
     """
     loaded = registry.load_model(model_uri)
-    history = load_history(data, [*cfg.data.decisions, *decisions])
+    history = load_history(
+        data,
+        [*cfg.data.decisions, *decisions],
+        cfg.history.assumed_decision_lag_days,
+    )
     metrics = evaluate_file(loaded, history, window_rows(history, window, cfg), cfg)
     tags = {
         "model_uri": model_uri,

@@ -117,6 +117,11 @@ def read_part(part: Part, columns: Sequence[str] | None = None) -> pa.Table:
     return pq.ParquetFile(part.path).read_row_group(part.row_group, columns=wanted)
 
 
+def part_columns(part: Part) -> list[str]:
+    """The column names of a part (from its file's footer; no rows read)."""
+    return list(pq.read_schema(part.path).names)
+
+
 def read_parts(parts: Sequence[Part], columns: Sequence[str] | None = None) -> pa.Table:
     """Several parts as one table, in order (types unified, e.g. string/large_string)."""
     tables = [read_part(p, columns) for p in parts]

@@ -90,7 +90,11 @@ def _history(candidate: Candidate) -> History | None:
             data, decisions, candidate.tags.get("data_sha256")
         )
         candidate.extra["history"] = (
-            load_history(data, decisions) if same and decisions is not None else None
+            load_history(
+                data, decisions, candidate.config.history.assumed_decision_lag_days
+            )
+            if same and decisions is not None
+            else None
         )
     history: History | None = candidate.extra["history"]  # type: ignore[assignment]
     return history

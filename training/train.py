@@ -230,7 +230,9 @@ def train(
 ) -> TrainResult:
     """Train, evaluate and log one run; return its id and metrics."""
     bar = progress_bar(progress)
-    history = load_history(data, config.data.decisions)
+    history = load_history(
+        data, config.data.decisions, config.history.assumed_decision_lag_days
+    )
     split = temporal_split(
         history.micros, config.split.valid_fraction, config.split.test_fraction
     )

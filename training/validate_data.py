@@ -60,6 +60,9 @@ class Summary(BaseModel):
     esps: int
     has_p_true: bool
     mean_p_true: float | None
+    decision_times: str = "absent (an assumed lag applies: [history] in the config)"
+    """Whether ``decided_at`` is present; if so, the never-reviewed rows and the median
+    lag of the decided ones."""
 
 
 def _type_ok(expected: pa.DataType, actual: pa.DataType) -> bool:
@@ -248,6 +251,27 @@ def _check_outcomes(check: _Checker) -> None:
         )
 
 
+def _check_decision_times(check: _Checker) -> None:
+    """``decided_at``, when present: not before receipt; set on every escalated row."""
+    f = check.frame
+    if "decided_at" not in f.columns:
+        return
+    decided = f["decided_at"]
+    check.flag(
+        "decided_at",
+        "before received_at (a report is decided after it arrives)",
+        (decided < f["received_at"]).fillna(False).to_numpy(dtype=bool),
+    )
+    check.flag(
+        "decided_at",
+        "missing on escalated rows (null means never reviewed; an escalation is a "
+        "decision)",
+        (decided.isna() & f["escalated"].fillna(False).astype(bool)).to_numpy(
+            dtype=bool
+        ),
+    )
+
+
 def _check_links(table: pa.Table, check: _Checker) -> None:
     for name, kind in FLAT_COLUMNS.items():
         if kind != "list":
@@ -275,6 +299,7 @@ CHECKS: tuple[Callable[[_Checker], None], ...] = (
     _check_counts,
     _check_order,
     _check_outcomes,
+    _check_decision_times,
 )
 
 
@@ -296,7 +321,22 @@ def summarise(frame: pd.DataFrame) -> Summary:
         esps=int(frame["esp"].nunique()),
         has_p_true=has_p,
         mean_p_true=float(frame["p_true"].mean()) if has_p else None,
+        **_decision_summary(frame),
     )
+
+
+def _decision_summary(frame: pd.DataFrame) -> dict[str, str]:
+    """The ``decision_times`` line of a summary (empty: the default, column absent)."""
+    if "decided_at" not in frame.columns:
+        return {}
+    decided = frame["decided_at"]
+    lag = (decided - frame["received_at"]).dropna()
+    median = lag.median() if len(lag) else None
+    hours = f"{median / pd.Timedelta(hours=1):.1f} h" if median is not None else "-"
+    return {
+        "decision_times": f"present ({int(decided.isna().sum())} never reviewed; "
+        f"median lag {hours})"
+    }
 
 
 def validate_history(path: Path) -> tuple[list[Problem], Summary | None]:

@@ -109,12 +109,23 @@ DECISIONS = (
     "designation, reason, note, suggested_priority, model_version, supersedes "
     "FROM decisions WHERE report_id = ? ORDER BY seq DESC"
 )
+ESCALATED_CASE = "CASE WHEN {t}.priority = 1 THEN 1 ELSE 0 END"
+ESCALATION_SETTLED = (
+    "(SELECT MIN(e.decided_at) FROM decisions AS e WHERE e.report_id = q.report_id "
+    "AND e.seq > COALESCE((SELECT MAX(c.seq) FROM decisions AS c "
+    "WHERE c.report_id = q.report_id AND "
+    + ESCALATED_CASE.format(t="c") + " != " + ESCALATED_CASE.format(t="d")
+    + "), 0))"
+)  # fmt: skip
+"""When the latest decision's escalation mark took hold: the first decision of the run
+of decisions that agree with the latest on priority 1 or not (``link.escalated`` has
+held that value since; ``export-decisions`` writes it as ``decided_at``)."""
 DECIDED = (
     "SELECT s.flat, s.probability AS suggested_probability, "
     "d.decided_at AS decision_at, d.priority AS decision_priority, "
     "d.designation AS decision_designation, d.reason AS decision_reason, "
     "d.action AS decision_action, d.suggested_priority, d.model_version AS suggested_by, "
-    "d.key_id AS decision_key_id "
+    "d.key_id AS decision_key_id, " + ESCALATION_SETTLED + " AS decision_settled_at "
     "FROM queue AS q JOIN decisions AS d ON d.seq = q.decision_seq "
     "JOIN scored AS s ON s.seq = d.scored_seq ORDER BY s.received_at, q.report_id"
 )

@@ -14,11 +14,13 @@ from typer.testing import CliRunner
 
 from features.linkage import LINK_COLUMNS, LINK_FEATURES, history_frame_features
 from tipscore.cli import app
-from training.dask.shuffle import INPUT_COLUMNS, shuffled_links
+from training.dask.shuffle import INPUT_COLUMNS, input_columns, shuffled_links
 from training.data import file_sha256, load_history
+from training.decision_times import DEFAULT_ASSUMED_LAG_DAYS, decided_micros
 from training.partitions import (
     PartsError,
     history_parts,
+    part_columns,
     read_part,
     read_parts,
     receipt_micros,
@@ -50,10 +52,13 @@ def months(single: Path) -> Path:
 
 
 def _whole_links(path: Path) -> dict[str, np.ndarray]:
-    table = pq.read_table(path, columns=list(INPUT_COLUMNS))
+    table = pq.read_table(path, columns=[*INPUT_COLUMNS, "decided_at"])
     links: dict[str, object] = {name: table.column(name) for name in LINK_COLUMNS}
     links["received_at"] = table.column("received_at").to_pandas()
-    return history_frame_features(links, table.column("escalated").to_numpy())
+    decided = decided_micros(
+        table, DEFAULT_ASSUMED_LAG_DAYS
+    )  # point in time (issue 19)
+    return history_frame_features(links, table.column("escalated").to_numpy(), decided)
 
 
 def test_month_parts_concatenate_to_the_file(single: Path, months: Path) -> None:
@@ -82,7 +87,9 @@ def test_linkage_by_hash_shuffle_equals_the_whole_history(
     whole = _whole_links(single)
     for source in (months, single):
         parts = history_parts(source)
-        per_part = shuffled_links([read_part(p, INPUT_COLUMNS) for p in parts], buckets)
+        per_part = shuffled_links(
+            [read_part(p, input_columns(part_columns(p))) for p in parts], buckets
+        )
         for d in LINK_FEATURES:
             joined = np.concatenate([links[d.name] for links in per_part])
             np.testing.assert_array_equal(joined, whole[d.name], err_msg=d.name)

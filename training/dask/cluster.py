@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from training.dask.shuffle import (
-    INPUT_COLUMNS,
     bucket_links,
     bucket_pieces,
+    input_columns,
     merge_links,
 )
-from training.partitions import Part, read_part
+from training.decision_times import DEFAULT_ASSUMED_LAG_DAYS
+from training.partitions import Part, part_columns, read_part
 
 WORKER_MEMORY = "8GiB"
 CONNECT_SECONDS = 30.0
@@ -102,19 +103,26 @@ def bucket_count(parts: Sequence[Part], workers: int) -> int:
     return max(2 * max(workers, 1), math.ceil(rows / ROWS_PER_BUCKET))
 
 
-def _map(index: int, part: Part, buckets: int) -> list[Any]:
-    return bucket_pieces(index, read_part(part, INPUT_COLUMNS), buckets)
+def _map(index: int, part: Part, buckets: int, lag_days: float) -> list[Any]:
+    table = read_part(part, input_columns(part_columns(part)))
+    return bucket_pieces(index, table, buckets, lag_days)
 
 
-def linkage_futures(client: Any, parts: Sequence[Part], buckets: int) -> list[Any]:
+def linkage_futures(
+    client: Any,
+    parts: Sequence[Part],
+    buckets: int,
+    lag_days: float = DEFAULT_ASSUMED_LAG_DAYS,
+) -> list[Any]:
     """Futures of every part's linkage features (``dict`` of arrays), by hash shuffle.
 
-    Map tasks read only the hash columns, times and labels of one part; reduce tasks hold
-    one bucket; merge tasks give one part's features. Lost results (a worker dies) are
-    recomputed by the scheduler from these tasks.
+    Map tasks read only the hash columns, times, labels and decision times of one part
+    (``lag_days``: the assumed decision lag of a part without ``decided_at``); reduce
+    tasks hold one bucket; merge tasks give one part's features. Lost results (a worker
+    dies) are recomputed by the scheduler from these tasks.
     """
     pieces = [
-        client.submit(_map, i, part, buckets, pure=False)
+        client.submit(_map, i, part, buckets, lag_days, pure=False)
         for i, part in enumerate(parts)
     ]
     split = [

@@ -7,7 +7,7 @@ process. Instead, the work is split by hash value, as a map-reduce:
 
 1. **map** (per part): route every hashed identifier to one of ``buckets`` by its hash
    value. For each bucket, the part's reports that carry a hash of that bucket, with
-   their lists cut down to those hashes, their receipt time and label.
+   their lists cut down to those hashes, their receipt time, label and decision time.
 2. **reduce** (per bucket): all parts' pieces of the bucket hold every report carrying
    any of its hashes, so ``history_frame_features`` — the training definition, unchanged
    — gives each report the maximum over *its hashes in this bucket*.
@@ -31,9 +31,15 @@ import pyarrow.compute as pc
 
 from features.linkage import LINK_COLUMNS, LINK_FEATURES, history_frame_features
 from features.linkage import no_history as no_links
+from training.decision_times import (
+    DECIDED_AT,
+    DEFAULT_ASSUMED_LAG_DAYS,
+    decided_micros,
+)
 
 INPUT_COLUMNS: tuple[str, ...] = (*LINK_COLUMNS, "received_at", "escalated")
-"""What the map step reads of each part."""
+"""What the map step reads of each part (and ``decided_at`` where the part has it)."""
+OPTIONAL_INPUT: tuple[str, ...] = (DECIDED_AT,)
 PartLinks = tuple[np.ndarray, np.ndarray]
 """One bucket's result for one part: row numbers in the part, and a (rows × features)
 matrix of linkage counts in ``LINK_FEATURES`` order."""
@@ -55,12 +61,23 @@ def _list_column(column: pa.ChunkedArray | pa.Array) -> pa.ListArray:
     return column.cast(pa.list_(pa.string()))
 
 
-def bucket_pieces(part: int, table: pa.Table, buckets: int) -> list[pa.Table]:
-    """The map step: one piece per bucket of a part's reports (``INPUT_COLUMNS`` read).
+def input_columns(names: Sequence[str]) -> list[str]:
+    """The columns the map step reads of a part whose columns are ``names``."""
+    return [*INPUT_COLUMNS, *(c for c in OPTIONAL_INPUT if c in names)]
 
-    A piece has ``_part``, ``_row`` (row in the part), ``received_us``, ``escalated`` and
-    the ``link_*`` lists holding only the bucket's hashes; a report with no hash in the
-    bucket is left out of its piece.
+
+def bucket_pieces(
+    part: int,
+    table: pa.Table,
+    buckets: int,
+    lag_days: float = DEFAULT_ASSUMED_LAG_DAYS,
+) -> list[pa.Table]:
+    """The map step: one piece per bucket of a part's reports (``input_columns`` read).
+
+    A piece has ``_part``, ``_row`` (row in the part), ``received_us``, ``escalated``,
+    ``decided_us`` (``training.decision_times``: ``decided_at``, or receipt plus
+    ``lag_days`` when the part has no such column) and the ``link_*`` lists holding only
+    the bucket's hashes; a report with no hash in the bucket is left out of its piece.
     """
     n = len(table)
     cut: dict[str, list[pa.ListArray]] = {}
@@ -81,6 +98,7 @@ def bucket_pieces(part: int, table: pa.Table, buckets: int) -> list[pa.Table]:
     times = table.column("received_at").cast(pa.timestamp("us", tz="UTC"))
     micros = times.to_numpy().astype(np.int64)
     labels = table.column("escalated").to_numpy(zero_copy_only=False).astype(bool)
+    decided = decided_micros(table, lag_days)
     pieces = []
     for b in range(buckets):
         rows = np.flatnonzero(carries[b])
@@ -90,6 +108,7 @@ def bucket_pieces(part: int, table: pa.Table, buckets: int) -> list[pa.Table]:
             "_row": take,
             "received_us": pa.array(micros[rows]),
             "escalated": pa.array(labels[rows]),
+            "decided_us": pa.array(decided[rows]),
         }
         columns |= {name: cut[name][b].take(take) for name in LINK_COLUMNS}
         pieces.append(pa.table(columns))
@@ -104,7 +123,8 @@ def bucket_links(pieces: Sequence[pa.Table], parts: int) -> list[PartLinks]:
     links: dict[str, object] = {name: table.column(name) for name in LINK_COLUMNS}
     links["received_at"] = table.column("received_us").to_numpy().astype("M8[us]")
     labels = table.column("escalated").to_numpy(zero_copy_only=False).astype(bool)
-    counts = history_frame_features(links, labels)
+    decided = table.column("decided_us").to_numpy().astype(np.int64)
+    counts = history_frame_features(links, labels, decided)
     matrix = np.column_stack([counts[d.name] for d in LINK_FEATURES])
     order = np.argsort(owner, kind="stable")
     bounds = np.searchsorted(owner[order], np.arange(parts + 1))
@@ -123,10 +143,12 @@ def merge_links(rows: int, results: Sequence[PartLinks]) -> dict[str, np.ndarray
 
 
 def shuffled_links(
-    tables: Sequence[pa.Table], buckets: int
+    tables: Sequence[pa.Table],
+    buckets: int,
+    lag_days: float = DEFAULT_ASSUMED_LAG_DAYS,
 ) -> list[dict[str, np.ndarray]]:
     """All three steps in this process (what the cluster runs, for tests and one machine)."""
-    pieces = [bucket_pieces(i, t, buckets) for i, t in enumerate(tables)]
+    pieces = [bucket_pieces(i, t, buckets, lag_days) for i, t in enumerate(tables)]
     reduced = [
         bucket_links([p[b] for p in pieces], len(tables)) for b in range(buckets)
     ]

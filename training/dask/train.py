@@ -45,6 +45,7 @@ from training.data import (
     folder_sha256,
     prepared_history,
 )
+from training.decision_times import DEFAULT_ASSUMED_LAG_DAYS, with_decision_times
 from training.fit import finish_model
 from training.partitions import (
     Part,
@@ -77,8 +78,13 @@ class PartRows:
     """64-bit hashes of the report ids (duplicates across parts are checked with them)."""
 
 
-def prepare_part(part: Part, links: dict[str, np.ndarray]) -> PartRows:
-    """Read and validate a part; attach its linkage features; build its matrix."""
+def prepare_part(
+    part: Part, links: dict[str, np.ndarray], lag_days: float = DEFAULT_ASSUMED_LAG_DAYS
+) -> PartRows:
+    """Read and validate a part; attach its linkage features; build its matrix.
+
+    The flat rows carry ``decided_us`` (``training.decision_times``), as one machine's do.
+    """
     table = read_part(part)
     problems, _ = validate_table(table)
     if problems:
@@ -87,7 +93,7 @@ def prepare_part(part: Part, links: dict[str, np.ndarray]) -> PartRows:
             f"part {part.name} ({part.path}) is not a valid history "
             f"({len(problems)} problems): {lines}"
         )
-    flat = history_rows(table, links)
+    flat = history_rows(with_decision_times(table, lag_days), links)
     ids = table.column("report_id").to_numpy(zero_copy_only=False)
     return PartRows(
         flat=flat,
@@ -130,7 +136,9 @@ def _ids(rows: PartRows) -> np.ndarray:
     return rows.ids
 
 
-def _prepare(client: Any, parts: Sequence[Part]) -> list[Any]:
+def _prepare(
+    client: Any, parts: Sequence[Part], lag_days: float = DEFAULT_ASSUMED_LAG_DAYS
+) -> list[Any]:
     """Futures of every part's ``PartRows``; refuses report ids repeated across parts.
 
     Parts are dealt to the workers in turn (part ``i`` to worker ``i mod n``), so each
@@ -141,12 +149,14 @@ def _prepare(client: Any, parts: Sequence[Part]) -> list[Any]:
     came, within 0.005 dealt out).
     """
     workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
-    links = linkage_futures(client, parts, bucket_count(parts, len(workers)))
+    buckets = bucket_count(parts, len(workers))
+    links = linkage_futures(client, parts, buckets, lag_days)
     prepared = [
         client.submit(
             prepare_part,
             part,
             link,
+            lag_days,
             workers=[workers[i % len(workers)]],
             allow_other_workers=True,
             pure=False,
@@ -293,7 +303,7 @@ def train_dask(
         micros, config.split.valid_fraction, config.split.test_fraction
     )
     started = time.perf_counter()
-    prepared = _prepare(client, parts)
+    prepared = _prepare(client, parts, config.history.assumed_decision_lag_days)
     logger.info(
         "%d parts: linkage and features on the cluster in %.1f s",
         len(parts),

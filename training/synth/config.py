@@ -302,6 +302,46 @@ class Priority(Strict):
     cap: Prob
 
 
+class LagDistribution(Strict):
+    """Decision lag of one outcome: log-normal hours after receipt, or never reviewed."""
+
+    median_hours: Annotated[float, Field(gt=0.0, le=24.0 * 3650)]
+    sigma: Annotated[float, Field(ge=0.0, le=5.0)] = 0.8
+    """Log-normal shape: the 5-95% range is median x exp(-/+ 1.645 sigma)."""
+    never_reviewed: Prob = 0.0
+    """Share of such reports no analyst ever decides (``decided_at`` null)."""
+
+
+class DecisionLag(Strict):
+    """When each outcome was decided (``decided_at``), per final priority."""
+
+    source: str = Field(
+        default="ASSUMPTION: no public per-priority review times", min_length=3
+    )
+    priority_1: LagDistribution = LagDistribution(median_hours=4.0)
+    priority_2: LagDistribution = LagDistribution(median_hours=72.0)
+    priority_3: LagDistribution = LagDistribution(median_hours=240.0)
+    priority_e: LagDistribution = LagDistribution(median_hours=504.0)
+
+    @model_validator(mode="after")
+    def _escalations_decided(self) -> DecisionLag:
+        if self.priority_1.never_reviewed:
+            raise ValueError(
+                "decision_lag.priority_1.never_reviewed must be 0: an escalation is a "
+                "decision"
+            )
+        return self
+
+    def by_priority(self) -> dict[str, LagDistribution]:
+        """The distribution of each priority value (``1``, ``2``, ``3``, ``E``)."""
+        return {
+            "1": self.priority_1,
+            "2": self.priority_2,
+            "3": self.priority_3,
+            "E": self.priority_e,
+        }
+
+
 class LabelBias(Strict):
     """Historical under-escalation of one group (changes labels, never p_true)."""
 
@@ -338,6 +378,7 @@ class GeneratorConfig(Strict):
     parties: dict[str, Annotated[float, Field(ge=0.0)]]
     file_tags: dict[str, Prob]
     label_bias: list[LabelBias] = Field(default_factory=list)
+    decision_lag: DecisionLag = DecisionLag()
 
     @model_validator(mode="after")
     def _complete(self) -> GeneratorConfig:

@@ -26,6 +26,7 @@ from training.synth.history import build_population
 from training.synth.linkage import draw_links
 from training.synth.outcomes import (
     apply_label_bias,
+    draw_decision_times,
     draw_outcomes,
     informational_score,
     risk_score,
@@ -36,6 +37,8 @@ from training.synth.population import INCIDENT_TYPES, Population
 from training.synth.reports import Chunk, draw_chunk
 
 CACHE_ROWS = 2_000_000
+SCHEMA = history_schema(with_p_true=True, with_decided_at=True)
+"""A synthetic history's columns: the format's, ``decided_at``, then ``p_true``."""
 Columns = dict[str, np.ndarray]
 
 
@@ -96,15 +99,21 @@ def calibrate(
 
 
 def to_table(
-    columns: Columns, links: dict[str, pa.Array], outcomes: Columns, p_true: np.ndarray
+    columns: Columns,
+    links: dict[str, pa.Array],
+    outcomes: Columns,
+    p_true: np.ndarray,
+    decided: pa.Array,
 ) -> pa.Table:
-    """One chunk as an Arrow table in the training-data format."""
-    schema = history_schema(with_p_true=True)
+    """One chunk as an Arrow table in the training-data format (with ``decided_at``)."""
+    schema = SCHEMA
     data = {**columns, **outcomes, "p_true": p_true}
     arrays = []
     for f in schema:
         if f.name in links:
             arrays.append(links[f.name])
+        elif f.name == "decided_at":
+            arrays.append(decided)
         elif pa.types.is_timestamp(f.type):
             arrays.append(pa.array(data[f.name]).cast(f.type))
         else:
@@ -137,9 +146,7 @@ def generate(request: GenerateRequest, cfg: GeneratorConfig) -> GenerateResult:
     p_true = (1.0 - q) * r
     tally = Tally()
     request.out.parent.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(
-        request.out, history_schema(with_p_true=True), compression="zstd"
-    ) as writer:
+    with pq.ParquetWriter(request.out, SCHEMA, compression="zstd") as writer:
         for k, (a, b) in enumerate(
             tqdm(
                 bounds,
@@ -163,7 +170,13 @@ def generate(request: GenerateRequest, cfg: GeneratorConfig) -> GenerateResult:
                 pop.jurisdiction[a:b],
                 cfg,
             )
-            writer.write_table(to_table(columns, links, outcomes, p_true[a:b]))
+            decided = draw_decision_times(
+                np.random.default_rng([request.seed, 5, k]),
+                columns["received_at"],
+                outcomes["priority"],
+                cfg,
+            )
+            writer.write_table(to_table(columns, links, outcomes, p_true[a:b], decided))
             tally_chunk(
                 tally,
                 columns,
@@ -178,7 +191,8 @@ def generate(request: GenerateRequest, cfg: GeneratorConfig) -> GenerateResult:
         "rows": f"{request.rows:,}",
         "seed": str(request.seed),
         "received": f"{request.start} to {request.end}",
-        "columns": f"{len(FLAT_COLUMNS)} report columns + outcomes + p_true",
+        "columns": f"{len(FLAT_COLUMNS)} report columns + outcomes + decided_at "
+        "+ p_true",
     }
     write_card(card, tally, cfg, summary)
     return GenerateResult(

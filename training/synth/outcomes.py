@@ -16,6 +16,7 @@ flip some escalations of a named group, changing labels and never ``p_true``.
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from training.synth.config import GeneratorConfig, LabelBias
 
@@ -205,3 +206,26 @@ def apply_label_bias(
         outcomes["priority"] = np.where(flipped, "2", outcomes["priority"]).astype(
             object
         )
+
+
+def draw_decision_times(
+    rng: np.random.Generator,
+    received: np.ndarray,
+    priority: np.ndarray,
+    cfg: GeneratorConfig,
+) -> pa.Array:
+    """``decided_at`` per report: receipt plus a log-normal lag of its final priority.
+
+    Drawn after the outcomes (and the label-bias flips), from their own random stream, so
+    every other column keeps its bytes. Null for a report never reviewed.
+    """
+    n = len(received)
+    z, u = rng.standard_normal(n), rng.random(n)
+    hours, never = np.zeros(n), np.zeros(n, dtype=bool)
+    for value, lag in cfg.decision_lag.by_priority().items():
+        rows = priority == value
+        hours[rows] = lag.median_hours * np.exp(lag.sigma * z[rows])
+        never[rows] = u[rows] < lag.never_reviewed
+    lag_us = np.maximum(np.round(hours * 3_600e6), 1).astype(np.int64)
+    decided = received.astype("datetime64[us]") + lag_us.astype("timedelta64[us]")
+    return pa.array(decided, mask=never).cast(pa.timestamp("us", tz="UTC"))
