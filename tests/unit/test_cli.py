@@ -149,6 +149,7 @@ def test_every_command_is_listed_in_order() -> None:
         "validate-data",
         "train",
         "evaluate",
+        "backtest",
         "audit",
         "promote",
         "export-decisions",

@@ -193,3 +193,80 @@ def score(
         f"scored {summary.rows:,} reports in {summary.parts} parts with "
         f"{ref.name}{version} into {summary.out}/"
     )
+
+
+def backtest(
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="History (training-data format): a Parquet file, or a folder of parts."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for predictions.parquet, backtest.json and backtest.html."
+        ),
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Experiment config (default: training/configs/baseline.toml)."
+        ),
+    ] = None,
+    step: Annotated[
+        Literal["month", "quarter", "week"],
+        typer.Option(help="Period length: month, quarter or week."),
+    ] = "month",
+    folds: Annotated[
+        int, typer.Option(min=1, help="How many of the latest periods to score.")
+    ] = 6,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="'local' (folds one after another) or 'dask' (in parallel)."),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler (tcp://HOST:8786); default: a local cluster."
+        ),
+    ] = None,
+    workers: Workers = 2,
+    progress: Progress = True,
+) -> None:
+    """Rolling-origin backtest: how the model would have done, period after period.
+
+    For each of the last `--folds` periods (`--step`), a model is trained with the
+    config on every report whose outcome was known before the period began (decided
+    before it, or never decided), then scores the period. Writes the pooled
+    out-of-time predictions (`predictions.parquet`: report id, period, probability,
+    priority, final label, `p_true`, and the metadata the audit groups by), the
+    per-period PR-AUC, priority-1 recall and precision and calibration error beside
+    the oracle's (`backtest.json`, `backtest.html`), and logs one MLflow run with a
+    child run per fold. Audit the pooled predictions with
+    `tipscore audit --predictions OUT`.
+
+    Example: tipscore backtest --data data/history.parquet --folds 6 --out reports/bt
+    """
+    from tipscore.engines import _quiet_dask
+    from training.backtest.job import BacktestJob, run_backtest
+    from training.backtest.report import text_table
+    from training.dask.cluster import ClusterError, dask_client
+    from training.data import HistoryError
+
+    check_engine(engine, scheduler)
+    cfg, text = train_config(config)
+    job = BacktestJob(data=data, out=out, step=step, folds=folds)
+    try:
+        if engine == "dask":
+            _quiet_dask()
+            with dask_client(scheduler, workers) as client:
+                done = run_backtest(job, cfg, text, client, progress)
+        else:
+            done = run_backtest(job, cfg, text, None, progress)
+    except (HistoryError, ValueError, ClusterError) as exc:
+        fail(exc)
+    typer.echo(f"run id: {done.run_id}")
+    typer.echo(text_table(done.result))
+    for name, path in done.paths.items():
+        typer.echo(f"{name}: {path}")

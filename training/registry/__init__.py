@@ -49,6 +49,7 @@ from training.registry.runs import (
     read_run,
     run_config,
     set_tags,
+    start_child_run,
     start_run,
 )
 from training.registry.store import (
@@ -109,6 +110,7 @@ __all__ = [
     "set_champion",
     "set_tags",
     "signature",
+    "start_child_run",
     "start_run",
     "store_path",
     "tag_promotion",

@@ -107,6 +107,20 @@ def start_run(experiment: str) -> Iterator[str]:
         yield str(active.info.run_id)
 
 
+@contextmanager
+def start_child_run(name: str) -> Iterator[str]:
+    """Open a run nested in the active one (e.g. one backtest fold); yield its id.
+
+    In the parent's experiment: MLflow would put it in the default one otherwise.
+    """
+    parent = mlflow.active_run()
+    experiment = parent.info.experiment_id if parent is not None else None
+    with mlflow.start_run(
+        run_name=name, nested=True, experiment_id=experiment
+    ) as active:
+        yield str(active.info.run_id)
+
+
 def log_params(params: dict[str, Any]) -> None:
     """Params of the active run."""
     mlflow.log_params(params)

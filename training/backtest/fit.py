@@ -1,0 +1,88 @@
+"""One fold: fit on what was known before the period, score the period.
+
+The fit is ``training.fit.fit_model`` — the booster, calibration and capacity thresholds
+of ``tipscore train`` with the same config — so a backtest measures the model that
+training would have made then, not a variant of it. Pure of I/O, so a Dask worker can run
+it as well as this process.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from training.backtest.folds import Fold
+from training.config import TrainConfig
+from training.fit import fit_model
+from training.metrics import capacity_threshold, summary
+
+HEADLINE = ("pr_auc", "p1_recall", "p1_precision", "p12_recall", "ece")
+"""The per-period figures of the report (``training.metrics.summary`` keys)."""
+
+
+@dataclass(frozen=True)
+class FoldScores:
+    """A fold's out-of-time answers for its period's rows (``Fold.test``)."""
+
+    probability: np.ndarray
+    priority: np.ndarray
+    thresholds: tuple[float, float]
+    trees: int
+
+
+def fit_fold(
+    config: TrainConfig, matrix: np.ndarray, labels: np.ndarray, fold: Fold
+) -> FoldScores:
+    """Fit on the fold's known rows, then score its period (final labels to learn from)."""
+    model = fit_model(
+        config,
+        (matrix[fold.train], labels[fold.train]),
+        (matrix[fold.valid], labels[fold.valid]),
+    )
+    scores = model.scores(matrix[fold.test])
+    return FoldScores(
+        probability=scores.probability,
+        priority=scores.priority,
+        thresholds=(model.policy.p1_threshold, model.policy.p2_threshold),
+        trees=model.booster.num_trees(),
+    )
+
+
+def period_metrics(
+    labels: np.ndarray,
+    scores: FoldScores,
+    config: TrainConfig,
+) -> dict[str, float]:
+    """The model's headline figures on one period (its final labels)."""
+    return summary(
+        labels, scores.probability, scores.thresholds, config.evaluation.ece_bins
+    )
+
+
+def oracle_metrics(
+    labels: np.ndarray,
+    p_true: np.ndarray,
+    reference: np.ndarray,
+    config: TrainConfig,
+) -> dict[str, float]:
+    """The oracle's figures on a period's rows with ``p_true`` (empty when none).
+
+    The oracle ranks by ``p_true``; its thresholds follow the capacity policy on
+    ``reference`` (the fold's calibration rows' ``p_true``), as ``train``'s oracle does.
+    """
+    known = np.isfinite(p_true)
+    reference = reference[np.isfinite(reference)]
+    if not known.any() or not len(reference):
+        return {}
+    thresholds = (
+        capacity_threshold(reference, config.policy.p1_share),
+        capacity_threshold(reference, config.policy.p12_share),
+    )
+    return summary(labels[known], p_true[known], thresholds, config.evaluation.ece_bins)
+
+
+def finite(values: dict[str, float]) -> dict[str, float]:
+    """Only the defined figures (MLflow and JSON get no NaN)."""
+    return {k: float(v) for k, v in values.items() if not math.isnan(float(v))}
