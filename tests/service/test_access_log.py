@@ -18,6 +18,8 @@ from starlette.testclient import TestClient
 
 from tests.service.conftest import Deployed, auth, submission
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 BODY_MARK = "zq-refused-body-77813"
 
 

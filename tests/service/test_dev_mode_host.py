@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 from serving.dev_mode import DevModeRefused, check_dev_mode, listening_hosts
 from tipscore.cli import app
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

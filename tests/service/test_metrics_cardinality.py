@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from starlette.routing import Mount
 
 from serving.analyst.app import analyst_app
 from serving.metrics import UNMATCHED, method_label, route_label
 from tests.service.conftest import Deployed, auth, submission
+
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
 
 PATHS = 3000
 GROWTH_LIMIT = 4096  # bytes: "a few KB"

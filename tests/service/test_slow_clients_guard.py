@@ -12,8 +12,12 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from serving.body_timeout import BodyTimeoutMiddleware
 from serving.settings import ServingSettings
+
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
 
 
 def test_uvicorn_still_has_what_the_connection_guard_wraps() -> None:
