@@ -29,7 +29,7 @@ import json
 from typing import Any
 
 from serving.auth import App, BodyTooLarge, Receive, Scope, Send
-from serving.settings import ServingSettings
+from serving.settings import ServingSettings, current
 
 # the body helpers of the XML forms' middleware, which reads and replays bodies alike
 from serving.xml_forms import _answer, _content_type, _read_body, _replay
@@ -161,8 +161,12 @@ class JsonBodyMiddleware:
     """Holds the scoring APIs' JSON bodies to the contract (see the module docstring)."""
 
     def __init__(self, app: App, settings: ServingSettings | None = None) -> None:
-        self.app = app
-        self.settings = settings or ServingSettings()
+        self.app, self._settings = app, settings
+
+    @property
+    def settings(self) -> ServingSettings:
+        """Given, or the service's one reading (``serving.settings.current``)."""
+        return self._settings or current()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse, or pass the request on with its body read once and replayed."""

@@ -49,7 +49,7 @@ from serving.schemas import (
     XmlSubmission,
 )
 from serving.scoring import Scorer, audit_rows
-from serving.settings import ServingSettings
+from serving.settings import load as load_settings
 from serving.state.migrate import open_state
 from serving.state.records import Scored
 from serving.xml_facts import received_at_warning
@@ -99,7 +99,7 @@ class TipScoring:
 
     def __init__(self) -> None:
         logs.install()
-        self.settings = ServingSettings()
+        self.settings = load_settings()  # the one reading; middlewares use it too
         check_dev_mode(self.settings.dev_mode)  # refuses any host but 127.0.0.1
         connections.install(
             self.settings.header_timeout_s, self.settings.max_connections_per_client

@@ -82,3 +82,27 @@ class ServingSettings(HomeSettings):
     def reports_path(self) -> Path:
         """The state store's database (everything the service keeps)."""
         return self.reports_db or self.state_dir / "reports.db"
+
+
+class _Current:
+    """The one reading of the settings the running service uses (see ``load``)."""
+
+    settings: ServingSettings | None = None
+
+
+def load() -> ServingSettings:
+    """Read the settings now and make them the service's: the worker calls this once, at start.
+
+    Every part of the service (the service class, the key, body and timeout middlewares)
+    then uses this one reading through ``current()``, never a reading of its own: two
+    readings can disagree (a ``.env`` written between them, a different home or working
+    folder), and dev mode decided by one part and checked by another was issue 18's
+    item 2.
+    """
+    _Current.settings = ServingSettings()
+    return _Current.settings
+
+
+def current() -> ServingSettings:
+    """The service's settings: those ``load`` read (read now if nothing has loaded them)."""
+    return _Current.settings if _Current.settings is not None else load()
