@@ -131,6 +131,14 @@ class TipScoring:
     def __is_ready__(self) -> bool:
         return self.holder.current is not None
 
+    @bentoml.on_shutdown
+    def write_pending_access(self) -> None:
+        """At shutdown, write the access events still buffered (they were lost before).
+
+        BentoML calls this when the worker stops (SIGTERM, the end of a test client).
+        """
+        self.access.close()
+
     def _served(self) -> Served:
         try:
             return self.holder.get()
