@@ -3,7 +3,7 @@
 BentoML generates ``/docs.json`` from the scoring APIs' signatures and merges in the paths
 of the mounted analyst app (``serving.analyst``, which documents its own answers). For
 the scoring APIs it does not know the middleware (401/403/413 refusals, 503 when no model
-is served), it marks request bodies optional although every API needs one, and it types
+is served; and for every operation with a body, the body timeout's 408), it marks request bodies optional although every API needs one, and it types
 the ``detail`` of a 400 as a string although validation errors carry a list; it drops the
 null of nullable fields. Intake systems generate clients from this document and the API
 fuzzer checks every answer against it, so it must be exact: ``complete`` fixes those
@@ -53,6 +53,12 @@ REFUSALS = {
     "413": "the body is over the size cap",
     "503": "no model is being served (or the keys file cannot be read)",
 }
+
+BODY_TIMEOUT = (
+    "the request body did not arrive within the body timeout "
+    "(`TIPSCORE_BODY_TIMEOUT_S`); the connection is closed"
+)
+"""The 408 of ``serving.body_timeout``: any operation with a request body may answer it."""
 
 
 UNSUPPORTED_JSON = {
@@ -157,6 +163,7 @@ def _answers(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
             operation["responses"] = responses  # FastAPI's keys may be ints
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
+                responses.setdefault("408", _response(BODY_TIMEOUT, "Refusal"))
             if path in ROLES_BY_PATH:  # the analyst app documents its own
                 for status, why in REFUSALS.items():
                     responses.setdefault(status, _response(why, "Refusal"))
