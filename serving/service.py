@@ -114,7 +114,7 @@ class TipScoring:
             self.holder.load()
         except RegistryError:
             logger.error("not ready: %s", self.holder.error)
-        self.state = open_state(self.settings)
+        self.state = open_state(self.settings, self.platforms)  # old ESP names closed
         self.scorer = Scorer(self.state, self.settings.top_n)
         # refusals and reads of analysts' data, written off the scoring path
         self.access = AccessLog(
