@@ -263,6 +263,7 @@ class TipScoring:
             received_at=submission.received_at or arrived,
             hash_matches=dict(submission.hash_matches),
             platforms=self.platforms,
+            report_limits=self.settings.report_limits,
             limits=XmlLimits(
                 max_bytes=self.intake.xml_max_bytes,
                 max_depth=self.intake.xml_max_depth,

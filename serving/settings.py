@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pydantic import Field
 
+from features.report_limits import ReportLimits
+from features.schema import MAX_FILE_HASHES, MAX_FILES, MAX_IDENTIFIERS
 from serving.paths import HomeSettings, default_state_dir
 
 
@@ -44,6 +46,10 @@ class ServingSettings(HomeSettings):
             (``serving.body_timeout``).
         max_connections_per_client: open connections one client address may hold; more
             are closed at once (``serving.connections``).
+        max_files_per_report, max_identifiers_per_kind, max_file_hashes_per_report: the
+            per-report limits both intakes hold reports to, and the OpenAPI document's
+            ``maxItems``; by default the contract's (``features.schema``: 1,000, 200,
+            2,000), which are also their ceilings: a service may only lower them.
     """
 
     state_dir: Path = Field(default_factory=default_state_dir)
@@ -62,6 +68,22 @@ class ServingSettings(HomeSettings):
     header_timeout_s: float = Field(default=10.0, gt=0.0, le=600.0)
     body_timeout_s: float = Field(default=30.0, gt=0.0, le=600.0)
     max_connections_per_client: int = Field(default=64, ge=1, le=100_000)
+    max_files_per_report: int = Field(default=MAX_FILES, ge=1, le=MAX_FILES)
+    max_identifiers_per_kind: int = Field(
+        default=MAX_IDENTIFIERS, ge=1, le=MAX_IDENTIFIERS
+    )
+    max_file_hashes_per_report: int = Field(
+        default=MAX_FILE_HASHES, ge=1, le=MAX_FILE_HASHES
+    )
+
+    @property
+    def report_limits(self) -> ReportLimits:
+        """The per-report limits in force (``features.report_limits``)."""
+        return ReportLimits(
+            self.max_files_per_report,
+            self.max_identifiers_per_kind,
+            self.max_file_hashes_per_report,
+        )
 
     @property
     def keys_path(self) -> Path:
