@@ -46,7 +46,7 @@ browser: ## Debian's Chromium for the browser tests (never `playwright install`:
 test: check browser ## install, check, and run the whole test suite (what CI runs)
 	$(BIN)/pytest
 
-test-reliability: install ## only the slow fuzz, load, crash and full-run tests (tests/reliability)
+test-reliability: install ## the slow fuzz, load, crash and full-run tests (tests/reliability) and every issue-18 regression test
 	$(BIN)/pytest -m reliability
 
 test-fast: install browser ## the test suite without lint and type checks

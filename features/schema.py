@@ -35,8 +35,22 @@ from features.vocab import (
     ReporterType,
 )
 
-SCHEMA_VERSION = "1.0"
-"""Version of the report contract; bumped on any incompatible change."""
+SCHEMA_VERSION = "2.0"
+"""Version of the report contract (what a request may hold); bumped on any incompatible change.
+
+It describes the request contract, not the feature row: each training run records it
+(``contract_version``), the OpenAPI document carries it (``info.x-contract-version``) and
+docs/report-contract.md names it. The feature row has its own version
+(``features.spec.FEATURE_SPEC_VERSION``), which a model is checked against when loaded;
+that one is unchanged by contract changes that produce the same rows, so registered models
+stay valid.
+
+- 2.0 (issue 18): reports valid under 1.0 may now be refused — at most 1,000 files,
+  200 identifiers of each kind and 2,000 file hashes per report; ``report_id`` follows a
+  strict pattern and is never an IP address or a phone number; ``incident_at`` and
+  ``received_at`` lie between 1990 and 2100 (UTC).
+- 1.0: the first contract.
+"""
 
 MAX_FILES = 1_000
 """Most files per report (one per ``<fileDetails>``; the XML intake takes as many)."""

@@ -23,7 +23,7 @@ from bentoml.exceptions import BentoMLException
 
 from serving import access
 from serving.keys import KeyStore, KeysUnreadable, Role
-from serving.settings import ServingSettings
+from serving.settings import ServingSettings, current
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -190,8 +190,20 @@ class AuthMiddleware:
     """
 
     def __init__(self, app: App, settings: ServingSettings | None = None) -> None:
-        self.app = app
-        self.gate = Gate(settings or ServingSettings())
+        self.app, self._settings = app, settings
+        self._gate: Gate | None = None
+
+    @property
+    def gate(self) -> Gate:
+        """The gate over the given settings, or over the service's one reading.
+
+        Made on first use, not when BentoML builds the middleware (maybe before the service
+        has read its settings), and made again if the service reads them again.
+        """
+        settings = self._settings or current()
+        if self._gate is None or self._gate.settings is not settings:
+            self._gate = Gate(settings)
+        return self._gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse, or pass on with ``scope["state"]["key_id"]`` set."""

@@ -16,7 +16,7 @@ import asyncio
 import json
 
 from serving.auth import App, Message, Receive, Scope, Send
-from serving.settings import ServingSettings
+from serving.settings import ServingSettings, current
 
 
 class BodyTimedOut(Exception):
@@ -72,15 +72,20 @@ class BodyTimeoutMiddleware:
     """Answers 408 when a request's body is not complete within the timeout."""
 
     def __init__(self, app: App, settings: ServingSettings | None = None) -> None:
-        self.app = app
-        self.timeout = (settings or ServingSettings()).body_timeout_s
+        self.app, self._settings = app, settings
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a body may take: the service's settings (``serving.settings.current``)."""
+        return (self._settings or current()).body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on with a timed ``receive``; answer 408 if it runs out."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        deadline = asyncio.get_running_loop().time() + self.timeout
+        timeout = self.timeout
+        deadline = asyncio.get_running_loop().time() + timeout
         timed = _Timed(receive, send, deadline)
         try:
             await self.app(scope, timed.receive, timed.send)
@@ -88,5 +93,5 @@ class BodyTimeoutMiddleware:
             if not timed.timed_out:  # the app's own failure: not ours to answer
                 raise
         if timed.timed_out and not timed.started:
-            for message in _answer(self.timeout):
+            for message in _answer(timeout):
                 await send(message)

@@ -6,8 +6,10 @@ uvicorn arms no timer until a first response is sent, so a client that opens a c
 and sends half a request line or half its headers holds it forever (slow loris); and a
 request only reaches ASGI middleware once its headers are complete, so no middleware can
 see such a connection. The worker therefore wraps two methods of uvicorn's HTTP/1.1
-protocol class (``H11Protocol``, the one used here: ``httptools`` is not installed), once,
-when the service starts:
+protocol class (``H11Protocol``, the one used here: ``httptools`` is not installed; if it
+ever is, uvicorn's ``auto`` choice, ``HttpToolsProtocol``, is wrapped as well: BentoML builds
+the ``uvicorn.Config`` itself and offers no way to force ``http="h11"``), once, when the
+service starts:
 
 - **header timeout**: from the moment a connection opens, and again after each response,
   the next request's headers must be complete within ``header_timeout`` seconds, or the
@@ -45,14 +47,21 @@ class Guard:
 
 
 def install(header_timeout: float, max_per_client: int) -> Guard:
-    """Wrap uvicorn's HTTP/1.1 protocol (idempotent: later calls update the limits)."""
+    """Wrap uvicorn's HTTP/1.1 protocols (idempotent: later calls update the limits).
+
+    Every protocol class the worker's uvicorn may serve with is wrapped (``protocols``):
+    installing ``httptools`` must not silently leave the server unguarded.
+    """
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    guard: Guard | None = getattr(H11Protocol, _MARK, None)
+    guard: Guard | None = H11Protocol.__dict__.get(_MARK)
     if guard is None:
         guard = Guard(header_timeout, max_per_client, Counter())
-        _wrap(H11Protocol, guard)
-        setattr(H11Protocol, _MARK, guard)
+    for cls in protocols():
+        if _MARK not in cls.__dict__:
+            _check(cls)
+            _wrap(cls, guard)
+            setattr(cls, _MARK, guard)
     guard.header_timeout, guard.max_per_client = header_timeout, max_per_client
     logger.info(
         "connections: headers within %.1f s, at most %d open per client",
@@ -60,6 +69,38 @@ def install(header_timeout: float, max_per_client: int) -> Guard:
         max_per_client,
     )
     return guard
+
+
+def protocols() -> list[type[Any]]:
+    """H11's protocol, and the one uvicorn's ``http="auto"`` picks if it is another.
+
+    BentoML 1.4's worker builds ``uvicorn.Config`` without ``http``, so uvicorn serves with
+    ``AutoHTTPProtocol``: ``httptools``' protocol when that package is importable, else h11's.
+    """
+    from uvicorn.protocols.http import auto
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    served: type[Any] = auto.AutoHTTPProtocol
+    return [H11Protocol] if served is H11Protocol else [H11Protocol, served]
+
+
+def is_guarded(cls: type[Any]) -> bool:
+    """Whether connections of this protocol class are guarded here."""
+    return _MARK in cls.__dict__
+
+
+def _check(cls: type[Any]) -> None:
+    """Refuse to start on a protocol without what is wrapped: it would run unguarded."""
+    missing = [
+        name
+        for name in ("connection_made", "connection_lost", "on_response_complete")
+        if not callable(getattr(cls, name, None))
+    ]
+    if missing:
+        raise RuntimeError(
+            f"uvicorn serves HTTP with {cls.__module__}.{cls.__qualname__}, which lacks "
+            f"{', '.join(missing)}: the header timeout and connection limit cannot guard it"
+        )
 
 
 def _waiting_for_headers(protocol: Any) -> bool:

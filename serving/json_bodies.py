@@ -28,8 +28,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from features.report_limits import ReportLimits
 from serving.auth import App, BodyTooLarge, Receive, Scope, Send
-from serving.settings import ServingSettings
+from serving.settings import ServingSettings, current
 
 # the body helpers of the XML forms' middleware, which reads and replays bodies alike
 from serving.xml_forms import _answer, _content_type, _read_body, _replay
@@ -138,6 +139,37 @@ def batch_over_budget(data: Any, most: int) -> dict[str, str] | None:
     return None
 
 
+def over_report_limits(
+    data: Any, path: str, limits: ReportLimits
+) -> dict[str, str] | None:
+    """The 400 for a report over the per-report limits an operator lowered (or None).
+
+    At the contract's own limits nothing is checked here: the schema refuses (its
+    documented validation error). Not yet validated: only lists are counted.
+    """
+    if not limits.lowered or not isinstance(data, dict):
+        return None
+    batch = path == "/score_batch"
+    reports = data.get("reports") if batch else [data.get("report")]
+    for index, report in enumerate(reports if isinstance(reports, list) else []):
+        where = f"reports[{index}]." if batch else "report."
+        found = report if isinstance(report, dict) else {}
+        files = found.get("files")
+        if isinstance(files, list) and len(files) > limits.files:
+            return {
+                "error": f"{where}files: at most {limits.files} per report, "
+                f"got {len(files)}"
+            }
+        kinds = found.get("identifiers")
+        for kind, values in (kinds if isinstance(kinds, dict) else {}).items():
+            if isinstance(values, list) and len(values) > limits.of(kind):
+                return {
+                    "error": f"{where}identifiers.{kind}: at most {limits.of(kind)} "
+                    f"per report, got {len(values)}"
+                }
+    return None
+
+
 def refusal(path: str, raw: bytes, settings: ServingSettings) -> dict[str, Any] | None:
     """Why a scoring API's JSON body is refused before BentoML reads it (None: it is not).
 
@@ -154,15 +186,19 @@ def refusal(path: str, raw: bytes, settings: ServingSettings) -> dict[str, Any] 
         found = batch_too_large(data, settings.max_batch) or batch_over_budget(
             data, settings.max_batch_identifiers
         )
-    return found
+    return found or over_report_limits(data, path, settings.report_limits)
 
 
 class JsonBodyMiddleware:
     """Holds the scoring APIs' JSON bodies to the contract (see the module docstring)."""
 
     def __init__(self, app: App, settings: ServingSettings | None = None) -> None:
-        self.app = app
-        self.settings = settings or ServingSettings()
+        self.app, self._settings = app, settings
+
+    @property
+    def settings(self) -> ServingSettings:
+        """Given, or the service's one reading (``serving.settings.current``)."""
+        return self._settings or current()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse, or pass the request on with its body read once and replayed."""

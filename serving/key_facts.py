@@ -109,11 +109,14 @@ def _location(report: TipReport) -> KeyFactOut:
     return KeyFactOut(code="location", label="Location", text=text)
 
 
+OTHER_ESP_TEXT = "An ESP not registered here (its name is not kept)"
+
+
 def _reporter(report: TipReport) -> KeyFactOut:
     if report.reporter_type is ReporterType.PUBLIC:
         text = "A member of the public"
     elif report.esp == OTHER:  # a name outside the closed vocabulary is not kept
-        text = "An ESP not registered here (its name is not kept)"
+        text = OTHER_ESP_TEXT
     elif report.esp:
         text = report.esp
     else:

@@ -11,14 +11,25 @@ metrics off (``metrics={"enabled": False}``) and counts here instead:
   ``/static_content/{path}`` for the static files, and ``<unmatched>`` for every other path;
 - ``method`` is one of the HTTP methods, ``OTHER`` for anything else; the status is a number.
 
-So the label sets are bounded whatever is sent. The metric names and the labels BentoML
-used (``bentoml_service_request_total`` and so on) are kept, so dashboards keep working.
+So the label sets are bounded whatever is sent. The metric names BentoML used
+(``bentoml_service_request_total``, ``bentoml_service_request_duration_seconds``,
+``bentoml_service_request_in_progress``) are kept, and of its labels ``endpoint``,
+``service_name`` and ``http_response_code``; ``service_version`` and ``runner_name`` are
+gone (one service, one version per process: the model's version is in ``/readyz`` and the
+audit log) and ``method`` is new, so a dashboard that filters on the dropped labels must
+drop them. The in-progress gauge carries ``endpoint`` and ``service_name`` only.
+
+The status is the one the client gets. A request BentoML cuts off at its ``traffic.timeout``
+(60 s) is cancelled inside this middleware before any answer, and BentoML's
+``TimeoutMiddleware`` (outside it) answers ``504``: it is counted as ``504``
+(``TIMED_OUT``), not as a server error.
 ``prometheus_client`` is imported when the app is built in the worker, after BentoML
 has set ``PROMETHEUS_MULTIPROC_DIR`` there, never at import.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -38,6 +49,9 @@ from serving.auth import (
 )
 
 UNMATCHED = "<unmatched>"
+TIMED_OUT = 504
+"""What BentoML 1.4's ``TimeoutMiddleware`` (``bentoml/_internal/server/http/traffic.py``)
+answers when it cancels a request at ``traffic.timeout``."""
 METRICS_PATH = "/metrics"
 NAMESPACE = "bentoml_service"
 SERVICE_NAME = "tipscore"
@@ -61,6 +75,18 @@ def route_label(path: str) -> str:
 def method_label(method: str) -> str:
     """The HTTP method, or ``OTHER`` (a method is any token a client likes)."""
     return method if method in METHODS else "OTHER"
+
+
+def counted_status(sent: int | None, cancelled: bool) -> int:
+    """The status a request is counted with: what its client gets.
+
+    A status sent is what the client got. None sent: cancelled, the request was cut off by
+    BentoML's timeout, which answers ``504``; otherwise the app failed and the server
+    answers ``500``.
+    """
+    if sent is not None:
+        return sent
+    return TIMED_OUT if cancelled else 500
 
 
 @dataclass(frozen=True)
@@ -158,7 +184,8 @@ class RouteMetricsMiddleware:
     async def _counted(
         self, scope: Scope, receive: Receive, send: Send, endpoint: str
     ) -> None:
-        meters, started, status = self.meters, time.perf_counter(), 500
+        meters, started = self.meters, time.perf_counter()
+        status: int | None = None  # the status sent, once one is
 
         async def counting_send(message: Message) -> None:
             nonlocal status
@@ -167,14 +194,18 @@ class RouteMetricsMiddleware:
             await send(message)
 
         gauge = meters.in_progress.labels(endpoint=endpoint, service_name=SERVICE_NAME)
+        cancelled = False
         try:
             with gauge.track_inprogress():
                 await self.app(scope, receive, counting_send)
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
         finally:
             labels = {
                 "endpoint": endpoint,
                 "service_name": SERVICE_NAME,
-                "http_response_code": str(status),
+                "http_response_code": str(counted_status(status, cancelled)),
                 "method": method_label(str(scope.get("method", ""))),
             }
             meters.total.labels(**labels).inc()

@@ -3,7 +3,7 @@
 BentoML generates ``/docs.json`` from the scoring APIs' signatures and merges in the paths
 of the mounted analyst app (``serving.analyst``, which documents its own answers). For
 the scoring APIs it does not know the middleware (401/403/413 refusals, 503 when no model
-is served), it marks request bodies optional although every API needs one, and it types
+is served; and for every operation with a body, the body timeout's 408), it marks request bodies optional although every API needs one, and it types
 the ``detail`` of a 400 as a string although validation errors carry a list; it drops the
 null of nullable fields. Intake systems generate clients from this document and the API
 fuzzer checks every answer against it, so it must be exact: ``complete`` fixes those
@@ -23,13 +23,20 @@ from typing import Any
 from pydantic import BaseModel
 
 from features import schema as contract_models
+from features.report_limits import ReportLimits
+from features.schema import MAX_FILE_HASHES, MAX_FILES, MAX_IDENTIFIERS, SCHEMA_VERSION
 from serving import schemas
 from serving.analyst import schemas as analyst_schemas
 from serving.auth import ROLES_BY_PATH
 from serving.openapi30 import as_openapi_30
 from serving.openapi_names import describe, name_operations
 from serving.openapi_schemas import name_bodies, prune
+from serving.settings import current
 from serving.xml_openapi import add_xml_forms
+
+IDENTIFIER_KINDS = frozenset(
+    {"accounts", "screen_names", "emails", "phones", "ips", "devices"}
+)
 
 REFUSAL = {
     "type": "object",
@@ -53,6 +60,12 @@ REFUSALS = {
     "413": "the body is over the size cap",
     "503": "no model is being served (or the keys file cannot be read)",
 }
+
+BODY_TIMEOUT = (
+    "the request body did not arrive within the body timeout "
+    "(`TIPSCORE_BODY_TIMEOUT_S`); the connection is closed"
+)
+"""The 408 of ``serving.body_timeout``: any operation with a request body may answer it."""
 
 
 UNSUPPORTED_JSON = {
@@ -133,12 +146,45 @@ def complete(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     only what FastAPI generated, and the analyst app reads its bodies itself).
     """
     spec = _answers(copy.deepcopy(spec), schemas)
+    limit_items(spec, current().report_limits)
     add_request_forms(spec)
     describe(spec)
     name_operations(spec)
     name_bodies(spec)
     prune(spec)
-    return as_openapi_30(spec)
+    done = as_openapi_30(spec)
+    done.setdefault("info", {})["x-contract-version"] = SCHEMA_VERSION  # the request's
+    return done
+
+
+def limit_items(node: Any, limits: ReportLimits) -> None:
+    """The schema's ``maxItems`` of files and identifier lists as the limits in force.
+
+    The contract's limits are in the schema already; a service that lowers them
+    (``serving.settings``) documents the lower ones. A list is matched by its property
+    name and the contract's limit it carries, so no other list is touched.
+    """
+    if isinstance(node, list):
+        for item in node:
+            limit_items(item, limits)
+        return
+    if not isinstance(node, dict):
+        return
+    for name, prop in (node.get("properties") or {}).items():
+        if isinstance(prop, dict) and "maxItems" in prop:
+            prop["maxItems"] = _limited(name, prop["maxItems"], limits)
+    for value in node.values():
+        limit_items(value, limits)
+
+
+def _limited(name: str, most: int, limits: ReportLimits) -> int:
+    if name == "files" and most == MAX_FILES:
+        return limits.files
+    if name == "file_hashes" and most == MAX_FILE_HASHES:
+        return limits.file_hashes
+    if name in IDENTIFIER_KINDS and most in (MAX_IDENTIFIERS, 2 * MAX_IDENTIFIERS):
+        return limits.identifiers * (most // MAX_IDENTIFIERS)  # linkage.accounts: 2x
+    return most
 
 
 def _answers(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +203,7 @@ def _answers(spec: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
             operation["responses"] = responses  # FastAPI's keys may be ints
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
+                responses.setdefault("408", _response(BODY_TIMEOUT, "Refusal"))
             if path in ROLES_BY_PATH:  # the analyst app documents its own
                 for status, why in REFUSALS.items():
                     responses.setdefault(status, _response(why, "Refusal"))

@@ -50,7 +50,7 @@ from serving.schemas import (
     XmlSubmission,
 )
 from serving.scoring import Scorer, audit_rows
-from serving.settings import ServingSettings
+from serving.settings import load as load_settings
 from serving.state.migrate import open_state
 from serving.state.records import Scored
 from serving.xml_facts import received_at_warning
@@ -100,7 +100,7 @@ class TipScoring:
 
     def __init__(self) -> None:
         logs.install()
-        self.settings = ServingSettings()
+        self.settings = load_settings()  # the one reading; middlewares use it too
         check_dev_mode(self.settings.dev_mode)  # refuses any host but 127.0.0.1
         connections.install(
             self.settings.header_timeout_s, self.settings.max_connections_per_client
@@ -115,7 +115,7 @@ class TipScoring:
             self.holder.load()
         except RegistryError:
             logger.error("not ready: %s", self.holder.error)
-        self.state = open_state(self.settings)
+        self.state = open_state(self.settings, self.platforms)  # old ESP names closed
         self.scorer = Scorer(self.state, self.settings.top_n)
         # refusals and reads of analysts' data, written off the scoring path
         self.access = AccessLog(
@@ -131,6 +131,14 @@ class TipScoring:
 
     def __is_ready__(self) -> bool:
         return self.holder.current is not None
+
+    @bentoml.on_shutdown
+    def write_pending_access(self) -> None:
+        """At shutdown, write the access events still buffered (they were lost before).
+
+        BentoML calls this when the worker stops (SIGTERM, the end of a test client).
+        """
+        self.access.close()
 
     def _served(self) -> Served:
         try:
@@ -270,6 +278,7 @@ class TipScoring:
             received_at=submission.received_at or arrived,
             hash_matches=dict(submission.hash_matches),
             platforms=self.platforms,
+            report_limits=self.settings.report_limits,
             limits=XmlLimits(
                 max_bytes=self.intake.xml_max_bytes,
                 max_depth=self.intake.xml_max_depth,

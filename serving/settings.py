@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pydantic import Field
 
+from features.report_limits import ReportLimits
+from features.schema import MAX_FILE_HASHES, MAX_FILES, MAX_IDENTIFIERS
 from serving.paths import HomeSettings, default_state_dir
 
 
@@ -44,6 +46,10 @@ class ServingSettings(HomeSettings):
             (``serving.body_timeout``).
         max_connections_per_client: open connections one client address may hold; more
             are closed at once (``serving.connections``).
+        max_files_per_report, max_identifiers_per_kind, max_file_hashes_per_report: the
+            per-report limits both intakes hold reports to, and the OpenAPI document's
+            ``maxItems``; by default the contract's (``features.schema``: 1,000, 200,
+            2,000), which are also their ceilings: a service may only lower them.
     """
 
     state_dir: Path = Field(default_factory=default_state_dir)
@@ -62,6 +68,22 @@ class ServingSettings(HomeSettings):
     header_timeout_s: float = Field(default=10.0, gt=0.0, le=600.0)
     body_timeout_s: float = Field(default=30.0, gt=0.0, le=600.0)
     max_connections_per_client: int = Field(default=64, ge=1, le=100_000)
+    max_files_per_report: int = Field(default=MAX_FILES, ge=1, le=MAX_FILES)
+    max_identifiers_per_kind: int = Field(
+        default=MAX_IDENTIFIERS, ge=1, le=MAX_IDENTIFIERS
+    )
+    max_file_hashes_per_report: int = Field(
+        default=MAX_FILE_HASHES, ge=1, le=MAX_FILE_HASHES
+    )
+
+    @property
+    def report_limits(self) -> ReportLimits:
+        """The per-report limits in force (``features.report_limits``)."""
+        return ReportLimits(
+            self.max_files_per_report,
+            self.max_identifiers_per_kind,
+            self.max_file_hashes_per_report,
+        )
 
     @property
     def keys_path(self) -> Path:
@@ -82,3 +104,27 @@ class ServingSettings(HomeSettings):
     def reports_path(self) -> Path:
         """The state store's database (everything the service keeps)."""
         return self.reports_db or self.state_dir / "reports.db"
+
+
+class _Current:
+    """The one reading of the settings the running service uses (see ``load``)."""
+
+    settings: ServingSettings | None = None
+
+
+def load() -> ServingSettings:
+    """Read the settings now and make them the service's: the worker calls this once, at start.
+
+    Every part of the service (the service class, the key, body and timeout middlewares)
+    then uses this one reading through ``current()``, never a reading of its own: two
+    readings can disagree (a ``.env`` written between them, a different home or working
+    folder), and dev mode decided by one part and checked by another was issue 18's
+    item 2.
+    """
+    _Current.settings = ServingSettings()
+    return _Current.settings
+
+
+def current() -> ServingSettings:
+    """The service's settings: those ``load`` read (read now if nothing has loaded them)."""
+    return _Current.settings if _Current.settings is not None else load()

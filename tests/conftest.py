@@ -1,4 +1,5 @@
-"""Shared fixtures; every test gets the marker of the folder it lives in."""
+"""Shared fixtures; every test gets the marker of the folder it lives in (and may add more:
+the issue-18 regressions in tests/service and tests/unit also carry `reliability`)."""
 
 from __future__ import annotations
 

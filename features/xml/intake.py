@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from features.identifiers import IdentifierHasher, hash_identifiers
 from features.platforms import Platforms
+from features.report_limits import ReportLimits
 from features.schema import FileMeta, RawIdentifiers, TipReport
 from features.vocab import HashMatch, LocationSource, ReporterType
 from features.xml.common import Context, local
@@ -63,6 +64,7 @@ class IntakeOptions:
     hash_matches: Mapping[str, HashMatch] = field(default_factory=dict)
     xsd: Xsd | None = None
     limits: XmlLimits = field(default_factory=XmlLimits)
+    report_limits: ReportLimits = field(default_factory=ReportLimits)
     platforms: Platforms = field(default_factory=Platforms)
 
 
@@ -264,7 +266,7 @@ def parse_submission(
     _unmatched_files(ctx, files, options)
     if any(f.fields["upload_ip"] for f in files):
         fields["reported_person"] = {**fields["reported_person"], "upload_ip": True}
-    check_limits(bag, files)
+    check_limits(bag, files, options.report_limits)
     raw = RawIdentifiers.model_construct(**vars(bag))
     fields["linkage"] = hash_identifiers(raw, hasher, fields["esp"])
     try:

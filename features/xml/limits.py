@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sized
 
-from features.schema import MAX_FILE_HASHES, MAX_FILES, MAX_IDENTIFIERS
+from features.report_limits import ReportLimits
 from features.xml.parties import RawBag
 from features.xml.safe import XmlIntakeError
 
@@ -26,21 +26,24 @@ WORDS = {
 }
 
 
-def check_limits(bag: RawBag, files: Sized) -> None:
+def check_limits(bag: RawBag, files: Sized, limits: ReportLimits | None = None) -> None:
     """Refuse a submission naming more files or identifiers than one report may hold.
+
+    ``limits``: those in force (the contract's by default, ``features.report_limits``).
 
     Raises:
         XmlIntakeError: ``too_many_files`` or ``too_many_identifiers``, naming the kind,
             the count and the limit.
     """
-    if len(files) > MAX_FILES:
+    limits = limits or ReportLimits()
+    if len(files) > limits.files:
         raise XmlIntakeError(
             "too_many_files",
             "/fileDetails",
-            f"files: at most {MAX_FILES} <fileDetails> per report, got {len(files)}",
+            f"files: at most {limits.files} <fileDetails> per report, got {len(files)}",
         )
     for kind, words in WORDS.items():
-        limit = MAX_FILE_HASHES if kind == "file_hashes" else MAX_IDENTIFIERS
+        limit = limits.of(kind)
         distinct = len(set(getattr(bag, kind)))
         if distinct > limit:
             raise XmlIntakeError(

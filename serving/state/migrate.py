@@ -21,9 +21,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from features.platforms import Platforms
 from serving.private import private_dir, private_files
 from serving.settings import ServingSettings
 from serving.state import sql
+from serving.state.esp_names import close_esp_names
 from serving.state.store import StateStore, Transaction
 
 logger = logging.getLogger(__name__)
@@ -58,14 +60,22 @@ def legacy_files(settings: ServingSettings) -> list[Legacy]:
     ]
 
 
-def open_state(settings: ServingSettings) -> StateStore:
-    """The service's store at ``settings.reports_path``, older files copied in."""
+def open_state(
+    settings: ServingSettings, platforms: Platforms | None = None
+) -> StateStore:
+    """The service's store at ``settings.reports_path``, older files copied in.
+
+    With the service's ESP vocabulary (``platforms``), ESP names kept before it existed are
+    rewritten to it, once (``serving.state.esp_names``).
+    """
     private_dir(settings.state_dir)
     private_files(legacy.path for legacy in legacy_files(settings))
     store = StateStore.open(settings.reports_path)
     try:
         for legacy in legacy_files(settings):
             migrate(store, legacy, settings.reports_path)
+        if platforms is not None:
+            close_esp_names(store, platforms)
     except BaseException:
         store.close()
         raise

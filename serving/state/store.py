@@ -39,6 +39,11 @@ class Transaction:
     def __init__(self, db: Connection) -> None:
         self._db = db
 
+    @property
+    def db(self) -> Connection:
+        """The transaction's connection, for a one-off migration (``serving.state.esp_names``)."""
+        return self._db
+
     def append_audit(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Audit-log rows (ids, times, scores, reasons' feature names; no raw identifier)."""
         self._db.many(

@@ -16,8 +16,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from serving import settings as serving_settings
+from serving.auth import AuthMiddleware
+from serving.body_timeout import BodyTimeoutMiddleware
 from serving.dev_mode import DevModeRefused, check_dev_mode, listening_hosts
+from serving.json_bodies import JsonBodyMiddleware
 from tipscore.cli import app
+
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
 
 
 @pytest.fixture
@@ -79,8 +85,8 @@ def test_the_worker_refuses_dev_mode_on_any_host_but_127_0_0_1() -> None:
         with pytest.raises(DevModeRefused, match=r"only listens on 127\.0\.0\.1"):
             check_dev_mode(True, hosts)
     check_dev_mode(True, {"127.0.0.1"})
-    check_dev_mode(True, set())  # in-process: no socket
     check_dev_mode(False, {"0.0.0.0"})
+    check_dev_mode(False, set())
 
 
 def test_the_worker_sees_the_host_it_listens_on() -> None:
@@ -90,3 +96,75 @@ def test_the_worker_sees_the_host_it_listens_on() -> None:
         assert "127.0.0.2" in listening_hosts()
         with pytest.raises(DevModeRefused):
             check_dev_mode(True)
+
+
+def test_dev_mode_fails_closed_without_a_listening_socket(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No socket proves nothing: dev mode is refused, with a log line saying why."""
+    with pytest.raises(DevModeRefused, match="no listening socket"):
+        check_dev_mode(True, set())
+    assert "no listening socket" in caplog.text
+    assert (
+        listening_hosts() == set()
+    )  # this test process listens nowhere: the real case
+    with pytest.raises(DevModeRefused, match="no listening socket"):
+        check_dev_mode(True)
+
+
+def test_dev_mode_is_refused_when_the_sockets_cannot_be_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import psutil
+
+    def denied(self: object, kind: str = "inet") -> list[object]:
+        raise psutil.AccessDenied(pid=os.getpid())
+
+    monkeypatch.setattr(psutil.Process, "net_connections", denied)
+    with pytest.raises(DevModeRefused, match="cannot be read"):
+        check_dev_mode(True)
+    check_dev_mode(False)  # off: nothing to prove
+
+
+@pytest.fixture
+def fresh_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No settings read yet; the session's reading (the in-process service's) comes back."""
+    monkeypatch.setattr(serving_settings._Current, "settings", None)
+
+
+def test_the_middlewares_use_the_services_one_reading(
+    home: Path, fresh_reading: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read once at the worker's start; a later ``.env`` or variable changes no part."""
+    (home / ".env").write_text(
+        "TIPSCORE_DEV_MODE=true\nTIPSCORE_BODY_TIMEOUT_S=7\nTIPSCORE_MAX_BATCH=3\n"
+    )
+    loaded = serving_settings.load()
+    (home / ".env").write_text("TIPSCORE_DEV_MODE=false\nTIPSCORE_BODY_TIMEOUT_S=9\n")
+    monkeypatch.setenv("TIPSCORE_MAX_BATCH", "5")
+    auth_mw, timed, bodies = (
+        AuthMiddleware(_app),
+        BodyTimeoutMiddleware(_app),
+        JsonBodyMiddleware(_app),
+    )
+    assert serving_settings.current() is loaded
+    assert auth_mw.gate.settings is loaded and auth_mw.gate.settings.dev_mode
+    assert timed.timeout == 7 and bodies.settings is loaded
+    assert bodies.settings.max_batch == 3
+
+
+def test_no_part_of_the_service_reads_the_settings_itself() -> None:
+    """``ServingSettings(...)`` is built in ``serving/settings.py`` only (``load``)."""
+    serving = Path(serving_settings.__file__).parent
+    readers = sorted(
+        str(path.relative_to(serving))
+        for path in serving.rglob("*.py")
+        if path.name != "settings.py"
+        and "ServingSettings("
+        in path.read_text(encoding="utf-8").replace("``ServingSettings(...)``", "")
+    )
+    assert readers == []
+
+
+async def _app(scope: object, receive: object, send: object) -> None:
+    """A downstream app that is never called here."""

@@ -19,6 +19,8 @@ from features.schema import MAX_FILE_HASHES, MAX_FILES, MAX_IDENTIFIERS
 from tests.conftest import SAMPLES
 from tests.service.conftest import Deployed, auth, submission
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 XML = SAMPLES / "ncmec_doc_6_1_report_example.xml"
 
 

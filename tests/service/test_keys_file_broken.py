@@ -16,6 +16,8 @@ from serving.keys import KeyStore, Role
 from serving.settings import ServingSettings
 from tests.service.conftest import Deployed, auth, submission
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 
 async def _ok(scope: Scope, receive: object, send: object) -> None:  # pragma: no cover
     raise AssertionError("a request with an unreadable keys file went through")

@@ -128,3 +128,27 @@ def test_nothing_in_it_points_a_browser_elsewhere(spec: dict[str, Any]) -> None:
     assert "http://" not in text and "https://" not in text
     assert "BentoML" not in spec["info"].get("description", "")
     assert spec.get("servers", [{"url": "."}]) == [{"url": "."}]
+
+
+@pytest.mark.reliability  # a regression of the security test's review (body timeout)
+def test_every_operation_with_a_body_documents_the_body_timeouts_408(
+    spec: dict[str, Any],
+) -> None:
+    """``serving.body_timeout`` answers 408 to any request whose body stalls."""
+    with_body = [
+        (method, path, op)
+        for method, path, op in _operations(spec)
+        if "requestBody" in op
+    ]
+    assert {(m, p) for m, p, _ in with_body} >= {
+        ("post", "/score"),
+        ("post", "/score_batch"),
+        ("post", "/score_xml"),
+        ("post", "/queue"),
+        ("post", "/decide"),
+    }
+    for method, path, op in with_body:
+        answer = op["responses"].get("408")
+        assert answer is not None, (method, path)
+        schema = answer["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Refusal"}, (method, path)

@@ -9,11 +9,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import re
 import time
 from typing import Any
 
+import pytest
+
 from serving.body_timeout import BodyTimeoutMiddleware
 from serving.settings import ServingSettings
+
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
 
 
 def test_uvicorn_still_has_what_the_connection_guard_wraps() -> None:
@@ -33,6 +38,61 @@ def test_uvicorn_still_has_what_the_connection_guard_wraps() -> None:
     assert first is again and (again.header_timeout, again.max_per_client) == (2.0, 3)
     assert getattr(protocol.connection_made, "__wrapped__", None) is not None
     assert not hasattr(protocol.connection_made.__wrapped__, "__wrapped__")
+
+
+def _served_protocol() -> type[Any]:
+    """The protocol class uvicorn serves with, configured as BentoML 1.4's worker does."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app=_reads_body, log_config=None, workers=1, server_header=False
+    )
+    config.load()
+    served: type[Any] = config.http_protocol_class
+    return served
+
+
+def test_the_server_serves_with_a_guarded_protocol() -> None:
+    """What uvicorn really uses is guarded, whichever HTTP parser is installed."""
+    import _bentoml_impl.worker.service as worker
+
+    from serving import connections
+
+    call = re.search(r"uvicorn\.Config\((.*?)\n    \)", inspect.getsource(worker), re.S)
+    assert call is not None  # BentoML's worker still builds the Config ...
+    assert not re.search(r"\bhttp\s*=", call.group(1))  # ... with uvicorn's "auto" http
+    connections.install(5.0, 10)
+    assert connections.is_guarded(_served_protocol())
+
+
+class _OtherParser:
+    """Stands in for ``HttpToolsProtocol``: what uvicorn's auto picks with httptools."""
+
+    def connection_made(self, transport: Any) -> None: ...
+
+    def connection_lost(self, exc: Exception | None) -> None: ...
+
+    def on_response_complete(self) -> None: ...
+
+
+def test_installing_httptools_cannot_switch_the_guard_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from uvicorn.protocols.http import auto
+
+    from serving import connections
+
+    monkeypatch.setattr(auto, "AutoHTTPProtocol", _OtherParser)
+    assert _served_protocol() is _OtherParser
+    connections.install(5.0, 10)
+    assert connections.is_guarded(_OtherParser)
+
+    class Unknown:  # a parser without the methods the guard wraps: refuse to start
+        def connection_made(self, transport: Any) -> None: ...
+
+    monkeypatch.setattr(auto, "AutoHTTPProtocol", Unknown)
+    with pytest.raises(RuntimeError, match="cannot guard it"):
+        connections.install(5.0, 10)
 
 
 async def _reads_body(scope: Any, receive: Any, send: Any) -> None:

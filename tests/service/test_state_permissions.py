@@ -21,6 +21,8 @@ from serving.settings import ServingSettings
 from serving.state.migrate import open_state
 from tests.service.conftest import Deployed, auth, submission
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)

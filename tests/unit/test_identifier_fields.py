@@ -17,6 +17,8 @@ from features.vocab import HashMatch
 from features.xml.intake import IntakeOptions, parse_submission
 from tests.service.conftest import submission
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 REFUSED_IDS = [
     "198.51.100.9",
     "10.0.0.1",

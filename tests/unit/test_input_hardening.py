@@ -34,6 +34,8 @@ from serving.state.queue import cursor_of, uncursor
 from serving.xml_facts import FormError
 from tests.factories import make_report
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 
 def _errors(**overrides: Any) -> list[Any]:
     with pytest.raises(ValidationError) as caught:

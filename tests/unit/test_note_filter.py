@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from serving.analyst.notes import identifier_in
 from serving.analyst.schemas import DecisionIn
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 OBFUSCATED = {
     # emails
     "mail john.doe(at)example.com": "an email address",

@@ -100,6 +100,7 @@ def no_io(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     active[0] = False
 
 
+@pytest.mark.reliability  # holds issue 18's encodings: `make test-reliability`
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_document_is_refused_fast(
     hasher: IdentifierHasher, no_io: list[str], name: str
