@@ -105,7 +105,9 @@ def _email(tokens: list[str]) -> bool:
 
 
 def _valid_date(year: str, month: str, day: str) -> bool:
-    if len(year) != 4 or not 1990 <= int(year) <= 2099 or not 1 <= len(day) <= 2:
+    if len(year) != 4 or not 1 <= len(month) <= 2 or not 1 <= len(day) <= 2:
+        return False  # also keeps int() small: a 20-digit "month" would overflow date()
+    if not 1990 <= int(year) <= 2099:
         return False
     try:
         date(int(year), int(month), int(day))

@@ -58,10 +58,12 @@ _NOT_A_DOMAIN = re.compile(
 """Words after ``at`` that begin English, not a domain (``looked at it dot by dot``)."""
 _DOT = r"(?:\.|\s+\.\s+)"
 """A dot in a domain: ``.`` or `` . `` (not ``. ``, the end of a sentence)."""
-_EMAIL = re.compile(rf"[\w.+-]+\s*@\s*[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Za-z]{{2,24}}\b")
+_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+\s*@\s*[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Za-z]{{2,24}}\b"
+)
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _SPOKEN_EMAIL = re.compile(
-    rf"[\w.+-]+\s+at\s+({_LABEL}(?:(?:{_DOT}|\s+dot\s+){_LABEL})+)"
+    rf"(?<![\w.+-])[\w.+-]+\s+at\s+({_LABEL}(?:(?:{_DOT}|\s+dot\s+){_LABEL})+)"
     rf"(?!\w|{_DOT}\w|\s+dot\b)",
     re.IGNORECASE,
 )
@@ -73,7 +75,7 @@ _IPV4 = re.compile(
 _IPV4_HEX = re.compile(
     r"\b0x[0-9a-f]{8}\b|\b0x[0-9a-f]{1,2}(?:\.0x[0-9a-f]{1,2}){3}\b", re.IGNORECASE
 )
-_IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*")
+_IPV6_CANDIDATE = re.compile(r"(?<![0-9A-Fa-f:.%])[0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*")
 _HASH = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{16,}(?![0-9A-Za-z])")
 _DATE = re.compile(
     r"(?<![\d./-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([./-])\d{1,2}\1(?:\d{4}|\d{2}))"

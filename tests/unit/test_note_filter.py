@@ -164,3 +164,13 @@ def test_every_hex_digest_is_an_ordinary_note(digest: bytes, form: str) -> None:
 )
 def test_every_ipv4_however_dotted_is_refused(address: object, dot: str) -> None:
     assert identifier_in("ip " + str(address).replace(".", dot)) == "an IP address"
+
+
+@given(st.text(max_size=1000))
+def test_any_note_is_judged_without_an_error(note: str) -> None:
+    assert identifier_in(note) in (
+        None,
+        "an email address",
+        "an IP address",
+        "a phone number",
+    )
