@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from features.refusal import refuse_content
-from features.report_id import REPORT_ID_PATTERN, check_report_id
+from features.report_id import REPORT_ID_PATTERN, refuse_identifier_shape
 from features.vocab import (
     FileRelevance,
     HashMatch,
@@ -75,10 +75,11 @@ Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
 ReportId = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=REPORT_ID_PATTERN),
-    AfterValidator(check_report_id),
+    BeforeValidator(refuse_identifier_shape),
 ]
-"""The sender's report id: ASCII letters, digits, ``_ . : -``; never an IP address or a
-phone number (``features.report_id``)."""
+"""The sender's report id: ASCII letters, digits, ``_ . : -``; never an IP address, a phone
+number, an email or a MAC address (``features.report_id``). The shape is checked before
+the pattern, so ``+15557019999`` is refused as a phone number, not as a pattern."""
 
 
 def _is_number(text: str) -> bool:

@@ -3,45 +3,151 @@
 Why: notes are kept as written (they are not hashed), so a note must not carry an email
 address, an IP address or a phone number. A plain pattern is easy to walk around
 (``john.doe(at)example.com``, ``192[.]168[.]1[.]100``, a fullwidth ``＠``, ``0xC0A80164``,
-``(555) 123-4567``), so the note is first normalised — Unicode NFKC, invisible characters
-dropped, the common ``at``/``dot`` obfuscations undone — and then matched. The note kept is
-the one written; the normalised text is used only to decide.
+``(555) 123-4567``, ``john%40example.com``, ``john&#64;example.com``, ``example。com``),
+so the note is first normalised — ``%xx`` and HTML entities decoded, Unicode NFKC,
+invisible (format) characters dropped, ideographic and other full stops made ``.``, the
+bracketed ``at``/``dot`` obfuscations undone — and then matched. The note kept is the one
+written; the normalised text is used only to decide.
+
+What is *not* an identifier, so analysts can write it: file hashes (hex runs of 16 or
+more, e.g. an MD5), dates (``2026-11-27``, ``27.11.2026``), times (``10:30``), counts,
+percentages, report numbers up to 9 digits and versions with a part above 255 or with
+other than four parts. A dotted quad whose four parts are all ≤ 255 is an IPv4 address
+and refused, even when meant as a version (``1.2.3.4``): write ``v1.2.3 build 4``.
+An email spelled with ``@`` (however escaped) is refused whatever its top-level domain.
+Spelled with ``at``, it needs a domain of plausible labels: spoken (``john at example dot
+photography``, ``at example . org``) any top-level word; written tight (``john at
+example.org``) two letters or a common generic one, not a file extension (``looked at
+notes.md``). Ordinary English is not one: ``looked at it dot by dot`` (a trailing
+``dot``, a pronoun as the domain), ``met at Starbucks. In the chat`` (a sentence's end).
 """
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import re
 import unicodedata
+from urllib.parse import unquote
 
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+_FULL_STOPS = str.maketrans(dict.fromkeys("\u3002\uff61\ufe12\ufe52\uff0e\u2024", "."))
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u3164\uffa0" + "".join(map(chr, range(0xFE00, 0xFE10)))
+)
+"""Invisible characters that are not of Unicode's format category (``Cf``, all dropped)."""
 _BRACKETED_AT = re.compile(r"\s*[(\[{<]\s*(?:at|@)\s*[)\]}>]\s*", re.IGNORECASE)
 _BRACKETED_DOT = re.compile(r"\s*[(\[{<]\s*(?:dot|\.)\s*[)\]}>]\s*", re.IGNORECASE)
-_SPOKEN_DOT = re.compile(r"\s+dot\s+", re.IGNORECASE)
-_TLDS = (
-    "com|net|org|edu|gov|mil|int|info|biz|io|co|me|us|uk|de|fr|es|it|nl|ru|cn|jp|in|br|"
-    "au|ca|mx|ph|id|pk|bd|tr|sa|eg|ng|vn|th|kr|pl|se|no|fi|dk|ch|at|be|ie|nz|za|app|dev"
+_SPOKEN_DIGIT_DOT = re.compile(r"(?<=\d)\s+dot\s+(?=\d)", re.IGNORECASE)
+_GENERIC_TLDS = re.compile(
+    "com|net|org|edu|gov|mil|int|info|biz|name|pro|mobi|app|dev|io|ai|xyz|online|site|"
+    "shop|store|tech|cloud|blog|email|page|live|life|world|today|news|link|click|top|"
+    "club|art|website|space|fun|icu|vip|win|bid|stream|download|host|press|media|social|"
+    "chat|group|team|one|love|cam|porn|sex|xxx|adult|tube"
 )
-_EMAIL = re.compile(r"[\w.+-]+\s*@\s*[\w-]+(?:\s*\.\s*[\w-]+)*\s*\.\s*[A-Za-z]{2,}")
+"""Common generic top-level domains (any two letters count too: a country's)."""
+_FILE_EXTENSIONS = re.compile(
+    "md|py|js|ts|sh|rb|gz|xz|db|ps|cs|pl|go|rs|kt|cc|hh|jpg|jpeg|png|gif|bmp|webp|heic|"
+    "mp4|mov|avi|mkv|wmv|webm|zip|rar|tar|txt|pdf|doc|docx|xls|xlsx|csv|json|xml|html|log"
+)
+"""File extensions, which follow a dot in notes far more often than a domain does."""
+_NOT_A_DOMAIN = re.compile(
+    "it|its|the|a|an|this|that|these|those|them|him|her|his|he|she|we|you|they|me|my|"
+    "our|your|all|any|some|least|most|first|last|once|home|work|school|night|noon|dawn|"
+    "dusk|which|what|who|whom|one|two|three|end|start|time|times"
+)
+"""Words after ``at`` that begin English, not a domain (``looked at it dot by dot``)."""
+_DOT = r"(?:\.|\s+\.\s+)"
+"""A dot in a domain: ``.`` or `` . `` (not ``. ``, the end of a sentence)."""
+_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+\s*@\s*[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Za-z]{{2,24}}\b"
+)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _SPOKEN_EMAIL = re.compile(
-    rf"\b[\w.+-]+\s+at\s+[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b", re.IGNORECASE
+    rf"(?<![\w.+-])[\w.+-]+\s+at\s+({_LABEL}(?:(?:{_DOT}|\s+dot\s+){_LABEL})+)"
+    rf"(?!\w|{_DOT}\w|\s+dot\b)",
+    re.IGNORECASE,
 )
-_IPV4 = re.compile(r"(?<![\w.])\d{1,4}(?:\s*\.\s*\d{1,4}){3}(?!\w|\.\d)")
+_SPOKEN_SPLIT = re.compile(r"\s*\.\s*|\s+dot\s+", re.IGNORECASE)
+_IPV4 = re.compile(
+    r"(?<![\w.,])(\d{1,3})\s*([.,])\s*(\d{1,3})\s*\2\s*(\d{1,3})\s*\2\s*(\d{1,3})"
+    r"(?!\w|\s*[.,]\s*\d)"
+)
 _IPV4_HEX = re.compile(
     r"\b0x[0-9a-f]{8}\b|\b0x[0-9a-f]{1,2}(?:\.0x[0-9a-f]{1,2}){3}\b", re.IGNORECASE
 )
-_IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*")
-_DATE_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?")
+_IPV6_CANDIDATE = re.compile(r"(?<![0-9A-Fa-f:.%])[0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*")
+_HASH = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{16,}(?![0-9A-Za-z])")
+_DATE = re.compile(
+    r"(?<![\d./-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([./-])\d{1,2}\1(?:\d{4}|\d{2}))"
+    r"(?![\d]|[./-]\d)"
+)
+_TIME = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\d:])")
 _DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s().\-/]{0,3}\d)+")
 MIN_PHONE_DIGITS = 10
 
 
+def _decoded(text: str) -> str:
+    """``%40`` and ``&#64;``/``&commat;``/``&#x40;`` decoded, twice (double escaping)."""
+    for _ in range(2):
+        text = html.unescape(unquote(text))
+    return text
+
+
 def normalise(note: str) -> str:
-    """The note as a detector reads it: NFKC, no invisible marks, ``at``/``dot`` undone."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", note))
+    """The note as a detector reads it: decoded, NFKC, no invisible marks, obfuscations undone."""
+    text = unicodedata.normalize("NFKC", _decoded(unicodedata.normalize("NFKC", note)))
+    text = "".join(
+        c for c in text if unicodedata.category(c) != "Cf" and c not in _INVISIBLE
+    )
+    text = text.translate(_FULL_STOPS)
     text = _BRACKETED_AT.sub("@", text)
     text = _BRACKETED_DOT.sub(".", text)
-    return _SPOKEN_DOT.sub(".", text)
+    return _SPOKEN_DIGIT_DOT.sub(".", text)
+
+
+def _top_level(tld: str, spoken: bool) -> bool:
+    """Could ``tld`` end a domain? Spoken (``dot org``, `` . org``): any word of letters.
+
+    Written tight (``at example.org``) only two letters or a common generic one, and not
+    a file's extension: ``looked at notes.md`` names a file.
+    """
+    if not tld.isalpha() or not 2 <= len(tld) <= 24:
+        return False
+    if spoken:
+        return True
+    if _FILE_EXTENSIONS.fullmatch(tld):
+        return False
+    return len(tld) == 2 or bool(_GENERIC_TLDS.fullmatch(tld))
+
+
+def _spoken_email(text: str) -> bool:
+    """``john at example dot org``: plausible labels ending in a top-level domain."""
+    for match in _SPOKEN_EMAIL.finditer(text):
+        domain = match.group(1)
+        labels = [label.lower() for label in _SPOKEN_SPLIT.split(domain)]
+        first = labels[0]
+        domain_like = not _NOT_A_DOMAIN.fullmatch(first) and not first.isdigit()
+        spoken = any(c.isspace() for c in domain)
+        if domain_like and _top_level(labels[-1], spoken):
+            return True
+    return False
+
+
+def _ipv4(text: str) -> bool:
+    """Four parts ≤ 255 joined by dots (spaced or not) or by commas.
+
+    Commas only when written tight, with a first part ≥ 10 and not as thousands
+    (``1, 2, 3, 4`` and ``1,2,3,4`` are lists, ``12,000,000,000`` a number).
+    """
+    for match in _IPV4.finditer(text):
+        found = [match.group(i) for i in (1, 3, 4, 5)]
+        parts = [int(p) for p in found]
+        list_like = match.group(2) == "," and (
+            " " in match.group() or parts[0] < 10 or all(len(p) == 3 for p in found[1:])
+        )
+        if all(p <= 255 for p in parts) and not list_like:
+            return True
+    return bool(_IPV4_HEX.search(text))
 
 
 def _ipv6(text: str) -> bool:
@@ -61,20 +167,38 @@ def _ipv6(text: str) -> bool:
     return False
 
 
+def _unless_date(match: re.Match[str]) -> str:
+    """A calendar date is blanked; other digits that look like one are kept."""
+    numbers = [int(n) for n in re.findall(r"\d+", match.group())]
+    day_month = numbers[1:] if numbers[0] > 31 else numbers[:2]
+    ok = all(1 <= n <= 31 for n in day_month) and min(day_month) <= 12
+    return " " if ok else match.group()
+
+
 def _phone(text: str) -> bool:
-    text = _DATE_TIME.sub(" ", text)
-    return any(
-        sum(c.isdigit() for c in m.group()) >= MIN_PHONE_DIGITS
-        for m in _DIGIT_RUN.finditer(text)
-    )
+    """10+ digits in one run of phone-like groups (hashes, dates and times set aside).
+
+    A group of one digit is allowed only first (``+1 555 …``): ``0.93 0.87 0.55`` is a
+    list of scores, not a number.
+    """
+    text = _HASH.sub(" ", text)
+    text = _DATE.sub(_unless_date, text)
+    text = _TIME.sub(" ", text)
+    for match in _DIGIT_RUN.finditer(text):
+        groups = re.findall(r"\d+", match.group())
+        if sum(len(g) for g in groups) < MIN_PHONE_DIGITS:
+            continue
+        if sum(len(g) == 1 for g in groups[1:]) <= 1:
+            return True
+    return False
 
 
 def identifier_in(note: str) -> str | None:
     """What kind of raw identifier the note seems to hold, in words (``None``: none)."""
     text = normalise(note)
-    if _EMAIL.search(text) or _SPOKEN_EMAIL.search(text):
+    if _EMAIL.search(text) or _spoken_email(text):
         return "an email address"
-    if _IPV4.search(text) or _IPV4_HEX.search(text) or _ipv6(text):
+    if _ipv4(text) or _ipv6(text):
         return "an IP address"
     if _phone(text):
         return "a phone number"

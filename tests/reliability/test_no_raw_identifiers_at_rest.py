@@ -41,12 +41,31 @@ SEEDED = {
 RAW_ESP = "zq-raw-esp-555-778-1400"
 NEAR_MISS = "ONLINE ENTICEMENT OF CHILDREN FOR SEXUAL ACTS 555-778-1401"
 ODD_ELEMENTS = ("zq-raw-elem-77813", "zqRawLongElement" + "q" * 50_000)
-REFUSED_IDS = ("198.51.100.178", "2001:db8::7781", "555-778-1402")
+REFUSED_IDS = (
+    "198.51.100.178",
+    "2001:db8::7781",
+    "555-778-1402",
+    # the report-id rule's review: other separators, bare runs, hex, MAC, spelled email
+    "198_51_100_179",
+    "555:778:1404",
+    "5557781405",
+    "ip-C0A84D51-zq77819",
+    "2001-db8--7782",
+    "02:77:81:3a:bc:de",
+    "zq77818_at_example_com",
+)
 REFUSED_NOTES = (
     "john.doe77813(at)example.com",
     "192[.]168[.]77[.]81",
     "(555) 778-1403",
     "zq77813\uff20example.com",
+    # the note filter's review: escaped @, other full stops, spoken TLDs, comma IPs
+    "zq77814%40example.com",
+    "zq77815&#64;example.com",
+    "zq77816 at example dot photography",
+    "zq77817@example\u3002com",
+    "192,168,77,82",
+    "555\u200b778\u200b1406",
 )
 REFUSED_BODY = "zq-refused-body-77813"
 RAW = (
@@ -54,6 +73,8 @@ RAW = (
     + [v for v in SAMPLE_RAW if len(v) >= 6 and not v.replace(".", "").isdigit()]
     + [RAW_ESP, NEAR_MISS, "555-778-1401", *ODD_ELEMENTS, REFUSED_BODY]
     + [*REFUSED_IDS, "john.doe77813", "192[.]168[.]77[.]81", "778-1403"]
+    + ["zq77814", "zq77815", "zq77816", "zq77817", "192,168,77,82"]
+    + ["555\u200b778\u200b1406"]
 )
 
 

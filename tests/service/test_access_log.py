@@ -147,8 +147,10 @@ def test_a_scored_report_keeps_its_esp_only_from_the_vocabulary(
 
 
 @pytest.mark.parametrize(
-    "report_id", ["198.51.100.9", "2001:db8::1", "555-701-9999", "0xC0A80164"]
-)
+    "report_id",
+    ["198.51.100.9", "2001:db8::1", "555-701-9999", "0xC0A80164", "198_51_100_9",
+     "5557019999", "c0a80164"],
+)  # fmt: skip
 def test_a_report_id_that_is_an_identifier_is_refused_by_name(
     client: TestClient, deployed: Deployed, report_id: str
 ) -> None:
@@ -159,6 +161,7 @@ def test_a_report_id_that_is_an_identifier_is_refused_by_name(
     )
     assert r.status_code == 400, r.text
     assert "report_id" in r.text
+    assert "looks like a" in r.text and report_id not in r.text  # says why, no echo
     xml = client.post(
         "/score_xml",
         json={"submission": {"report_xml": "<report/>", "report_id": report_id}},
@@ -167,10 +170,24 @@ def test_a_report_id_that_is_an_identifier_is_refused_by_name(
     assert xml.status_code == 400 and "report_id" in xml.text
 
 
+@pytest.mark.parametrize("report_id", ["20241127-1030-01", "ESP-2024-000123"])
+def test_a_date_stamped_report_id_is_scored(
+    client: TestClient, deployed: Deployed, report_id: str
+) -> None:
+    r = client.post(
+        "/score",
+        json={"report": submission(report_id)},
+        headers=auth(deployed.keys["intake"]),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["report_id"] == report_id
+
+
 @pytest.mark.parametrize(
     "note",
     ["(555) 123-4567", "2001:db8::1", "192[.]168[.]1[.]100", "john.doe(at)example.com",
-     "john.doe\uff20example.com", "0xC0A80164"],
+     "john.doe\uff20example.com", "0xC0A80164", "john%40example.com",
+     "john&#64;example.com", "john at example dot org", "192,168,1,100"],
 )  # fmt: skip
 def test_obfuscated_identifiers_in_a_note_are_refused(
     client: TestClient, deployed: Deployed, note: str

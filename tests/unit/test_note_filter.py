@@ -7,6 +7,8 @@ patterns; every spelling below must now be refused.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from serving.analyst.notes import identifier_in
@@ -47,6 +49,39 @@ OBFUSCATED = {
     "call 555.701.9999": "a phone number",
     "call +44 20 7946 0958": "a phone number",
     "call \uff15\uff15\uff15-701-9999": "a phone number",  # fullwidth digits
+    # review of the detector (issue 18, point 5): escaped, other full stops, spoken TLDs
+    "mail john%40example.com": "an email address",  # URL-escaped @
+    "mail john%2540example.com": "an email address",  # escaped twice
+    "mail john&#64;example.com": "an email address",  # HTML entities
+    "mail john&commat;example.com": "an email address",
+    "mail john&#x40;example.com": "an email address",
+    "mail john@example\u3002com": "an email address",  # ideographic full stop
+    "mail john@example\uff0ecom": "an email address",  # fullwidth full stop
+    "mail john@example\uff61com": "an email address",  # halfwidth ideographic stop
+    "mail john at example dot org": "an email address",
+    "mail john at example dot co dot uk": "an email address",
+    "mail john at example dot io": "an email address",
+    "mail john at example dot photography": "an email address",  # any spoken TLD
+    "mail john at my-site . xyz": "an email address",
+    "mail JOHN AT EXAMPLE DOT DE": "an email address",
+    "mail john [at] example [dot] org": "an email address",
+    "mail john <at> example <dot> org": "an email address",
+    "mail john (dot) doe (at) example (dot) org": "an email address",
+    "mail jo\u200bhn@exam\u200dple.com": "an email address",  # zero-width (non-)joiner
+    "mail john\u2060@example.com": "an email address",  # word joiner
+    "mail john\u00ad@example.com": "an email address",  # soft hyphen
+    "ip 192 . 168 . 1 . 100": "an IP address",
+    "ip 192,168,1,100": "an IP address",
+    "ip 10,0,0,1": "an IP address",
+    "ip 192\u3002168\u30021\u3002100": "an IP address",
+    "ip 192&#46;168&#46;1&#46;100": "an IP address",
+    "ip 192%2E168%2E1%2E100": "an IP address",
+    "ip 1.2.3.4": "an IP address",  # a dotted quad of parts <= 255, even as a version
+    "call 555\u200b701\u200b9999": "a phone number",
+    "call 5557019999": "a phone number",
+    "call 01 02 03 04 05": "a phone number",
+    "call 555&#45;701&#45;9999": "a phone number",
+    "call 555 7 019999": "a phone number",
 }
 
 ORDINARY = [
@@ -60,11 +95,46 @@ ORDINARY = [
     "version 3.2 of the app; 57 incidents bundled",
     "ratio: 1:2 of files",
     "agree",
+    # analysts paste hashes, dates, times, counts and versions (issue 18 review)
+    "md5 d41d8cd98f00b204e9800998ecf8427e matches the known file",
+    "sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "hash 0123456789abcdef0123456789abcdef (md5)",
+    "received 27.11.2026 10:30, reviewed 28.11.2026 09:15",
+    "incident 2026-11-27, follow-up 2026-11-28T10:30:00Z",
+    "call logged at 10:30:15",
+    "dates 11/27/2026 and 27/11/2026",
+    "see report 12345",
+    "see report 4564654 and 7855776",
+    "priority kept at 2; 57 files, 3 videos",
+    "score 93% vs 40%, 12% override rate",
+    "scores 0.93 0.87 0.55 0.41",
+    "looked at it dot by dot",
+    "we looked at it dot by dot carefully",
+    "pointed at the red dot on the map",
+    "met at Starbucks. In the chat the user asked for more",
+    "looked at notes.md and frame.jpg",
+    "version 2.14.1 of the app, build 4432",
+    "files 1, 2, 3, 4 are duplicates",
+    "items 1,2,3,4",
+    "about 1,500 images over 3 accounts; 12,000,000,000 bytes",
+    "user replied at 10.30 and at 11.45",
+    "see &lt;report&gt; &amp; its files; 100% sure",
 ]
 
 
 def test_the_corpus_has_the_issues_24_spellings_at_least() -> None:
     assert len(OBFUSCATED) >= 24
+    assert len(ORDINARY) >= 25
+
+
+@pytest.mark.parametrize(("note", "kind"), list(OBFUSCATED.items())[::7])
+def test_the_refusal_names_the_kind_and_never_the_note(note: str, kind: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        DecisionIn(report_id="r-1", action="accept", reason="other", note=note)  # type: ignore[arg-type]
+    message = caught.value.errors()[0]["msg"]
+    assert f"looks like it holds {kind}" in message
+    assert note not in message and note.split()[-1] not in message
 
 
 @pytest.mark.parametrize(("note", "kind"), OBFUSCATED.items())
@@ -81,3 +151,28 @@ def test_ordinary_notes_are_kept_as_written(note: str) -> None:
         report_id="r-1", action="accept", reason="other", note=f" {note} "
     )  # type: ignore[arg-type]
     assert decision.note == note
+
+
+@given(
+    st.binary(min_size=8, max_size=32), st.sampled_from(["md5 {}", "{} (sha)", "{}"])
+)
+def test_every_hex_digest_is_an_ordinary_note(digest: bytes, form: str) -> None:
+    assert identifier_in(form.format(digest.hex())) is None
+
+
+@given(
+    st.ip_addresses(v=4),
+    st.sampled_from([".", " . ", "[.]", "(.)", " dot ", "\u3002", "%2E", "&#46;"]),
+)
+def test_every_ipv4_however_dotted_is_refused(address: object, dot: str) -> None:
+    assert identifier_in("ip " + str(address).replace(".", dot)) == "an IP address"
+
+
+@given(st.text(max_size=1000))
+def test_any_note_is_judged_without_an_error(note: str) -> None:
+    assert identifier_in(note) in (
+        None,
+        "an email address",
+        "an IP address",
+        "a phone number",
+    )
