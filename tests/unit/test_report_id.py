@@ -20,6 +20,8 @@ from features.report_id import REPORT_ID_PATTERN, identifier_shape
 from features.schema import ReportSubmission
 from tests.service.conftest import submission
 
+pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-reliability`
+
 MUST_REFUSE = {
     # IPv4, any separator, decimal, hex
     "198_51_100_9": "an IPv4 address",
