@@ -16,7 +16,12 @@ service starts:
   connection is closed (no answer: the client has not finished asking);
 - **per-client connection limit**: a client address holding ``max_per_client`` open
   connections has its next one closed at once. Behind a proxy every client shares the
-  proxy's address: raise the limit there, and let the proxy limit clients.
+  proxy's address: raise the limit there, and let the proxy limit clients;
+- **no protocol upgrades**: the service serves no WebSocket route, and uvicorn hands an
+  upgraded connection to its WebSocket protocol, whose close never reached the HTTP
+  protocol's count — 70 key-less ``Upgrade: websocket`` requests locked a client address
+  out for good (an outside review). An ``Upgrade`` request is now answered as the plain
+  HTTP request it also is (a 401, 404, ...) and its connection counted until it closes.
 
 The body is timed by ``serving.body_timeout`` (ASGI). ``tests/reliability/
 test_slow_clients.py`` proves both; ``tests/service/test_slow_clients_guard.py`` fails
@@ -93,7 +98,12 @@ def _check(cls: type[Any]) -> None:
     """Refuse to start on a protocol without what is wrapped: it would run unguarded."""
     missing = [
         name
-        for name in ("connection_made", "connection_lost", "on_response_complete")
+        for name in (
+            "connection_made",
+            "connection_lost",
+            "on_response_complete",
+            "_should_upgrade",
+        )
         if not callable(getattr(cls, name, None))
     ]
     if missing:
@@ -127,6 +137,11 @@ def _arm(protocol: Any, guard: Guard) -> None:
 def _client(protocol: Any) -> str | None:
     client = getattr(protocol, "client", None)
     return str(client[0]) if client else None
+
+
+def _no_upgrade(protocol: Any) -> bool:
+    """No WebSocket route: an upgrade request is answered as plain HTTP, counted till closed."""
+    return False
 
 
 def _wrap(cls: Any, guard: Guard) -> None:
@@ -169,3 +184,4 @@ def _wrap(cls: Any, guard: Guard) -> None:
     cls.connection_made = connection_made
     cls.connection_lost = connection_lost
     cls.on_response_complete = on_response_complete
+    cls._should_upgrade = _no_upgrade

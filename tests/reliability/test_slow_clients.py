@@ -126,3 +126,27 @@ def test_idle_connections_are_closed_after_the_header_timeout(
             s.close()
         time.sleep(0.5)  # the server notices the closes
         assert _score(url, key, "127.0.0.1", "idle-after") == 200
+
+
+UPGRADE = (
+    b"GET /livez HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def test_websocket_upgrades_are_plain_requests_and_free_their_slot(
+    slow_env: tuple[dict[str, str], str],
+) -> None:
+    """Before: each upgraded connection kept its slot after closing (an outside review)."""
+    env, key = slow_env
+    with running_server(env) as (url, _):
+        port = urlparse(url).port
+        assert port is not None
+        for _ in range(PER_CLIENT + 10):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(UPGRADE)
+            answer = s.recv(200)
+            s.close()
+            assert not answer.startswith(b"HTTP/1.1 101"), answer[:40]
+        time.sleep(0.5)  # the server notices the closes
+        assert _score(url, key, "127.0.0.1", "after-upgrades") == 200

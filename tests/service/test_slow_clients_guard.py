@@ -74,6 +74,8 @@ class _OtherParser:
 
     def on_response_complete(self) -> None: ...
 
+    def _should_upgrade(self) -> bool: ...
+
 
 def test_installing_httptools_cannot_switch_the_guard_off(
     monkeypatch: pytest.MonkeyPatch,
