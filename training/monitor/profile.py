@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from features.spec import FEATURE_SPEC, FeatureDef
+from training.model import EscalationModel
 
 PROFILE_ARTIFACT = "monitor/reference_profile.json"
 PROFILE_FORMAT = "tipscore-reference-profile/1"
@@ -131,3 +132,39 @@ def reference_profile(
 def matrix_columns(matrix: np.ndarray) -> dict[str, np.ndarray]:
     """The model matrix's columns by feature name (``features.extract.to_matrix`` order)."""
     return {f.name: matrix[:, i] for i, f in enumerate(FEATURE_SPEC)}
+
+
+PROFILE_ROWS = 50_000
+"""At most this many rows per window go into a profile (evenly spaced over the window)."""
+
+
+def _spaced(rows: slice, limit: int) -> slice:
+    """Evenly spaced rows of ``rows``, at most ``limit`` of them."""
+    count = rows.stop - rows.start
+    step = max(1, -(-count // limit))
+    return slice(rows.start, rows.stop, step)
+
+
+def run_profile(
+    model: EscalationModel, matrix: np.ndarray, windows: Mapping[str, tuple[str, slice]]
+) -> dict[str, Any] | None:
+    """The reference profile of a training run (``train``, both engines).
+
+    ``windows``: ``features`` and ``scores``, each a window name and its rows of
+    ``matrix``. The features come from the training window (validation where the
+    engine does not gather it: Dask); the score and priority mix from the test window,
+    scored as the model scores unseen reports. None when a window is empty.
+    """
+    (feature_name, feature_rows), (score_name, score_rows) = (
+        windows["features"],
+        windows["scores"],
+    )
+    if feature_rows.stop <= feature_rows.start or score_rows.stop <= score_rows.start:
+        return None
+    features = matrix_columns(matrix[_spaced(feature_rows, PROFILE_ROWS)])
+    scored = model.scores(matrix[_spaced(score_rows, PROFILE_ROWS)])
+    return reference_profile(
+        features,
+        (scored.probability, scored.priority),
+        windows={"features": feature_name, "scores": score_name},
+    )
