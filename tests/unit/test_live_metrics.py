@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from serving import live_metrics
 from serving.live_metrics import LiveFigures
 from serving.state.store import StateStore
-from tests.monitor_fixtures import day_reports
 from tests.monitor_fixtures import _decision as decision
+from tests.monitor_fixtures import day_reports
 from training.monitor.job import ALERT_KINDS
 
 
