@@ -75,6 +75,8 @@ def monitor(
         served, decisions_frame(decided), span, reference.profile, reference.model, cfg
     )
     result["reference"] = reference.note
+    if reference.profile is None:  # say why there is no profile to compare with
+        result["drift"]["reason"] = reference.note
     bar.update()
     bar.set_postfix_str(STEPS[2])
     paths = finish(result, request.out, request.reports_db.parent, log=request.log)

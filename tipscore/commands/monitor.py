@@ -75,8 +75,8 @@ def monitor(
         registry.require_store()
         reference, log = reference_of(model), True
     except registry.RegistryError as exc:
-        reference, log = Reference(None, None, f"no MLflow store: {exc}"), False
-        typer.echo(f"{reference.note}; drift skipped, nothing logged", err=True)
+        reference, log = Reference(None, None, "no MLflow store"), False
+        typer.echo(f"{exc}; drift skipped, nothing logged", err=True)
     request = MonitorRequest(path, out, _day(since), _day(until), log, progress)
     try:
         result, paths = run_monitor(request, reference, cfg)

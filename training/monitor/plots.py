@@ -75,7 +75,7 @@ def overrides_plot(weekly: list[dict[str, Any]]) -> str:
     if not weekly:
         return ""
     plt = pyplot()
-    weeks = [w["week"] for w in weekly]
+    weeks = [date.fromisoformat(w["week"]) for w in weekly]
     fig, ax = plt.subplots(figsize=(9, 3.5))
     ax.plot(weeks, [w["override_rate"] for w in weekly], marker="o", label="all")
     for priority in ("1", "2", "3"):
