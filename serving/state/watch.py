@@ -57,7 +57,7 @@ class LiveCounts:
 def live_counts(db: Connection) -> LiveCounts:
     """Every suggestion and every decision recorded so far, counted."""
     scored = {
-        (int(r["priority"]), str(r["platform"])): int(r["n"])
+        (int(r["priority"]), PUBLIC if r["esp"] is None else str(r["esp"])): int(r["n"])
         for r in db.rows(sql.SCORED_COUNTS)
     }
     decisions = db.rows(sql.DECISION_COUNTS)
