@@ -297,7 +297,7 @@ class StateStore:
             "by_esp": {r["cell"]: rate(r) for r in by_esp},
         }
 
-    def served(self, since: str, until: str) -> list[dict[str, Any]]:
+    def served(self, since: str, until: str) -> Iterator[dict[str, Any]]:
         """Reports received in ``[since, until)`` (ISO UTC), each with its latest suggestion."""
         with self._read() as db:
             return watch.served(db, since, until)

@@ -8,6 +8,7 @@ counts of the two append-only logs, which therefore only grow (Prometheus counte
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,18 +23,23 @@ def _plain(row: Row) -> dict[str, Any]:
     return {k: row[k] for k in row.keys()}  # noqa: SIM118 - sqlite3.Row has no iter of keys
 
 
-def served(db: Connection, since: str, until: str) -> list[dict[str, Any]]:
-    """Reports received in ``[since, until)`` with their latest suggestion, in receipt order.
+def served(db: Connection, since: str, until: str) -> Iterator[dict[str, Any]]:
+    """Reports received in ``[since, until)`` with their latest suggestion (any order).
 
     Each: ``report_id``, ``received_at``, ``esp``, ``priority``, ``probability``,
-    ``model_version`` and ``flat`` (the flattened metadata as kept, parsed).
+    ``model_version`` and ``flat``: the flattened metadata as kept, parsed, without its
+    ``link_*`` lists of identifier hashes (no feature reads them, and they are most of
+    a row's size).
     """
-    out = []
-    for row in db.rows(sql.SERVED, (since, until)):
-        item = _plain(row)
-        item["flat"] = json.loads(row["flat"])
-        out.append(item)
-    return out
+    rows = db.rows(sql.SERVED, (since, until))
+    return (_served_item(row) for row in rows)  # parsed one by one as they are read
+
+
+def _served_item(row: Row) -> dict[str, Any]:
+    item = _plain(row)
+    flat = json.loads(row["flat"])
+    item["flat"] = {k: v for k, v in flat.items() if not k.startswith("link_")}
+    return item
 
 
 def decided_between(db: Connection, since: str, until: str) -> list[dict[str, Any]]:

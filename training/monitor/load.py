@@ -9,48 +9,67 @@ report, so the ``hist_*`` features are left out of drift (``training.monitor.pro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features.extract import model_input
-from features.flat import FLAT_COLUMNS, rows_frame
+from features.flat import FLAT_COLUMNS
 from features.linkage import no_history
 
 PUBLIC = "(public)"
-TIMES = ("incident_at", "received_at")
 
 
-def served_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Served reports as flat rows plus ``platform``, ``day``, ``priority``, ``probability``.
+FLAT_READ = tuple(n for n in FLAT_COLUMNS if not n.startswith("link_"))
+"""The flat columns the monitor reads: all but the ``link_*`` hash lists, which no
+feature reads and the store leaves out (``serving.state.watch.served``)."""
+EXTRA = ("platform", "priority", "probability", "model_version")
 
-    ``platform`` is the kept ESP name (its closed-vocabulary spelling) or ``(public)``.
+
+def _typed(values: list[Any], kind: str) -> Any:
+    """One flat column as ``features.flat.rows_frame`` types it (times from ISO text)."""
+    if kind == "bool":
+        return np.array(values, dtype=bool)
+    if kind == "int":
+        return np.array(values, dtype=np.int64)
+    if kind == "timestamp":
+        return pd.to_datetime(pd.Series(values), utc=True, format="ISO8601")
+    return pd.array(values, dtype="string")
+
+
+def served_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Served reports as flat columns, with their platform, day and suggestion.
+
+    Beside the flat columns: ``platform``, ``day``, ``priority``, ``probability`` and
+    ``model_version``. Gathered column by column as the rows stream in (a list of 100-key dicts per
+    report took several times the memory). ``platform`` is the kept ESP name (its
+    closed-vocabulary spelling) or ``(public)``.
     """
-    if not rows:
-        columns = [*FLAT_COLUMNS, "platform", "day", "priority", "probability"]
-        return pd.DataFrame(columns=columns)
-    flat = rows_frame(
-        [
-            {**r["flat"], **{n: datetime.fromisoformat(r["flat"][n]) for n in TIMES}}
-            for r in rows
-        ]
+    columns: dict[str, list[Any]] = {name: [] for name in (*FLAT_READ, *EXTRA)}
+    for row in rows:
+        flat = row["flat"]
+        for name in FLAT_READ:
+            columns[name].append(flat[name])
+        columns["platform"].append(PUBLIC if row["esp"] is None else row["esp"])
+        for name in EXTRA[1:]:
+            columns[name].append(row[name])
+    frame = pd.DataFrame(
+        {name: _typed(columns[name], FLAT_COLUMNS[name]) for name in FLAT_READ}
     )
-    received = flat["received_at"].dt.tz_convert("UTC")
-    return flat.assign(
-        platform=[r["esp"] if r["esp"] is not None else PUBLIC for r in rows],
-        day=received.dt.date,
-        priority=np.array([int(r["priority"]) for r in rows], dtype=np.int64),
-        probability=np.array([float(r["probability"]) for r in rows]),
-        model_version=[r["model_version"] for r in rows],
+    return frame.assign(
+        platform=columns["platform"],
+        day=frame["received_at"].dt.date,
+        priority=np.array(columns["priority"], dtype=np.int64),
+        probability=np.array(columns["probability"], dtype=np.float64),
+        model_version=columns["model_version"],
     )
 
 
 def served_columns(served: pd.DataFrame) -> dict[str, np.ndarray]:
     """The served reports' model features (``hist_*`` as "no earlier report": unused)."""
-    flat = served[list(FLAT_COLUMNS)]
+    flat = served[list(FLAT_READ)]
     return model_input(flat, no_history(len(flat))).columns
 
 
