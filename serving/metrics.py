@@ -134,6 +134,14 @@ def instruments() -> _Instruments:
 
 
 def exposition() -> tuple[bytes, str]:
+    """The route metrics of every worker, then the live figures (``serving.live_metrics``)."""
+    from serving.live_metrics import live_text
+
+    text, content_type = _route_exposition()
+    return text + live_text(), content_type
+
+
+def _route_exposition() -> tuple[bytes, str]:
     """The Prometheus text of every worker (multiprocess mode under ``bentoml serve``)."""
     import prometheus_client as prom
     from prometheus_client import multiprocess

@@ -24,7 +24,7 @@ from features.platforms import Platforms
 from features.schema import ReportSubmission, TipReport
 from features.xml.intake import IntakeOptions, parse_submission
 from features.xml.safe import XmlIntakeError, XmlLimits
-from serving import connections, logs
+from serving import connections, live_metrics, logs
 from serving.access import AccessLog
 from serving.analyst.app import analyst_app
 from serving.auth import (
@@ -116,6 +116,13 @@ class TipScoring:
         except RegistryError:
             logger.error("not ready: %s", self.holder.error)
         self.state = open_state(self.settings, self.platforms)  # old ESP names closed
+        live_metrics.install(  # /metrics: suggestions, decisions, monitor status, model
+            live_metrics.LiveFigures(
+                self.state,
+                self.settings.reports_path.parent / live_metrics.STATUS_FILE,
+                self._model_about,
+            )
+        )
         self.scorer = Scorer(self.state, self.settings.top_n)
         # refusals and reads of analysts' data, written off the scoring path
         self.access = AccessLog(
@@ -128,6 +135,11 @@ class TipScoring:
             max_wait_ms=self.settings.coalesce_wait_ms,
             inline_single=True,
         )
+
+    def _model_about(self) -> tuple[str, str] | None:
+        """(name, version) of the model serving now, for ``/metrics``."""
+        current = self.holder.current
+        return None if current is None else (current.name, current.version)
 
     def __is_ready__(self) -> bool:
         return self.holder.current is not None

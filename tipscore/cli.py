@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from tipscore.commands import data, info, intake, model, release, service
+from tipscore.commands import data, info, intake, model, monitor, release, service
 
 EPILOG = (
     "**Files** live under the project home, whatever folder a command runs in: "
@@ -45,6 +45,7 @@ app.command()(model.backtest)
 app.command()(release.audit)
 app.command()(release.promote)
 app.command("export-decisions")(service.export_decisions)
+app.command()(monitor.monitor)
 app.command()(model.score)
 app.add_typer(service.keys_app, name="keys")
 app.command()(service.serve)

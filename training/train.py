@@ -34,6 +34,7 @@ from training.evaluate import (
 )
 from training.fit import fit_model
 from training.model import EscalationModel
+from training.monitor.profile import PROFILE_ARTIFACT, run_profile
 from training.provenance import log_provenance, window_dates
 from training.reliability import reliability_bins
 from training.splits import Split, temporal_split
@@ -196,6 +197,7 @@ def _log_run(
         )
     _log_monthly(model, history, split, config)
     _log_figures(model, history, split, context["baseline_scores"])
+    _log_profile(model, run)
     registry.log_dict(metrics, "metrics.json")
     registry.log_dict({**model.policy.__dict__}, "threshold_policy.json")
     registry.log_text(context["config_text"], registry.CONFIG_ARTIFACT)
@@ -205,6 +207,17 @@ def _log_run(
     model_uri = registry.log_model(model, example)
     registry.set_tags({"model_uri": model_uri})
     return model_uri
+
+
+def _log_profile(model: EscalationModel, run: RunData) -> None:
+    """The reference profile ``tipscore monitor`` measures drift against (both engines)."""
+    split = run.split
+    trained = split.train.stop > split.train.start  # Dask keeps it on the cluster
+    features = ("train", split.train) if trained else ("valid", split.valid)
+    windows = {"features": features, "scores": ("test", split.test)}
+    profile = run_profile(model, run.history.matrix, windows)
+    if profile is not None:
+        registry.log_dict(profile, PROFILE_ARTIFACT)
 
 
 def _log_monthly(

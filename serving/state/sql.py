@@ -172,3 +172,25 @@ SET_ESCALATED = "UPDATE link SET escalated = ? WHERE report_id = ?"
 
 MIGRATED = "SELECT rows FROM migrated WHERE source = ?"
 INSERT_MIGRATED = insert("migrated", ("source", "source_table", "rows", "at"))
+
+# monitoring (``tipscore monitor``) and the service's live figures (``/metrics``)
+SERVED = (
+    "SELECT s.report_id, s.received_at, s.esp, s.priority, s.probability, "
+    "s.model_version, s.flat FROM queue AS q JOIN scored AS s ON s.seq = q.scored_seq "
+    "WHERE s.received_at >= ? AND s.received_at < ?"
+)  # unordered: sorting the wide rows cost more than the reading
+DECIDED_BETWEEN = (
+    "SELECT s.received_at, d.decided_at, d.suggested_priority, d.priority, d.action, "
+    "d.model_version, COALESCE(s.esp, '(public)') AS platform "
+    "FROM queue AS q JOIN decisions AS d ON d.seq = q.decision_seq "
+    "JOIN scored AS s ON s.seq = d.scored_seq "
+    "WHERE s.received_at >= ? AND s.received_at < ? ORDER BY s.received_at"
+)
+SCORED_COUNTS = (
+    "SELECT priority, esp, COUNT(*) AS n FROM scored GROUP BY priority, esp"
+)  # on the covering index scored_by_priority (grouping by an expression is 6x slower)
+DECISION_COUNTS = (
+    "SELECT suggested_priority, COUNT(*) AS decided, COALESCE(SUM(CASE WHEN "
+    "priority != suggested_priority THEN 1 ELSE 0 END), 0) AS overridden "
+    "FROM decisions GROUP BY suggested_priority"
+)

@@ -22,7 +22,7 @@ from features.linkage import MICROS_PER_DAY
 from serving.analyst.schemas import DecisionIn, DecisionOut, QueuePage, QueueQuery
 from serving.private import DIR_MODE
 from serving.schemas import ScoreResponse
-from serving.state import decisions, linkage, queue, sql
+from serving.state import decisions, linkage, queue, sql, watch
 from serving.state.backend import Backend, Connection, SqliteBackend
 from serving.state.records import LinkRecord, NotFound, Scored
 
@@ -302,6 +302,21 @@ class StateStore:
             "by_esp": {r["cell"]: rate(r) for r in by_esp},
         }
 
+    def served(self, since: str, until: str) -> Iterator[dict[str, Any]]:
+        """Reports received in ``[since, until)`` (ISO UTC), each with its latest suggestion."""
+        with self._read() as db:
+            return watch.served(db, since, until)
+
+    def decided_between(self, since: str, until: str) -> list[dict[str, Any]]:
+        """The latest decision on each report received in ``[since, until)`` (ISO UTC)."""
+        with self._read() as db:
+            return watch.decided_between(db, since, until)
+
+    def live_counts(self) -> watch.LiveCounts:
+        """Suggestions and decisions made so far, in a few counts (``/metrics``)."""
+        with self._read() as db:
+            return watch.live_counts(db)
+
     def lookup_batch(
         self, reports: Sequence[LinkRecord], within_batch: bool = True
     ) -> list[dict[str, int]]:
@@ -315,7 +330,9 @@ class StateStore:
         with self._read(snapshot=True) as db:
             # a lone report has no earlier batch report to count: no need to ask
             alone = len(reports) < 2
-            stored = linkage.stored_ids(db, reports) if within_batch and not alone else None
+            stored = (
+                linkage.stored_ids(db, reports) if within_batch and not alone else None
+            )
             batch = linkage.BatchIndex(reports, stored)
             return [linkage.lookup(db, t, links, batch) for _, t, links in reports]
 

@@ -314,3 +314,19 @@ def test_both_engines_log_the_same_window_dates_and_provenance(runs: Runs) -> No
     assert local["synthetic"] == "true"
     assert "history.card.md" in local["synthetic_evidence"]
     assert "p_true" in dask["synthetic_evidence"]  # the parts folder has no card here
+
+
+def test_both_engines_log_a_reference_profile_for_the_monitor(runs: Runs) -> None:
+    """Issue 20: ``tipscore monitor`` measures drift against this profile."""
+    from training.monitor.profile import PROFILE_ARTIFACT, profiled_features
+
+    local = registry.artifact_json(runs.local.run_id, PROFILE_ARTIFACT)
+    dask = registry.artifact_json(runs.dask.run_id, PROFILE_ARTIFACT)
+    assert local["windows"] == {"features": "train", "scores": "test"}
+    assert dask["windows"] == {"features": "valid", "scores": "test"}  # train stays put
+    names = {f.name for f in profiled_features()}
+    for profile in (local, dask):
+        assert set(profile["features"]) == names
+        assert sum(profile["priority_mix"].values()) == pytest.approx(1.0)
+        assert sum(profile["score"]["shares"]) == pytest.approx(1.0)
+    assert local["priority_mix"] == pytest.approx(dask["priority_mix"], abs=0.02)

@@ -1,0 +1,1 @@
+"""Watching the served champion: volume, completeness, drift and overrides (``tipscore monitor``)."""
