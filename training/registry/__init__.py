@@ -14,6 +14,7 @@ Everything is re-exported here: callers write ``from training import registry`` 
 
 from training.model import EscalationModel
 from training.registry.models import (
+    CHALLENGER,
     CHAMPION,
     DIGEST_TAG,
     MODEL_NAME,
@@ -24,6 +25,7 @@ from training.registry.models import (
     log_model,
     pyfunc_frame,
     register,
+    set_alias,
     set_champion,
     signature,
     tag_promotion,
@@ -68,6 +70,7 @@ from training.registry.store import (
 from training.registry.uris import ParsedUri, parse_model_uri
 
 __all__ = [
+    "CHALLENGER",
     "CHAMPION",
     "CONFIG_ARTIFACT",
     "DIGEST_TAG",
@@ -107,6 +110,7 @@ __all__ = [
     "require_store",
     "resolve_model",
     "run_config",
+    "set_alias",
     "set_champion",
     "set_tags",
     "signature",
