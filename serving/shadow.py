@@ -127,10 +127,15 @@ def _unusable(challenger: Served, champion: Served | None) -> str | None:
     """Why the challenger cannot shadow ``champion`` (None: it can)."""
     if champion is None:
         return "no champion is served"
-    if (challenger.name, challenger.version) == (champion.name, champion.version):
+    same_run = challenger.run_id is not None and challenger.run_id == champion.run_id
+    if same_run or (challenger.name, challenger.version) == (
+        champion.name,
+        champion.version,
+    ):
         return (
-            f"the challenger is the champion itself ({champion.name} version "
-            f"{champion.version}): nothing to compare"
+            f"the challenger ({challenger.name} version {challenger.version}) is the "
+            f"champion's own model (version {champion.version}): nothing to compare; "
+            "point the alias at a new run, or remove it (`tipscore challenger --clear`)"
         )
     if challenger.model.feature_names != champion.model.feature_names:
         return (

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from tipscore.commands import data, info, intake, model, release, service
+from tipscore.commands import data, info, intake, model, release, service, shadow
 
 EPILOG = (
     "**Files** live under the project home, whatever folder a command runs in: "
@@ -44,6 +44,8 @@ app.command()(model.evaluate)
 app.command()(model.backtest)
 app.command()(release.audit)
 app.command()(release.promote)
+app.command()(shadow.challenger)
+app.command()(shadow.compare)
 app.command("export-decisions")(service.export_decisions)
 app.command()(model.score)
 app.add_typer(service.keys_app, name="keys")

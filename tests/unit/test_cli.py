@@ -152,6 +152,8 @@ def test_every_command_is_listed_in_order() -> None:
         "backtest",
         "audit",
         "promote",
+        "challenger",
+        "compare",
         "export-decisions",
         "score",
         "serve",

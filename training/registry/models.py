@@ -216,6 +216,16 @@ def set_alias(name: str, alias: str, version: str) -> None:
     reading_client().set_registered_model_alias(name, alias, version)
 
 
+def clear_alias(name: str, alias: str) -> bool:
+    """Remove ``alias`` from the registered model; whether it was set."""
+    try:
+        resolve_model(f"models:/{name}@{alias}")
+    except RegistryError:
+        return False
+    reading_client().delete_registered_model_alias(name, alias)
+    return True
+
+
 def tag_promotion(name: str, version: str, run_id: str, tags: dict[str, str]) -> None:
     """Record how a version was promoted, on the version and on its training run alike."""
     client = reading_client()
