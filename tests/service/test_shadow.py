@@ -147,6 +147,7 @@ def test_a_challenger_is_stored_beside_the_champion_and_never_answers(
         assert row["challenger_priority"] <= row["champion_priority"]
         assert row["decision_priority"] is None
     assert any(r["challenger_priority"] < r["champion_priority"] for r in rows)
+    _compare_writes_its_report(tmp_path, len(bodies))
     assert shadowing.state.shadow_challengers() == [
         {
             "challenger_version": f"{NAME}/2",
@@ -154,6 +155,20 @@ def test_a_challenger_is_stored_beside_the_champion_and_never_answers(
             "answers": len(bodies),
         }
     ]
+
+
+def _compare_writes_its_report(tmp_path: Path, reports: int) -> None:
+    """``tipscore compare`` on what the service kept: every report, its changes listed."""
+    from tipscore.shadow_state import CompareRequest, run_compare
+
+    db = tmp_path / "with" / "reports.db"
+    result, paths = run_compare(CompareRequest(db, tmp_path / "compare"))
+    assert result["reports"] == reports
+    assert result["challenger"] == f"{NAME}/2"
+    assert result["changed"] > 0  # the bolder thresholds moved some reports up
+    assert all(p.stat().st_size > 0 for p in paths.values())
+    changed = paths["csv"].read_text().splitlines()
+    assert len(changed) == result["changed"] + 1  # a header, then one line per change
 
 
 def test_a_challenger_that_cannot_load_leaves_the_champion_serving(
