@@ -167,3 +167,22 @@ def test_compare_help_has_an_example() -> None:
     result = CliRunner().invoke(app, ["compare", "--help"])
     assert result.exit_code == 0
     assert "tipscore compare --since" in result.stdout
+
+
+def test_promote_reads_a_runs_shadow_answers_from_the_report_store(
+    tmp_path: Path,
+) -> None:
+    from tipscore.shadow_state import shadow_rows
+
+    keep(tmp_path / "reports.db", PLAN)
+    assert len(shadow_rows(tmp_path / "reports.db", RUN)) == len(PLAN)
+    assert shadow_rows(tmp_path / "reports.db", "another-run") == []
+    with pytest.raises(FileNotFoundError, match="no report store"):
+        shadow_rows(tmp_path / "missing.db", RUN)
+    assert not (tmp_path / "missing.db").exists()
+    candidate = _candidate({"shadow": True})
+    candidate.extra["shadow_rows"] = lambda run_id: shadow_rows(
+        tmp_path / "missing.db", run_id
+    )
+    refused = promote.shadowed(candidate)
+    assert not refused.passed and "no report store" in refused.detail

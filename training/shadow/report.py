@@ -69,10 +69,13 @@ def _png(fig: Any) -> str:
 def _confusion_plot(table: list[list[int]]) -> str:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.imshow(np.array(table), cmap="Blues")
+    counts = np.array(table)
+    ax.imshow(counts, cmap="Blues")
+    dark = counts.max() / 2
     for i, row in enumerate(table):
         for j, count in enumerate(row):
-            ax.text(j, i, f"{count:,}", ha="center", va="center")
+            color = "white" if count > dark else "black"
+            ax.text(j, i, f"{count:,}", ha="center", va="center", color=color)
     ticks = list(range(len(PRIORITIES)))
     labels = [f"P{p}" for p in PRIORITIES]
     ax.set(xticks=ticks, yticks=ticks, xticklabels=labels, yticklabels=labels)
