@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from features.identifiers import to_contract
 from features.schema import ReportSubmission
-from tests.service.conftest import Deployed, auth, flat_rows, submission
+from tests.service.conftest import Deployed, OwnStore, auth, flat_rows, submission
 from training import registry
 
 NAME = "tip-escalation"
@@ -199,3 +199,24 @@ def test_the_model_card_and_reload_say_why_nothing_is_shadowed(
     assert r.status_code == 200, r.text
     assert r.json()["shadow"]["active"] is False
     assert client.get("/readyz").status_code == 200
+
+
+def test_the_challenger_command_registers_a_run_and_moves_the_alias(
+    own_store: OwnStore,
+) -> None:
+    from typer.testing import CliRunner
+
+    from tipscore.cli import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["challenger", "--run", own_store.run_id])
+    assert done.exit_code == 0, done.output
+    ref = registry.resolve_model(f"models:/{NAME}@challenger")
+    assert ref.run_id == own_store.run_id
+    assert f"version {ref.version}: challenger" in done.stdout
+    registry.load_model(ref.pinned_uri)  # registered with its checksum: loadable
+    cleared = runner.invoke(app, ["challenger", "--clear"])
+    assert cleared.exit_code == 0 and "removed" in cleared.stdout
+    again = runner.invoke(app, ["challenger", "--clear"])
+    assert again.exit_code == 0 and "no challenger alias" in again.stdout
+    assert runner.invoke(app, ["challenger"]).exit_code == 2
