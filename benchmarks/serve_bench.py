@@ -4,7 +4,11 @@ Targets (issue 6): one report scored and explained p50 <= 10 ms and p99 <= 50 ms
 throughput at 16 clients at least twice `mlflow models serve`'s (which does not explain);
 a 1,000-report batch scored and explained <= 1 s.
 
+Issue 20's target, in its own section: single-client p50 rises at most 30% with a
+challenger scored in the shadows (``shadow_cost.py``: two services side by side in one run).
+
 Run: .venv/bin/python benchmarks/serve_bench.py [--store sqlite:///mlruns/mlflow.db]
+     [--skip-shadow | --shadow-only]
 The store must have a champion (`make demo` makes one). Clients run in this process, on the
 same 2 cores as the server, so throughput figures are conservative.
 """
@@ -303,6 +307,13 @@ def mlflow_serve(reports: list[dict[str, Any]], env: dict[str, str]) -> dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--store", default=f"sqlite:///{ROOT}/mlruns/mlflow.db")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--skip-shadow", action="store_true", help="no shadow-scoring pair"
+    )
+    which.add_argument(
+        "--shadow-only", action="store_true", help="only the shadow-scoring pair"
+    )
     args = parser.parse_args()
     os.environ["MLFLOW_TRACKING_URI"] = args.store
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
@@ -311,6 +322,27 @@ def main() -> None:
     configure(args.store)
     rng = random.Random(7)
     reports = [report(i, rng) for i in range(1000)]
+    if not args.skip_shadow:
+        shadow(reports, args.store)
+    if not args.shadow_only:
+        serving(reports, args.store)
+
+
+def shadow(reports: list[dict[str, Any]], store: str) -> None:
+    """Issue 20: the shadow-scoring pair, in its own section of RESULTS.md."""
+    from shadow_cost import section, shadow_cost
+
+    result = shadow_cost(reports, dict(os.environ), store)
+    write_section(
+        "Shadow scoring (issue 20)",
+        f"python benchmarks/serve_bench.py --shadow-only --store {store}",
+        section(result),
+    )
+
+
+def serving(reports: list[dict[str, Any]], store: str) -> None:
+    """Issue 6 and 15: the floor, this service and `mlflow models serve`."""
+    args = argparse.Namespace(store=store)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "TIPSCORE_STATE_DIR": tmp}
         floor_model = Floor(reports)

@@ -163,6 +163,13 @@ class ModelCard(Out):
         "suggested priority and by ESP, for this model and for all models; analyst "
         "and admin keys only (empty for an intake key)",
     )
+    shadow: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the challenger scored in the shadows (`serving.shadow`): `active`, "
+        "`uri`, `model_name`, `model_version`, `run_id`, and `reason` when shadow "
+        "scoring is off (no challenger alias, a load failure, turned off); its answers "
+        "are stored for `tipscore compare`, never returned",
+    )
     training_data: dict[str, Any] = Field(
         default_factory=dict,
         description="where the training history came from: `synthetic` (true, false "

@@ -39,6 +39,7 @@ from serving.schemas import (
     Thresholds,
     WarningOut,
 )
+from serving.shadow import ShadowHolder, ShadowScores
 from serving.state.records import LinkRecord
 from serving.state.store import StateStore, Transaction
 from serving.wording import context_of
@@ -93,6 +94,20 @@ class Scorer:
         extra_warnings: Sequence[Sequence[WarningOut]] = (),
     ) -> list[ScoreResponse]:
         """Score, explain and warn for every report; then record them for linkage."""
+        return self.score_shadowed(served, reports, extra_warnings)[0]
+
+    def score_shadowed(
+        self,
+        served: Served,
+        reports: Sequence[TipReport],
+        extra_warnings: Sequence[Sequence[WarningOut]] = (),
+        shadow: ShadowHolder | None = None,
+    ) -> tuple[list[ScoreResponse], ShadowScores | None]:
+        """``score``, and the challenger's answers on the same matrix (``serving.shadow``).
+
+        The challenger scores after the champion, from the champion's matrix: nothing of
+        the responses depends on it. None when no challenger is loaded (or it failed).
+        """
         links = self.links(reports)
         history = {
             d.name: np.array([link[d.name] for link in links], dtype=np.int64)
@@ -139,7 +154,7 @@ class Scorer:
                     key_facts=key_facts(report, links[i], today, self.policy),
                 )
             )
-        return out
+        return out, (shadow.scores(inputs.matrix) if shadow is not None else None)
 
     def record(self, tx: Transaction, reports: Sequence[TipReport]) -> None:
         """Remember the reports' hashed identifiers for later reports (in ``tx``)."""

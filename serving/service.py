@@ -51,6 +51,7 @@ from serving.schemas import (
 )
 from serving.scoring import Scorer, audit_rows
 from serving.settings import load as load_settings
+from serving.shadow import ShadowHolder, answers
 from serving.state.migrate import open_state
 from serving.state.records import Scored
 from serving.xml_facts import received_at_warning
@@ -115,6 +116,9 @@ class TipScoring:
             self.holder.load()
         except RegistryError:
             logger.error("not ready: %s", self.holder.error)
+        # a challenger scored in the shadows (serving.shadow); optional, never blocking
+        self.shadow = ShadowHolder(self.settings.challenger_uri)
+        self.shadow.load(self.holder.current)
         self.state = open_state(self.settings, self.platforms)  # old ESP names closed
         live_metrics.install(  # /metrics: suggestions, decisions, monitor status, model
             live_metrics.LiveFigures(
@@ -168,7 +172,9 @@ class TipScoring:
         # the ESP name is kept as its closed-vocabulary spelling (features.platforms)
         reports = [self.platforms.closed(job.report) for job in jobs]
         with self._write:
-            responses = self.scorer.score(served, reports, [j.warnings for j in jobs])
+            responses, shadowed = self.scorer.score_shadowed(
+                served, reports, [j.warnings for j in jobs], self.shadow
+            )
             rows = [
                 row
                 for job, response in zip(jobs, responses, strict=True)
@@ -178,7 +184,7 @@ class TipScoring:
             ]
             with self.state.transaction() as tx:
                 tx.append_audit(rows)
-                tx.add_scored(
+                seqs = tx.add_scored(
                     [
                         Scored(
                             report,
@@ -191,6 +197,16 @@ class TipScoring:
                         )
                     ]
                 )
+                if shadowed is not None:  # the challenger's answers, never returned
+                    tx.add_shadow(
+                        answers(
+                            shadowed,
+                            served,
+                            [r.report_id for r in responses],
+                            [j.request_id for j in jobs],
+                        ),
+                        seqs,
+                    )
                 self.scorer.record(tx, reports)
         return responses
 

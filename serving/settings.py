@@ -29,6 +29,9 @@ class ServingSettings(HomeSettings):
             store's, which it grew from, so existing folders and ``--reports-db`` keep
             working.
         model_uri: the model served; the registry's champion by default.
+        challenger_uri: the model scored in the shadows beside it (``serving.shadow``):
+            by default ``models:/NAME@challenger`` under the served model's registered
+            name; empty turns shadow scoring off. Its answers are stored, never returned.
         dev_mode: accept requests without a key, as role ``admin`` (local demos only).
         top_n: contributions returned in each explanation.
         max_body_bytes: requests larger than this are refused before parsing.
@@ -58,6 +61,7 @@ class ServingSettings(HomeSettings):
     linkage_db: Path | None = None
     reports_db: Path | None = None
     model_uri: str = "models:/tip-escalation@champion"
+    challenger_uri: str | None = None
     dev_mode: bool = False
     top_n: int = Field(default=5, ge=1, le=50)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)

@@ -15,7 +15,16 @@ from typing import Annotated
 
 import typer
 
-from tipscore.commands import data, info, intake, model, monitor, release, service
+from tipscore.commands import (
+    data,
+    info,
+    intake,
+    model,
+    monitor,
+    release,
+    service,
+    shadow,
+)
 
 EPILOG = (
     "**Files** live under the project home, whatever folder a command runs in: "
@@ -44,6 +53,8 @@ app.command()(model.evaluate)
 app.command()(model.backtest)
 app.command()(release.audit)
 app.command()(release.promote)
+app.command()(shadow.challenger)
+app.command()(shadow.compare)
 app.command("export-decisions")(service.export_decisions)
 app.command()(monitor.monitor)
 app.command()(model.score)

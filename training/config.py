@@ -90,6 +90,13 @@ class GatesConfig(_Section):
 
     max_ece: Annotated[float, Field(gt=0.0, le=1.0)] = 0.002
     champion_tolerance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
+    shadow: bool = False
+    """Require the ``shadow`` gate (``training.shadow.gate``): the model was the service's
+    challenger on live reports. Off by default; ``promote --require-shadow`` turns it on."""
+    shadow_min_reports: Annotated[int, Field(ge=1)] = 1000
+    shadow_min_decided: Annotated[int, Field(ge=0)] = 100
+    shadow_min_p1_overlap: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    shadow_analyst_tolerance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
 
 
 class DataConfig(_Section):

@@ -19,6 +19,8 @@ from training.audit.job import audit_model
 from training.config import TrainConfig
 from training.data import History, data_sha256, load_history
 from training.evaluate import model_metrics
+from training.shadow.compare import shadow_frame
+from training.shadow.gate import ShadowBounds, judge
 from training.splits import temporal_split
 from training.train import DECISION_FILES
 
@@ -202,7 +204,50 @@ def bias_audit(candidate: Candidate) -> GateResult:
     )
 
 
-GATES: list[Gate] = [beats_baselines, calibrated, not_worse_than_champion, bias_audit]
+ShadowRows = Callable[[str], list[dict[str, object]]]
+"""The service's kept shadow answers of the model trained by a run (``tipscore promote``
+reads them from the state store: training does not open the service's store itself)."""
+
+
+def shadowed(candidate: Candidate) -> GateResult:
+    """Shadowed on live reports enough, its P1 queue and analysts' view close enough.
+
+    Off unless ``[gates] shadow = true`` in the run's config or ``--require-shadow``
+    (docs/model.md, "Shadow gate").
+    """
+    gates = candidate.config.gates
+    if not (gates.shadow or candidate.extra.get("require_shadow")):
+        return GateResult(
+            "shadow", True, "not required (gates.shadow is off; --require-shadow)"
+        )
+    reader: ShadowRows | None = candidate.extra.get("shadow_rows")  # type: ignore[assignment]
+    if reader is None:
+        return GateResult(
+            "shadow",
+            False,
+            "no report store to read the shadow answers from (--reports-db)",
+        )
+    bounds = ShadowBounds(
+        gates.shadow_min_reports,
+        gates.shadow_min_decided,
+        gates.shadow_min_p1_overlap,
+        gates.shadow_analyst_tolerance,
+    )
+    try:
+        rows = reader(candidate.run_id)
+    except FileNotFoundError as exc:
+        return GateResult("shadow", False, f"cannot read the shadow answers: {exc}")
+    passed, detail = judge(shadow_frame(rows), bounds)
+    return GateResult("shadow", passed, detail)
+
+
+GATES: list[Gate] = [
+    beats_baselines,
+    calibrated,
+    not_worse_than_champion,
+    bias_audit,
+    shadowed,
+]
 """Every promotion gate, in order."""
 
 
@@ -238,8 +283,14 @@ def promote(
     force: bool = False,
     reason: str | None = None,
     audit_config: AuditConfig | None = None,
+    shadow_rows: ShadowRows | None = None,
+    require_shadow: bool = False,
 ) -> PromotionResult:
-    """Check every gate; register and move ``champion`` when all pass (or when forced)."""
+    """Check every gate; register and move ``champion`` when all pass (or when forced).
+
+    ``shadow_rows`` reads the service's shadow answers for the ``shadow`` gate;
+    ``require_shadow`` turns that gate on whatever the run's config says.
+    """
     if force and not (reason and reason.strip()):
         raise ValueError(
             "--force needs --reason: a promotion past a failed gate must say why"
@@ -247,6 +298,8 @@ def promote(
     candidate = load_candidate(run_id)
     if audit_config is not None:
         candidate.extra["audit_config"] = audit_config
+    candidate.extra["shadow_rows"] = shadow_rows
+    candidate.extra["require_shadow"] = require_shadow
     results = [gate(candidate) for gate in GATES]
     passed = all(r.passed for r in results)
     if not passed and not force:

@@ -91,6 +91,9 @@ def _card(service: Backend, caller: Caller, request: Request) -> ModelCard:
     """The card; analysts' override rates (by ESP too) only for analyst and admin keys."""
     served = service._served()
     card = model_card(served)
+    shadow = getattr(service, "shadow", None)  # serving.shadow: on, or why not
+    if shadow is not None:
+        card = card.model_copy(update={"shadow": shadow.about()})
     if caller.role not in ANALYST_ROLES:  # an intake key: the model, not the analysts
         _read(service, caller, request, "model card (no analyst decisions)")
         return card
@@ -218,9 +221,19 @@ def _record(service: Backend, decision: DecisionIn, caller: Caller) -> DecisionO
 def reload(
     _: Annotated[NoInput, Depends(json_body(NoInput))], service: Service
 ) -> dict[str, Any]:
-    """Load the current champion; on failure the old model keeps serving."""
+    """Load the current champion (and challenger); on failure the old model keeps serving.
+
+    The challenger (``serving.shadow``) is looked up again for the champion now served;
+    whether it loaded never fails the reload (``shadow`` says what is shadowing, or why
+    nothing is).
+    """
     try:
         served = service.holder.load()
     except RegistryError as exc:
         raise ReloadFailed(f"{exc}; still serving the previous model") from None
-    return {"model_name": served.name, "model_version": served.version}
+    out: dict[str, Any] = {"model_name": served.name, "model_version": served.version}
+    shadow = getattr(service, "shadow", None)
+    if shadow is not None:
+        shadow.load(served)
+        out["shadow"] = shadow.about()
+    return out

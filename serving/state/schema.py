@@ -1,6 +1,6 @@
 """The state database's tables, per engine (SQLite today).
 
-Six tables in one database, so one transaction covers a whole scored batch:
+Seven tables in one database, so one transaction covers a whole scored batch:
 
 - ``requests``: the audit log, every accepted request and its response (append-only);
 - ``scored``: every suggestion made, with the report's flattened metadata (hashed
@@ -15,8 +15,13 @@ Six tables in one database, so one transaction covers a whole scored batch:
   template, status and reason; never a body, a key or a raw path (append-only,
   ``serving.access``);
 
+- ``shadow``: the challenger's answer beside each suggestion (``serving.shadow``): which
+  ``scored`` row it shadows, both models' versions, the challenger's probability and
+  priority; never returned to a caller, written in the scored batch's transaction
+  (append-only; read by ``tipscore compare`` and promotion's ``shadow`` gate);
+
 and ``migrated``, which older state files were copied in (``serving.state.migrate``).
-Triggers refuse UPDATE and DELETE on the four logs. Table and column names are those of
+Triggers refuse UPDATE and DELETE on the five logs. Table and column names are those of
 the separate files older versions kept, so their rows copy over unchanged.
 """
 
@@ -124,6 +129,22 @@ SQLITE_DDL: tuple[str, ...] = (
     reason TEXT NOT NULL
 )""",
     *_append_only("access", "the access log is"),
+    """CREATE TABLE IF NOT EXISTS shadow (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    scored_seq INTEGER NOT NULL REFERENCES scored (seq),
+    scored_at TEXT NOT NULL,
+    champion_version TEXT NOT NULL,
+    challenger_version TEXT NOT NULL,
+    challenger_run_id TEXT,
+    probability REAL NOT NULL,
+    priority INTEGER NOT NULL
+)""",
+    *_append_only("shadow", "shadow answers are"),
+    "CREATE INDEX IF NOT EXISTS shadow_by_challenger "
+    "ON shadow (challenger_version, report_id, seq)",
+    "CREATE INDEX IF NOT EXISTS shadow_by_run ON shadow (challenger_run_id, report_id)",
     """CREATE TABLE IF NOT EXISTS migrated (
     source TEXT PRIMARY KEY,
     source_table TEXT NOT NULL,

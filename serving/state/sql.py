@@ -193,4 +193,37 @@ DECISION_COUNTS = (
     "SELECT suggested_priority, COUNT(*) AS decided, COALESCE(SUM(CASE WHEN "
     "priority != suggested_priority THEN 1 ELSE 0 END), 0) AS overridden "
     "FROM decisions GROUP BY suggested_priority"
+
+# shadow scoring (``serving.shadow``; read by ``tipscore compare`` and promotion's gate)
+SHADOW_COLUMNS = (
+    "report_id",
+    "request_id",
+    "scored_seq",
+    "scored_at",
+    "champion_version",
+    "challenger_version",
+    "challenger_run_id",
+    "probability",
+    "priority",
+)
+INSERT_SHADOW = insert("shadow", SHADOW_COLUMNS)
+SHADOWED = (
+    "SELECT h.seq, h.report_id, h.scored_at, h.champion_version, h.challenger_version, "
+    "h.challenger_run_id, h.probability AS challenger_probability, "
+    "h.priority AS challenger_priority, s.probability AS champion_probability, "
+    "s.priority AS champion_priority, s.received_at, s.flat, "
+    "d.priority AS decision_priority, d.decided_at "
+    "FROM shadow AS h JOIN scored AS s ON s.seq = h.scored_seq "
+    "LEFT JOIN queue AS q ON q.report_id = h.report_id "
+    "LEFT JOIN decisions AS d ON d.seq = q.decision_seq "
+    "WHERE h.seq IN (SELECT MAX(x.seq) FROM shadow AS x WHERE {where} "
+    "GROUP BY x.report_id) "
+    "AND s.received_at >= ? AND s.received_at < ? ORDER BY s.received_at, h.report_id"
+)
+"""Each report's latest shadow answer (of the challenger chosen by ``{where}``) with the
+champion's suggestion it shadowed and the analyst's latest decision on the report."""
+SHADOW_CHALLENGERS = (
+    "SELECT challenger_version, challenger_run_id, COUNT(*) AS n, "
+    "MAX(seq) AS last_seq FROM shadow "
+    "GROUP BY challenger_version, challenger_run_id ORDER BY last_seq DESC"
 )

@@ -22,7 +22,7 @@ from features.linkage import MICROS_PER_DAY
 from serving.analyst.schemas import DecisionIn, DecisionOut, QueuePage, QueueQuery
 from serving.private import DIR_MODE
 from serving.schemas import ScoreResponse
-from serving.state import decisions, linkage, queue, sql, watch
+from serving.state import decisions, linkage, queue, shadow, sql, watch
 from serving.state.backend import Backend, Connection, SqliteBackend
 from serving.state.records import LinkRecord, NotFound, Scored
 
@@ -61,9 +61,10 @@ class Transaction:
         """Access-log rows, in ``sql.ACCESS_COLUMNS`` order (``serving.access``)."""
         self._db.many(sql.INSERT_ACCESS, rows)
 
-    def add_scored(self, entries: Sequence[Scored]) -> None:
-        """Keep suggestions and point the queue at each report's newest."""
+    def add_scored(self, entries: Sequence[Scored]) -> list[int]:
+        """Keep suggestions and point the queue at each report's newest; their ``seq``s."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        seqs: list[int] = []
         for e in entries:
             r, report = e.response, e.report
             values = {
@@ -85,11 +86,20 @@ class Transaction:
                 sql.INSERT_SCORED, [values[c] for c in sql.SCORED_COLUMNS]
             )
             assert row is not None  # RETURNING gives one row
+            seqs.append(int(row["seq"]))
             self._db.run(
                 sql.UPSERT_QUEUE,
                 (r.report_id, row["seq"], r.suggested_priority,
                  r.escalation_probability, report.esp),
             )  # fmt: skip
+        return seqs
+
+    def add_shadow(
+        self, answers: Sequence[shadow.ShadowAnswer], scored_seqs: Sequence[int]
+    ) -> None:
+        """The challenger's answers beside the suggestions kept as ``scored_seqs``."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        shadow.insert(self._db, answers, scored_seqs, now)
 
     def record_links(
         self, reports: Sequence[LinkRecord], escalated: bool = False
@@ -316,6 +326,22 @@ class StateStore:
         """Suggestions and decisions made so far, in a few counts (``/metrics``)."""
         with self._read() as db:
             return watch.live_counts(db)
+
+    def shadowed(
+        self,
+        since: str,
+        until: str,
+        challenger: str | None = None,
+        run_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Reports with the challenger's answer beside the champion's (``state.shadow``)."""
+        with self._read() as db:
+            return shadow.shadowed(db, since, until, challenger, run_id)
+
+    def shadow_challengers(self) -> list[dict[str, Any]]:
+        """The challengers shadowed here, the latest first, with their answer counts."""
+        with self._read() as db:
+            return shadow.challengers(db)
 
     def lookup_batch(
         self, reports: Sequence[LinkRecord], within_batch: bool = True

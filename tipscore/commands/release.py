@@ -85,21 +85,53 @@ def promote(
             help="Audit config for the bias gate (default: audit.toml).",
         ),
     ] = None,
+    require_shadow: Annotated[
+        bool,
+        typer.Option(
+            help="Require the shadow gate even if the run's config leaves it off."
+        ),
+    ] = False,
+    reports_db: Annotated[
+        Path | None,
+        typer.Option(
+            help="The service's report store the shadow gate reads (default: "
+            "$TIPSCORE_REPORTS_DB, else $TIPSCORE_STATE_DIR/reports.db).",
+        ),
+    ] = None,
 ) -> None:
     """Register the run's model and move the `champion` alias to it if every gate passes.
 
     Gates: beats both baselines on test PR-AUC; calibration error within bound; not worse
     than the current champion on the same window beyond the tolerance; no group flagged by
-    the bias audit (`tipscore audit`) on the test window. Exits 1 naming the failed gates,
-    unless `--force --reason "..."`, which records the reason on the run and the version.
+    the bias audit (`tipscore audit`) on the test window; and, when `[gates] shadow` or
+    `--require-shadow` asks for it, the shadow gate: the model was the service's
+    challenger on enough live reports, with priority-1 overlap and analyst agreement
+    within bounds (docs/model.md). Exits 1 naming the failed gates, unless
+    `--force --reason "..."`, which records the reason on the run and the version.
+
+    Example:
+        tipscore promote --run 0123abcd... --require-shadow
     """
+    from functools import partial
+
+    from serving.settings import ServingSettings
+    from tipscore.shadow_state import shadow_rows
     from training import registry
     from training.promote import promote as run_promotion
 
     cfg = audit_config(audit_config_path, "--audit-config")
+    state = (reports_db or ServingSettings().reports_path).absolute()
+    reader = partial(shadow_rows, state)
     registry.configure()
     try:
-        result = run_promotion(run, force=force, reason=reason, audit_config=cfg)
+        result = run_promotion(
+            run,
+            force=force,
+            reason=reason,
+            audit_config=cfg,
+            shadow_rows=reader,
+            require_shadow=require_shadow,
+        )
     except (registry.RegistryError, ValueError) as exc:
         fail(exc)
     _print_gates(result)

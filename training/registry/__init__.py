@@ -14,16 +14,19 @@ Everything is re-exported here: callers write ``from training import registry`` 
 
 from training.model import EscalationModel
 from training.registry.models import (
+    CHALLENGER,
     CHAMPION,
     DIGEST_TAG,
     MODEL_NAME,
     artifact_digest,
     champion,
+    clear_alias,
     load_model,
     load_resolved,
     log_model,
     pyfunc_frame,
     register,
+    set_alias,
     set_champion,
     signature,
     tag_promotion,
@@ -68,6 +71,7 @@ from training.registry.store import (
 from training.registry.uris import ParsedUri, parse_model_uri
 
 __all__ = [
+    "CHALLENGER",
     "CHAMPION",
     "CONFIG_ARTIFACT",
     "DIGEST_TAG",
@@ -85,6 +89,7 @@ __all__ = [
     "artifact_digest",
     "artifact_json",
     "champion",
+    "clear_alias",
     "configure",
     "declare_model_code",
     "download_artifact",
@@ -107,6 +112,7 @@ __all__ = [
     "require_store",
     "resolve_model",
     "run_config",
+    "set_alias",
     "set_champion",
     "set_tags",
     "signature",

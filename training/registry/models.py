@@ -27,6 +27,8 @@ from training.registry.uris import parse_model_uri
 
 MODEL_NAME = "tip-escalation"
 CHAMPION = "champion"
+CHALLENGER = "challenger"
+"""The alias of the model the service scores in the shadows (``serving.shadow``)."""
 DIGEST_TAG = "artifact_sha256"
 """Model-version tag: SHA-256 over the version's artifact files, recorded at registration."""
 MODEL_CODE = Path(__file__).resolve().parents[1] / "model_code" / "escalation.py"
@@ -207,6 +209,21 @@ def champion(name: str = MODEL_NAME) -> tuple[str, str] | None:
 def set_champion(name: str, version: str) -> None:
     """Move the ``champion`` alias to ``version``."""
     reading_client().set_registered_model_alias(name, CHAMPION, version)
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    """Point ``alias`` (e.g. ``challenger``) at ``version`` of the registered model."""
+    reading_client().set_registered_model_alias(name, alias, version)
+
+
+def clear_alias(name: str, alias: str) -> bool:
+    """Remove ``alias`` from the registered model; whether it was set."""
+    try:
+        resolve_model(f"models:/{name}@{alias}")
+    except RegistryError:
+        return False
+    reading_client().delete_registered_model_alias(name, alias)
+    return True
 
 
 def tag_promotion(name: str, version: str, run_id: str, tags: dict[str, str]) -> None:

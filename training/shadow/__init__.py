@@ -1,0 +1,1 @@
+"""Champion against challenger: the shadow answers compared, and the promotion gate."""
