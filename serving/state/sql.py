@@ -193,6 +193,7 @@ DECISION_COUNTS = (
     "SELECT suggested_priority, COUNT(*) AS decided, COALESCE(SUM(CASE WHEN "
     "priority != suggested_priority THEN 1 ELSE 0 END), 0) AS overridden "
     "FROM decisions GROUP BY suggested_priority"
+)
 
 # shadow scoring (``serving.shadow``; read by ``tipscore compare`` and promotion's gate)
 SHADOW_COLUMNS = (
