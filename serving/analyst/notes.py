@@ -1,21 +1,31 @@
 """Does an analyst's note hold a raw identifier? A detector that sees through spellings.
 
 Why: notes are kept as written (they are not hashed), so a note must not carry an email
-address, an IP address or a phone number. A plain pattern is easy to walk around
+address, an IP address, a MAC address or a phone number. A plain pattern is easy to walk around
 (``john.doe(at)example.com``, ``192[.]168[.]1[.]100``, a fullwidth ``＠``, ``0xC0A80164``,
 ``(555) 123-4567``, ``john%40example.com``, ``john&#64;example.com``, ``example。com``),
 so the note is first normalised — ``%xx`` and HTML entities decoded, Unicode NFKC,
-invisible (format) characters dropped, ideographic and other full stops made ``.``, the
-bracketed ``at``/``dot`` obfuscations undone — and then matched. The note kept is the one
+invisible (format) characters dropped, ideographic and other full stops made ``.``, every
+Unicode dash and the minus sign made ``-``, the bracketed ``at``/``dot`` obfuscations undone — and then matched. The note kept is the one
 written; the normalised text is used only to decide.
 
 What is *not* an identifier, so analysts can write it: file hashes (hex runs of 16 or
 more, e.g. an MD5), dates (``2026-11-27``, ``27.11.2026``), times (``10:30``), counts,
-percentages, report numbers up to 9 digits and versions with a part above 255 or with
-other than four parts. A dotted quad whose four parts are all ≤ 255 is an IPv4 address
-and refused, even when meant as a version (``1.2.3.4``): write ``v1.2.3 build 4``.
-An email spelled with ``@`` (however escaped) is refused whatever its top-level domain.
-Spelled with ``at``, it needs a domain of plausible labels: spoken (``john at example dot
+percentages, report numbers up to 9 digits, versions with a part above 255, with other
+than four parts or with a one-digit part after the first (``Chrome 120.0.6099.109``).
+References the report-id rule accepts are set aside before digits are judged
+(``ESP-2024-000123``, ``20241127103001``, ``r0000000007``, a UUID), and so are lists of
+numbers of 4+ digits split by spaces or slashes (``reports 4564654 4564655``; not when
+the first starts ``0`` or ``+``) and coordinates (``40.712776 -74.005974``). Digit
+groups may be joined by spaces, ``. - / ( )`` and ``_ | ~ ·``. A dotted quad whose four
+parts are all ≤ 255 is an IPv4 address and refused, even when meant as a version
+(``1.2.3.4``): write ``v1.2.3 build 4``. MAC addresses (six 2-hex groups joined by ``:``
+or ``-``, ``xxxx.xxxx.xxxx``) are refused.
+
+An email spelled with ``@`` (however escaped) is refused whatever its top-level domain,
+its dots spaced or spoken (``jdoe@yahoo dot com``, ``john@example. com``). Spelled with
+``at``, the word before it must be able to be a mailbox (``posted at reddit.com`` names
+a site) and the domain must be plausible labels: spoken (``john at example dot
 photography``, ``at example . org``) any top-level word; written tight (``john at
 example.org``) two letters or a common generic one, not a file extension (``looked at
 notes.md``). Ordinary English is not one: ``looked at it dot by dot`` (a trailing
