@@ -56,7 +56,11 @@ from datetime import date
 from typing import Any
 
 REPORT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
-"""ASCII letters, digits and ``_ . : -``; 1-64 characters; a letter or digit first."""
+"""ASCII letters, digits and ``_ . : -``; 1-64 characters; a letter or digit first.
+
+Kept with ``^…$`` for pydantic and the OpenAPI document (their engines read ``$`` as the
+end of the text); Python code matches it with ``re.fullmatch``, as Python's ``$`` also
+matches before a final newline."""
 
 _UUID = re.compile(
     r"(?<![0-9A-Za-z])[0-9a-f]{8}(-?)[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}"
