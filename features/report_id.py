@@ -8,17 +8,28 @@ MAC address (an outside test stored ``198.51.100.9``, ``2001:db8::1`` and
 ``20241127103001``, ``2024.11.27.001``) and the XML intake's derived ``xml-<16 hex>``.
 
 The rule (docs/report-contract.md): 1-64 ASCII letters, digits and ``_ . : -``, a letter
-or digit first, and none of these shapes anywhere in it (any of ``_ . : -`` counts as a
-separator, so ``198_51_100_9`` is ``198.51.100.9``):
+or digit first, and none of these shapes anywhere in it — surrounding whitespace stripped,
+any of ``_ . : -`` counting as a separator (``198_51_100_9`` is ``198.51.100.9``) and a
+letter ending a run of digit groups (``ip10.0.0.1`` and ``555-701-9999x`` are found):
 
 - IPv4: four groups of 1-3 digits, each ≤ 255, joined by one separator; ``0x`` and 8 hex;
-  an 8-hex token with a letter (``C0A80164``); four 2-hex groups with a letter.
+  four 2-hex groups with a letter.
 - IPv6: any ``::``; hex groups joined by ``:`` that parse as an IPv6 address, or joined
   by ``-``, ``_`` or ``.`` and parsing so with a ``::`` (``2001-db8--1``) or a hex letter.
 - A MAC address: six 2-hex groups (one separator) or ``xxxx.xxxx.xxxx``.
 - An email spelled out: an ``at`` token followed by a domain (``john_at_example_com``).
 - A phone number: three or more digit groups with 7-15 digits (``555_701_9999``),
   ``ddd-dddd``, two groups with 10-15 digits, or one bare digit run that is phone-shaped.
+  A group of more than 5 digits can only end a number, and only where the run ends:
+  ``555-7019999`` is refused, ``112-1234567-1234567`` and ``CASE-00123456-789`` pass.
+
+Trade-offs (second review): a bare 8-hex token passes (``5f3c9a2b``, ``C0A80164``): ~97%
+of random 8-hex references (short hashes) have a letter and a digit, and a sender writing
+an IPv4 address as bare hex is far less likely than one using a short hash — written with
+``0x`` it is refused. A bare 12-hex token (``001a2b3c4d5e``) passes: a MAC address is
+refused only with separators, as bare it is a hex reference. A bare 32-hex token passes:
+it is an MD5 digest as much as an IPv6 address. Text over 64 characters is refused before
+any pattern runs.
 
 A bare digit run is ambiguous — ``4564654`` is a report number, ``5557019999`` a phone
 number and ``3325256809`` a decimal IPv4 address. The choice: runs of up to 9 digits
@@ -45,7 +56,11 @@ from datetime import date
 from typing import Any
 
 REPORT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
-"""ASCII letters, digits and ``_ . : -``; 1-64 characters; a letter or digit first."""
+"""ASCII letters, digits and ``_ . : -``; 1-64 characters; a letter or digit first.
+
+Kept with ``^…$`` for pydantic and the OpenAPI document (their engines read ``$`` as the
+end of the text); Python code matches it with ``re.fullmatch``, as Python's ``$`` also
+matches before a final newline."""
 
 _UUID = re.compile(
     r"(?<![0-9A-Za-z])[0-9a-f]{8}(-?)[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}"
@@ -55,7 +70,6 @@ _UUID = re.compile(
 _FOREIGN = re.compile(r"[^A-Za-z0-9]+")
 _SEPARATED = re.compile(r"([_.:-])")
 _HEX_IPV4 = re.compile(r"0x[0-9a-f]{8}", re.IGNORECASE)
-_HEX8 = re.compile(r"(?=\d*[a-f])(?=[a-f]*\d)[0-9a-f]{8}", re.IGNORECASE)
 _HEX_BYTE = r"(?:0x[0-9a-f]{1,2}|[0-9a-f]{2})"
 _HEX_QUAD = re.compile(
     rf"(?<![0-9A-Za-z]){_HEX_BYTE}([_.:-]){_HEX_BYTE}(?:\1{_HEX_BYTE}){{2}}(?![0-9A-Za-z])",
@@ -67,9 +81,14 @@ _MAC = re.compile(
     re.IGNORECASE,
 )
 _LONG_HEX = re.compile(r"[0-9a-f]{16,}", re.IGNORECASE)
-_SHORT_PHONE = re.compile(r"^\d{3}[_.:-]\d{4}$")
-_TIME = re.compile(r"^(?:[01]\d|2[0-3])(?:[0-5]\d){0,2}$")
-_MINUTES = re.compile(r"^[0-5]\d$")
+_SHORT_PHONE = re.compile(r"\d{3}[_.:-]\d{4}")
+_TIME = re.compile(r"(?:[01]\d|2[0-3])(?:[0-5]\d){0,2}")
+_MINUTES = re.compile(r"[0-5]\d")
+_PIECES = re.compile(r"\d+|\D+")
+MAX_LENGTH = 64
+"""Longer text is refused before any pattern runs (40 KB of ``1 1 1`` took 22 s)."""
+LONG_GROUP = 5
+"""Digit groups of a phone number have at most 5 digits, but for the last (``555-7019999``)."""
 
 
 def _ipv6_with(text: str, sep: str) -> bool:
@@ -146,7 +165,7 @@ def _date_length(groups: list[str], first: bool) -> int:
     else:
         return 0
     pattern, times = _TIME, 0
-    while taken < len(groups) and times < 3 and pattern.match(groups[taken]):
+    while taken < len(groups) and times < 3 and pattern.fullmatch(groups[taken]):
         taken, times, pattern = taken + 1, times + 1, _MINUTES
     return taken
 
@@ -170,10 +189,14 @@ def _digits_shape(groups: list[str], seps: list[str]) -> str | None:
     sizes = [len(g.lstrip("0")) if g.startswith("000") else len(g) for g in groups]
     for i in range(len(groups)):
         for j in range(i + 2, len(groups) + 1):
+            if len(groups[j - 2]) > LONG_GROUP:
+                break  # a long group ends a phone number: none continues past it
+            if len(groups[j - 1]) > LONG_GROUP and j < len(groups):
+                continue  # ``112-1234567-1234567``: the run goes on, no number ends here
             digits = sum(sizes[i:j])
             pair = j - i == 2 and (
                 10 <= digits <= 15
-                or bool(_SHORT_PHONE.match(groups[i] + seps[i] + groups[i + 1]))
+                or bool(_SHORT_PHONE.fullmatch(groups[i] + seps[i] + groups[i + 1]))
             )
             if pair or (j - i >= 3 and 7 <= digits <= 15):
                 return "a phone number"
@@ -189,37 +212,36 @@ def _split_date_stamps(groups: list[str], seps: list[str]) -> None:
             seps.insert(i, "")
 
 
-def _runs(flat: str) -> tuple[list[tuple[list[str], list[str]]], list[str]]:
-    """Runs of all-digit tokens (with the separators between) and the other tokens."""
+def _pieces(token: str) -> list[str]:
+    """A token split where letters meet digits (``ip10`` → ``ip``, ``10``), a digest kept."""
+    if token.isdigit() or _LONG_HEX.fullmatch(token):
+        return [token]
+    return _PIECES.findall(token) or [token]
+
+
+def _runs(flat: str) -> list[tuple[list[str], list[str]]]:
+    """Runs of digit groups and the separators between them, over the whole text.
+
+    A letter ends a run: ``src203.0.113.9`` holds the run ``203 . 0 . 113 . 9``.
+    """
     parts = _SEPARATED.split(flat)
     runs: list[tuple[list[str], list[str]]] = []
-    others: list[str] = []
     groups: list[str] = []
     seps: list[str] = []
     for k in range(0, len(parts), 2):
-        token = parts[k]
-        if token.isdigit():
-            groups.append(token)
-            if k + 1 < len(parts):
-                seps.append(parts[k + 1])
-            continue
-        others.append(token)
-        if groups:
-            runs.append((groups, seps[: len(groups) - 1]))
-        groups, seps = [], []
+        after = parts[k + 1] if k + 1 < len(parts) else ""
+        pieces = _pieces(parts[k])
+        for n, piece in enumerate(pieces):
+            if piece.isdigit():
+                groups.append(piece)
+                seps.append(after if n == len(pieces) - 1 else "")
+                continue
+            if groups:
+                runs.append((groups, seps[: len(groups) - 1]))
+            groups, seps = [], []
     if groups:
         runs.append((groups, seps[: len(groups) - 1]))
-    return runs, others
-
-
-def _token_shape(token: str) -> str | None:
-    """A token of letters and digits: an 8-hex IPv4, or a phone-shaped digit run in it."""
-    if _HEX8.fullmatch(token):
-        return "an IPv4 address"
-    if _LONG_HEX.fullmatch(token):
-        return None  # a digest (xml-<16 hex>), not a number
-    runs = re.findall(r"\d+", token)
-    return "a phone number" if any(_bare_run(r) for r in runs) else None
+    return runs
 
 
 def _phone_digits(run: str) -> bool:
@@ -239,13 +261,6 @@ def _phone_digits(run: str) -> bool:
     return 12 <= len(run) <= 15 and not run.startswith("1")
 
 
-def _bare_run(run: str) -> bool:
-    """One digit run inside a token, its ``YYYYMMDD`` prefix set aside."""
-    if _stamped(run):
-        run = run[8:]
-    return _phone_digits(run)
-
-
 def _hex_shape(text: str) -> str | None:
     if _MAC.search(text):
         return "a MAC address"
@@ -262,28 +277,37 @@ def _hex_shape(text: str) -> str | None:
 def identifier_shape(report_id: str) -> str | None:
     """What identifier the id looks like, in words (``None``: it looks like a report id).
 
-    Any text is judged (a value the pattern refuses too, so its refusal can say why).
+    Any text is judged (a value the pattern refuses too, so its refusal can say why);
+    surrounding whitespace is ignored, as the contract strips it. Text over 64 characters
+    is refused unread: no pattern runs on a long input.
     """
-    text = _UUID.sub("U", unicodedata.normalize("NFKC", report_id))
+    if len(report_id) > MAX_LENGTH:
+        return "text too long for a report id"
+    text = _UUID.sub("U", unicodedata.normalize("NFKC", report_id.strip()))
     if "@" in text:
         return "an email address"
     shape = _hex_shape(text)
     if shape is not None:
         return shape
-    flat = text if re.match(REPORT_ID_PATTERN, text) else _FOREIGN.sub("-", text)
-    runs, others = _runs(flat)
+    flat = text if re.fullmatch(REPORT_ID_PATTERN, text) else _FOREIGN.sub("-", text)
     if _email(_SEPARATED.split(flat)):
         return "an email address"
-    for groups, seps in runs:
+    for groups, seps in _runs(flat):
         _split_date_stamps(groups, seps)
         shape = _grouped(groups, seps)
         if shape is not None:
             return shape
-    return next((s for s in map(_token_shape, others) if s is not None), None)
+    return None
 
 
 def check_report_id(report_id: str) -> str:
-    """Refuse an id that looks like an identifier (a pydantic ``AfterValidator``)."""
+    """Refuse an id that looks like an identifier (a pydantic ``AfterValidator``).
+
+    Run on the final value too, not only before the pattern: a check on the value as sent
+    once let ``10.0.0.1`` and a newline through (the newline hid the last digit group).
+    """
+    if len(report_id) > MAX_LENGTH:
+        raise ValueError(f"a report id has at most {MAX_LENGTH} characters")
     shape = identifier_shape(report_id)
     if shape is not None:
         raise ValueError(
@@ -295,10 +319,11 @@ def check_report_id(report_id: str) -> str:
 
 
 def refuse_identifier_shape(value: Any) -> Any:
-    """The same check before the pattern (a ``BeforeValidator``), for text of ≤ 64.
+    """The same check before the pattern (a ``BeforeValidator``), on the stripped text.
 
     Why: ``+15557019999`` is then refused as a phone number, not as a pattern mismatch.
+    Stripped, as the model strips it: ``10.0.0.1`` and a newline is judged as ``10.0.0.1``.
     """
-    if isinstance(value, str) and len(value) <= 64:
-        check_report_id(value)
+    if isinstance(value, str) and len(value.strip()) <= MAX_LENGTH:
+        check_report_id(value.strip())
     return value

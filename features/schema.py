@@ -24,7 +24,11 @@ from pydantic import (
 )
 
 from features.refusal import refuse_content
-from features.report_id import REPORT_ID_PATTERN, refuse_identifier_shape
+from features.report_id import (
+    REPORT_ID_PATTERN,
+    check_report_id,
+    refuse_identifier_shape,
+)
 from features.vocab import (
     FileRelevance,
     HashMatch,
@@ -76,10 +80,12 @@ ReportId = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=REPORT_ID_PATTERN),
     BeforeValidator(refuse_identifier_shape),
+    AfterValidator(check_report_id),
 ]
 """The sender's report id: ASCII letters, digits, ``_ . : -``; never an IP address, a phone
 number, an email or a MAC address (``features.report_id``). The shape is checked before
-the pattern, so ``+15557019999`` is refused as a phone number, not as a pattern."""
+the pattern, so ``+15557019999`` is refused as a phone number, not as a pattern, and again
+on the final (stripped) value, so no spelling of the value as sent can slip past it."""
 
 
 def _is_number(text: str) -> bool:

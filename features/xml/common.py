@@ -79,7 +79,7 @@ class Context:
         Quoted when it is a short plain reference not shaped like an identifier (the
         report-id rule), else redacted.
         """
-        plain = len(value) <= 40 and re.match(REPORT_ID_PATTERN, value)
+        plain = len(value) <= 40 and re.fullmatch(REPORT_ID_PATTERN, value)
         if plain and identifier_shape(value) is None:
             return repr(value)
         return self.redact(value)

@@ -1,21 +1,31 @@
 """Does an analyst's note hold a raw identifier? A detector that sees through spellings.
 
 Why: notes are kept as written (they are not hashed), so a note must not carry an email
-address, an IP address or a phone number. A plain pattern is easy to walk around
+address, an IP address, a MAC address or a phone number. A plain pattern is easy to walk around
 (``john.doe(at)example.com``, ``192[.]168[.]1[.]100``, a fullwidth ``＠``, ``0xC0A80164``,
 ``(555) 123-4567``, ``john%40example.com``, ``john&#64;example.com``, ``example。com``),
 so the note is first normalised — ``%xx`` and HTML entities decoded, Unicode NFKC,
-invisible (format) characters dropped, ideographic and other full stops made ``.``, the
-bracketed ``at``/``dot`` obfuscations undone — and then matched. The note kept is the one
+invisible (format) characters dropped, ideographic and other full stops made ``.``, every
+Unicode dash and the minus sign made ``-``, the bracketed ``at``/``dot`` obfuscations undone — and then matched. The note kept is the one
 written; the normalised text is used only to decide.
 
 What is *not* an identifier, so analysts can write it: file hashes (hex runs of 16 or
 more, e.g. an MD5), dates (``2026-11-27``, ``27.11.2026``), times (``10:30``), counts,
-percentages, report numbers up to 9 digits and versions with a part above 255 or with
-other than four parts. A dotted quad whose four parts are all ≤ 255 is an IPv4 address
-and refused, even when meant as a version (``1.2.3.4``): write ``v1.2.3 build 4``.
-An email spelled with ``@`` (however escaped) is refused whatever its top-level domain.
-Spelled with ``at``, it needs a domain of plausible labels: spoken (``john at example dot
+percentages, report numbers up to 9 digits, versions with a part above 255, with other
+than four parts or with a one-digit part after the first (``Chrome 120.0.6099.109``).
+References the report-id rule accepts are set aside before digits are judged
+(``ESP-2024-000123``, ``20241127103001``, ``r0000000007``, a UUID), and so are lists of
+numbers of 4+ digits split by spaces or slashes (``reports 4564654 4564655``; not when
+the first starts ``0`` or ``+``) and coordinates (``40.712776 -74.005974``). Digit
+groups may be joined by spaces, ``. - / ( )`` and ``_ | ~ ·``. A dotted quad whose four
+parts are all ≤ 255 is an IPv4 address and refused, even when meant as a version
+(``1.2.3.4``): write ``v1.2.3 build 4``. MAC addresses (six 2-hex groups joined by ``:``
+or ``-``, ``xxxx.xxxx.xxxx``) are refused.
+
+An email spelled with ``@`` (however escaped) is refused whatever its top-level domain,
+its dots spaced or spoken (``jdoe@yahoo dot com``, ``john@example. com``). Spelled with
+``at``, the word before it must be able to be a mailbox (``posted at reddit.com`` names
+a site) and the domain must be plausible labels: spoken (``john at example dot
 photography``, ``at example . org``) any top-level word; written tight (``john at
 example.org``) two letters or a common generic one, not a file extension (``looked at
 notes.md``). Ordinary English is not one: ``looked at it dot by dot`` (a trailing
@@ -29,6 +39,8 @@ import ipaddress
 import re
 import unicodedata
 from urllib.parse import unquote
+
+from features.report_id import REPORT_ID_PATTERN, identifier_shape
 
 _FULL_STOPS = str.maketrans(dict.fromkeys("\u3002\uff61\ufe12\ufe52\uff0e\u2024", "."))
 _INVISIBLE = frozenset(
@@ -58,18 +70,21 @@ _NOT_A_DOMAIN = re.compile(
 """Words after ``at`` that begin English, not a domain (``looked at it dot by dot``)."""
 _DOT = r"(?:\.|\s+\.\s+)"
 """A dot in a domain: ``.`` or `` . `` (not ``. ``, the end of a sentence)."""
+_AT_DOT = r"(?:\s*\.\s*|\s+dot\s+)"
+"""A dot in a domain after an ``@``: any spacing (``example. com``) or ``dot`` spoken."""
 _EMAIL = re.compile(
-    rf"(?<![\w.+-])[\w.+-]+\s*@\s*[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Za-z]{{2,24}}\b"
+    rf"(?<![\w.+-])[\w.+-]+\s*@\s*[\w-]+(?:{_AT_DOT}[\w-]+)*{_AT_DOT}[A-Za-z]{{2,24}}\b",
+    re.IGNORECASE,
 )
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _SPOKEN_EMAIL = re.compile(
-    rf"(?<![\w.+-])[\w.+-]+\s+at\s+({_LABEL}(?:(?:{_DOT}|\s+dot\s+){_LABEL})+)"
+    rf"(?<![\w.+-])([\w.+-]+)\s+at\s+({_LABEL}(?:(?:{_DOT}|\s+dot\s+){_LABEL})+)"
     rf"(?!\w|{_DOT}\w|\s+dot\b)",
     re.IGNORECASE,
 )
 _SPOKEN_SPLIT = re.compile(r"\s*\.\s*|\s+dot\s+", re.IGNORECASE)
 _IPV4 = re.compile(
-    r"(?<![\w.,])(\d{1,3})\s*([.,])\s*(\d{1,3})\s*\2\s*(\d{1,3})\s*\2\s*(\d{1,3})"
+    r"(?<![\w.,])(\d{1,3})\s*([.,_|~\u00b7])\s*(\d{1,3})\s*\2\s*(\d{1,3})\s*\2\s*(\d{1,3})"
     r"(?!\w|\s*[.,]\s*\d)"
 )
 _IPV4_HEX = re.compile(
@@ -82,7 +97,32 @@ _DATE = re.compile(
     r"(?![\d]|[./-]\d)"
 )
 _TIME = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\d:])")
-_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s().\-/]{0,3}\d)+")
+_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s().\-/_|~\u00b7]{0,3}\d)+")
+_MAC = re.compile(
+    r"(?<![0-9A-Za-z:.-])(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}"
+    r"|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?![0-9A-Za-z]|[:.-][0-9A-Za-z])",
+    re.IGNORECASE,
+)
+_UUID = re.compile(
+    r"[0-9a-f]{8}(-?)[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}", re.IGNORECASE
+)
+_VERSION = re.compile(r"(?<![\w.])\d{1,5}(?:\.\d{1,6}){2,}(?![\w.])")
+_COORDINATE = re.compile(r"[-+]?\d{1,3}\.\d{4,}")
+_NOT_A_LOCAL_PART = re.compile(
+    "posted|posting|posts|post|found|seen|seem|cited|hosted|hosting|uploaded|uploading|"
+    "shared|sharing|published|listed|mentioned|available|located|registered|logged|"
+    "arrived|arrive|looked|looking|look|looks|stored|saved|linked|referenced|linking|"
+    "advertised|sold|selling|offered|offering|streamed|streaming|based|reached|"
+    "contacted|reported|visible|accessible|searched|searching|viewed|viewing|pointed|"
+    "pointing|started|ended|signed|joined|employed|working|worked|works|work|lives|"
+    "living|lived|live|met|meet|meeting|spotted|detected|caught|shown|showed|appears|"
+    "appeared|kept|left|made|sent|got|bought|paid|read|saw|see|sees|is|are|was|were|"
+    "be|been|am|and|or|but|also|only|even|just|still|both|here|there|online|"
+    "him|her|them|it|us|me|up|out|on|in|off|once|again|twice|active|present|"
+    "originally|first|last|later|earlier|directly|elsewhere|hits|results?|links?|"
+    "accounts?|profiles?|pages?|users?|members?"
+)
+"""Words before ``at`` that end English, not a mailbox (``posted at reddit.com``)."""
 MIN_PHONE_DIGITS = 10
 
 
@@ -94,10 +134,15 @@ def _decoded(text: str) -> str:
 
 
 def normalise(note: str) -> str:
-    """The note as a detector reads it: decoded, NFKC, no invisible marks, obfuscations undone."""
+    """The note as a detector reads it: decoded, NFKC, no invisible marks, obfuscations undone.
+
+    Every Unicode dash (``‐``, ``–``, ``−``) is read as ``-``: ``555‐123‐4567`` is a number.
+    """
     text = unicodedata.normalize("NFKC", _decoded(unicodedata.normalize("NFKC", note)))
     text = "".join(
-        c for c in text if unicodedata.category(c) != "Cf" and c not in _INVISIBLE
+        "-" if c == "\u2212" or unicodedata.category(c) == "Pd" else c
+        for c in text
+        if unicodedata.category(c) != "Cf" and c not in _INVISIBLE
     )
     text = text.translate(_FULL_STOPS)
     text = _BRACKETED_AT.sub("@", text)
@@ -121,9 +166,15 @@ def _top_level(tld: str, spoken: bool) -> bool:
 
 
 def _spoken_email(text: str) -> bool:
-    """``john at example dot org``: plausible labels ending in a top-level domain."""
+    """``john at example dot org``: plausible labels ending in a top-level domain.
+
+    The word before ``at`` must be able to be a mailbox: ``posted at reddit.com`` and
+    ``Found at google.com`` name a site, not an address.
+    """
     for match in _SPOKEN_EMAIL.finditer(text):
-        domain = match.group(1)
+        if _NOT_A_LOCAL_PART.fullmatch(match.group(1).lower()):
+            continue  # ``posted at reddit.com``: a place, no mailbox before ``at``
+        domain = match.group(2)
         labels = [label.lower() for label in _SPOKEN_SPLIT.split(domain)]
         first = labels[0]
         domain_like = not _NOT_A_DOMAIN.fullmatch(first) and not first.isdigit()
@@ -175,21 +226,69 @@ def _unless_date(match: re.Match[str]) -> str:
     return " " if ok else match.group()
 
 
+def _reference(match: re.Match[str]) -> str:
+    """A reference an analyst pastes is set aside before digits are judged.
+
+    Why: ``ESP-2024-000123``, ``20241127103001``, ``r0000000007`` and a UUID read as
+    phone numbers when judged as digits. Set aside: a UUID; a token the report-id rule
+    accepts that starts with a letter and has 5+ digits, or has no letter and 10+ digits.
+    Tokens of a few digits, or digits then letters, are kept: ``555 123 4567`` is three
+    tokens, and ``555 701 9999x`` must not hide its number behind the ``x``.
+    """
+    token = match.group().strip(".,;:!?()[]{}<>\"'")
+    if _UUID.fullmatch(token):
+        return " "
+    digits = sum(c.isdigit() for c in token)
+    lettered = token[:1].isalpha() and digits >= 5
+    numbered = digits >= MIN_PHONE_DIGITS and not re.search("[A-Za-z]", token)
+    if not (lettered or numbered) or not re.fullmatch(REPORT_ID_PATTERN, token):
+        return match.group()
+    return " " if identifier_shape(token) is None else match.group()
+
+
+def _unless_version(match: re.Match[str]) -> str:
+    """A version has a one-digit part after the first (``120.0.6099.109``): set aside."""
+    parts = match.group().split(".")
+    return " " if any(len(p) == 1 for p in parts[1:]) else match.group()
+
+
+def _chunks(run: str) -> list[str]:
+    """A run of digit groups, or its space- or slash-separated pieces judged alone.
+
+    Pieces are judged alone when each is one group of 4+ digits (``4564654 4564655``,
+    ``1024 2048 4096``) — unless the run starts ``0`` or ``+``, a trunk or country
+    prefix (``07700 900123``) — or when one is a coordinate (``40.712776 -74.005974``).
+    """
+    pieces = [p for p in re.split(r"\s*/\s*|\s+", run) if p]
+    if len(pieces) < 2:
+        return [run]
+    counts = [re.findall(r"\d+", p) for p in pieces]
+    prefixed = run.lstrip("(").startswith(("0", "+"))
+    long_alone = all(len(g) == 1 and len(g[0]) >= 4 for g in counts) and not prefixed
+    if long_alone or any(_COORDINATE.fullmatch(p) for p in pieces):
+        return pieces
+    return [run]
+
+
 def _phone(text: str) -> bool:
     """10+ digits in one run of phone-like groups (hashes, dates and times set aside).
 
     A group of one digit is allowed only first (``+1 555 …``): ``0.93 0.87 0.55`` is a
-    list of scores, not a number.
+    list of scores, not a number. References, versions and lists of long numbers are
+    set aside first (``_reference``, ``_unless_version``, ``_chunks``).
     """
+    text = re.sub(r"\S+", _reference, text)
+    text = _VERSION.sub(_unless_version, text)
     text = _HASH.sub(" ", text)
     text = _DATE.sub(_unless_date, text)
     text = _TIME.sub(" ", text)
     for match in _DIGIT_RUN.finditer(text):
-        groups = re.findall(r"\d+", match.group())
-        if sum(len(g) for g in groups) < MIN_PHONE_DIGITS:
-            continue
-        if sum(len(g) == 1 for g in groups[1:]) <= 1:
-            return True
+        for chunk in _chunks(match.group()):
+            groups = re.findall(r"\d+", chunk)
+            if sum(len(g) for g in groups) < MIN_PHONE_DIGITS:
+                continue
+            if sum(len(g) == 1 for g in groups[1:]) <= 1:
+                return True
     return False
 
 
@@ -200,6 +299,8 @@ def identifier_in(note: str) -> str | None:
         return "an email address"
     if _ipv4(text) or _ipv6(text):
         return "an IP address"
+    if _MAC.search(text):
+        return "a MAC address"
     if _phone(text):
         return "a phone number"
     return None

@@ -49,10 +49,14 @@ REFUSED_IDS = (
     "198_51_100_179",
     "555:778:1404",
     "5557781405",
-    "ip-C0A84D51-zq77819",
+    "ip-0xC0A84D51-zq77819",  # a bare 8-hex token passes as a short hash (the rule)
     "2001-db8--7782",
     "02:77:81:3a:bc:de",
     "zq77818_at_example_com",
+    # the second review: a trailing newline, shapes glued to letters
+    "198.51.100.181\n",
+    "ip198.51.100.182",
+    "555-778-1407x",
 )
 REFUSED_NOTES = (
     "john.doe77813(at)example.com",
@@ -66,6 +70,10 @@ REFUSED_NOTES = (
     "zq77817@example\u3002com",
     "192,168,77,82",
     "555\u200b778\u200b1406",
+    # the second review: spoken dots after an @, Unicode dashes, a MAC address
+    "zq77820@example dot com",
+    "555\u2013778\u20131408",
+    "02:77:81:3a:bc:df",
 )
 REFUSED_BODY = "zq-refused-body-77813"
 RAW = (
@@ -74,7 +82,8 @@ RAW = (
     + [RAW_ESP, NEAR_MISS, "555-778-1401", *ODD_ELEMENTS, REFUSED_BODY]
     + [*REFUSED_IDS, "john.doe77813", "192[.]168[.]77[.]81", "778-1403"]
     + ["zq77814", "zq77815", "zq77816", "zq77817", "192,168,77,82"]
-    + ["555\u200b778\u200b1406"]
+    + ["555\u200b778\u200b1406", "198.51.100.181", "zq77820", "778\u20131408"]
+    + ["02:77:81:3a:bc:df"]
 )
 
 

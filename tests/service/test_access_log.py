@@ -149,7 +149,8 @@ def test_a_scored_report_keeps_its_esp_only_from_the_vocabulary(
 @pytest.mark.parametrize(
     "report_id",
     ["198.51.100.9", "2001:db8::1", "555-701-9999", "0xC0A80164", "198_51_100_9",
-     "5557019999", "c0a80164"],
+     "5557019999", "ip-0xc0a80164",  # a bare 8-hex token passes as a short hash
+     "10.0.0.1\n", "555-701-9999\n", "ip10.0.0.1", "555-701-9999x"],
 )  # fmt: skip
 def test_a_report_id_that_is_an_identifier_is_refused_by_name(
     client: TestClient, deployed: Deployed, report_id: str

@@ -14,6 +14,7 @@ from features.platforms import OTHER, Platforms
 from features.report_id import identifier_shape
 from features.schema import ReportSubmission
 from features.vocab import HashMatch
+from features.xml.common import Context
 from features.xml.intake import IntakeOptions, parse_submission
 from tests.service.conftest import submission
 
@@ -169,3 +170,17 @@ def test_a_file_id_shaped_like_an_identifier_is_redacted_in_warnings(
         w.message for w in parsed.warnings if w.code == "hash_match_no_file"
     )
     assert "'GHOST-1'" in text and "555-701-9999" not in text and "#" in text
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["10.0.0.1\n", "555-701-9999\n", " 10.0.0.1", "ip10.0.0.1", "555-701-9999x"],
+)
+def test_a_reference_shaped_like_an_identifier_is_never_quoted(
+    hasher: IdentifierHasher, value: str
+) -> None:
+    """A trailing newline or glued letters once got a raw value quoted in a warning."""
+    ctx = Context(hasher)
+    assert ctx.reference(value) == ctx.redact(value)
+    assert value.strip() not in ctx.reference(value)
+    assert ctx.reference("GHOST-1") == "'GHOST-1'"

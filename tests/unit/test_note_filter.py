@@ -6,6 +6,8 @@ patterns; every spelling below must now be refused.
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -82,6 +84,27 @@ OBFUSCATED = {
     "call 01 02 03 04 05": "a phone number",
     "call 555&#45;701&#45;9999": "a phone number",
     "call 555 7 019999": "a phone number",
+    # second review: spaced or spoken dots after an @, other dashes and separators, MACs
+    "mail jdoe99@yahoo dot com": "an email address",
+    "mail john(at)example dot com": "an email address",
+    "mail john [at] example dot com": "an email address",
+    "mail john@example. com": "an email address",
+    "mail john@example .com": "an email address",
+    "mail johndoe at protonmail.me": "an email address",
+    "phone 555\u2010123\u20104567": "a phone number",  # hyphen
+    "phone 555\u2013123\u20134567": "a phone number",  # en dash
+    "phone 555\u2212123\u22124567": "a phone number",  # minus sign
+    "phone 555_123_4567": "a phone number",
+    "phone 555|123|4567": "a phone number",
+    "phone 555~123~4567": "a phone number",
+    "phone 555 701 9999x": "a phone number",  # a letter does not hide the number
+    "phone 07700 900123": "a phone number",  # a trunk prefix: not a list of numbers
+    "ip 192_168_1_100": "an IP address",
+    "ip 192\u00b7168\u00b71\u00b7100": "an IP address",
+    "ip 10_0_0_1": "an IP address",
+    "mac 00:1A:2B:3C:4D:5E": "a MAC address",
+    "mac 00-1a-2b-3c-4d-5e": "a MAC address",
+    "mac 001a.2b3c.4d5e": "a MAC address",
 }
 
 ORDINARY = [
@@ -120,7 +143,23 @@ ORDINARY = [
     "about 1,500 images over 3 accounts; 12,000,000,000 bytes",
     "user replied at 10.30 and at 11.45",
     "see &lt;report&gt; &amp; its files; 100% sure",
+    # second review: references, versions, lists of numbers, coordinates, sites
+    "duplicate of report ESP-2024-000123",
+    "see 20241127103001",
+    "see 2024.11.27.001",
+    "see 123e4567-e89b-12d3-a456-426614174000",
+    "ts 1732703401000",
+    "dup of r0000000007",
+    "Chrome 120.0.6099.109",
+    "Windows 10.0.19045.3803",
+    "reports 4564654 4564655",
+    "see case 4564654/4564655/4564656",
+    "sizes 1024 2048 4096 8192 bytes",
+    "GPS 40.712776 -74.005974",
+    "posted at reddit.com",
+    "Found at google.com search results",
 ]
+DASHES = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Pd"]
 
 
 def test_the_corpus_has_the_issues_24_spellings_at_least() -> None:
@@ -175,4 +214,11 @@ def test_any_note_is_judged_without_an_error(note: str) -> None:
         "an email address",
         "an IP address",
         "a phone number",
+        "a MAC address",
     )
+
+
+@pytest.mark.parametrize("dash", [*DASHES, "\u2212"])
+def test_every_unicode_dash_joins_a_phone_number(dash: str) -> None:
+    note = f"call 555{dash}123{dash}4567"
+    assert identifier_in(note) == "a phone number"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import time
 import uuid
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from features.report_id import REPORT_ID_PATTERN, identifier_shape
+from features.report_id import REPORT_ID_PATTERN, check_report_id, identifier_shape
 from features.schema import ReportSubmission
 from tests.service.conftest import submission
 
@@ -30,9 +31,8 @@ MUST_REFUSE = {
     "ip_198.51.100.9": "an IPv4 address",
     "198.51.100.9:443": "an IPv4 address",
     "3325256809": "a phone number",  # a decimal IPv4 (198.51.100.9) is a 10-digit run
-    "C0A80164": "an IPv4 address",
-    "c0a80164": "an IPv4 address",
-    "ref-c0a80164": "an IPv4 address",
+    "0xC0A80164": "an IPv4 address",
+    "ref-0xc0a80164": "an IPv4 address",
     "C0.A8.01.64": "an IPv4 address",
     "0xC0.0xA8.0x01.0x64": "an IPv4 address",
     # IPv6 and MAC, any separator
@@ -64,6 +64,14 @@ MUST_REFUSE = {
     "+44 20 7946 0958": "a phone number",
     "2024-06-01-555-701-9999": "a phone number",  # a date stamp hides nothing after it
     "20241127-5557019999": "a phone number",
+    # glued to letters (second review): the shapes are found anywhere in the id
+    "ip10.0.0.1": "an IPv4 address",
+    "src203.0.113.9": "an IPv4 address",
+    "10.0.0.1a": "an IPv4 address",
+    "v1.2.3.4": "an IPv4 address",
+    "555-701-9999x": "a phone number",
+    "ext555-701-9999": "a phone number",
+    "555-701-9999-123456": "a phone number",
 }
 MUST_ACCEPT = [
     "20241127-1030-01",
@@ -88,7 +96,18 @@ MUST_ACCEPT = [
     "1732703401000",
     "abc123",
     "case-17",
+    # second review: 8-hex references (a hex IPv4 only with 0x), long digit groups
+    "5f3c9a2b",
+    "ref-5f3c9a2b",
+    "case_7e1f0c3a",
+    "AB12CD34",
+    "C0A80164",
+    "112-1234567-1234567",
+    "CASE-00123456-789",
+    "001a2b3c4d5e",  # bare 12 hex: a MAC only with separators (docs/report-contract.md)
+    "20010db8000000000000000000000001",  # 32 hex: an MD5 as much as an IPv6 address
 ]
+WHITESPACE = ["\n", " ", "\t", "\r\n"]
 
 
 @pytest.mark.parametrize(("report_id", "shape"), MUST_REFUSE.items())
@@ -145,8 +164,8 @@ def test_every_ipv4_with_any_separator_is_refused(
     decimal, hexadecimal = str(int(address)), f"{int(address):08x}"
     if len(decimal) == 10:  # 8-9 digits cannot be told from a report number (accepted)
         assert identifier_shape(decimal) is not None
-    if not hexadecimal.isdigit() and not hexadecimal.isalpha():
-        assert identifier_shape(hexadecimal) == "an IPv4 address"
+    assert identifier_shape(f"0x{hexadecimal}") == "an IPv4 address"
+    assert identifier_shape(f"ip{address}") == "an IPv4 address"  # glued to letters
 
 
 @given(st.ip_addresses(v=6))
@@ -158,3 +177,34 @@ def test_every_ipv6_is_refused(address: ipaddress.IPv6Address) -> None:
 @given(st.integers(2_000_000_000, 9_999_999_999), st.sampled_from(["", "1", "tel-"]))
 def test_every_ten_digit_number_is_refused(number: int, prefix: str) -> None:
     assert identifier_shape(f"{prefix}{number}") == "a phone number"
+
+
+@pytest.mark.parametrize("space", WHITESPACE)
+@pytest.mark.parametrize("report_id", MUST_REFUSE)
+def test_whitespace_around_an_identifier_does_not_hide_it(
+    report_id: str, space: str
+) -> None:
+    """A trailing newline once got any identifier past the rule (``$`` before ``\\n``)."""
+    for sent in (report_id + space, space + report_id, space + report_id + space):
+        with pytest.raises(ValidationError) as caught:
+            ReportSubmission.model_validate(submission(sent))
+        assert caught.value.errors()[0]["loc"] == ("report_id",)
+        assert identifier_shape(sent) is not None
+
+
+def test_the_final_value_is_checked_again() -> None:
+    """The shape check runs after the pattern too, whatever ran before it."""
+    with pytest.raises(ValueError, match="looks like an IPv4 address"):
+        check_report_id("10.0.0.1")
+    assert check_report_id("ESP-2024-000123") == "ESP-2024-000123"
+
+
+@pytest.mark.parametrize("check", [identifier_shape, check_report_id])
+def test_long_text_is_refused_before_any_pattern_runs(check: object) -> None:
+    """40 KB of ``1 1 1 …`` took 22 s; now any text over 64 characters is refused unread."""
+    started = time.process_time()
+    with contextlib.suppress(ValueError):
+        assert check("1 " * 20_000) is not None  # type: ignore[operator]
+    assert time.process_time() - started < 0.5
+    with pytest.raises(ValueError, match="at most 64"):
+        check_report_id("a" * 65)
