@@ -178,8 +178,8 @@ def limit_items(node: Any, limits: ReportLimits) -> None:
 
 
 def _limited(name: str, most: int, limits: ReportLimits) -> int:
-    if name == "files" and most == MAX_FILES:
-        return limits.files
+    if name in ("files", "file_details_xml") and most == MAX_FILES:
+        return limits.files  # a <fileDetails> document describes a file
     if name == "file_hashes" and most == MAX_FILE_HASHES:
         return limits.file_hashes
     if name in IDENTIFIER_KINDS and most in (MAX_IDENTIFIERS, 2 * MAX_IDENTIFIERS):

@@ -87,7 +87,7 @@ class Context:
     def safe_path(self, path: str) -> str:
         """``path`` with every segment that is not a short plain name replaced by its digest."""
         return "/".join(
-            s if not s or _PLAIN_SEGMENT.match(s) else self.redact(s)
+            s if not s or _PLAIN_SEGMENT.fullmatch(s) else self.redact(s)
             for s in path.split("/")
         )
 

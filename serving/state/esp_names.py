@@ -4,7 +4,8 @@ Since ``features.platforms`` the service keeps an ESP name only as a known platf
 ``other``; rows scored before kept the name as sent (any text: a phone number, an email
 address). This migration, run when the service opens its state, rewrites every kept name
 outside the vocabulary — ``scored.esp``, its copy in the flattened row (``scored.flat``),
-the reporter key fact in the stored response (``scored.response``) and ``queue.esp`` — to
+the reporter key fact and the warnings' text in the stored response (``scored.response``)
+and ``queue.esp`` — to
 what the service would keep today.
 
 - once: recorded in the ``migrated`` table (source ``esp_vocabulary``) in the same
@@ -94,10 +95,18 @@ def _flat(text: str, esp: str) -> str:
 
 
 def _response(text: str, old: str, esp: str) -> str:
-    """The stored response with its reporter key fact as the service would word it now."""
+    """The stored response with its reporter key fact and warnings as worded now.
+
+    Before the vocabulary, the XML intake's ``xml_esp_from_platform`` warning quoted the
+    platform name as the report gave it; it quotes the kept name now. (The audit log,
+    ``requests``, keeps warning codes only, so it holds no name to rewrite.)
+    """
     data: dict[str, Any] = json.loads(text)
     for fact in data.get("key_facts") or []:
-        if isinstance(fact, dict) and fact.get("code") == "reporter":
-            if fact.get("text") == old:  # the raw name (not "A member of the public")
-                fact["text"] = OTHER_ESP_TEXT if esp == OTHER else esp
+        reporter = isinstance(fact, dict) and fact.get("code") == "reporter"
+        if reporter and fact.get("text") == old:  # the raw name, not "A member of ..."
+            fact["text"] = OTHER_ESP_TEXT if esp == OTHER else esp
+    for warning in data.get("warnings") or []:
+        if isinstance(warning, dict) and old in str(warning.get("text", "")):
+            warning["text"] = str(warning["text"]).replace(old, esp)
     return json.dumps(data)

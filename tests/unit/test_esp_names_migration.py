@@ -35,6 +35,13 @@ def _old_rows(settings: ServingSettings) -> None:
         [("r-1", RAW), ("r-2", "snap chat"), ("r-3", "MyLocalESP"), ("r-4", None)], 1
     ):
         facts = [{"code": "reporter", "label": "Reporter", "text": esp or "An ESP"}]
+        warnings = [  # the XML intake quoted the platform's name as given
+            {
+                "code": "xml_esp_from_platform",
+                "text": "/report/reporter/reportingPerson: reporting ESP not supplied; "
+                f"used the platform the report names: {esp!r}",
+            }
+        ]
         db.execute(
             "INSERT INTO scored (report_id, request_id, scored_at, received_at, esp, "
             "incident_type, priority, probability, model_version, deadline, codes, "
@@ -43,7 +50,9 @@ def _old_rows(settings: ServingSettings) -> None:
             (
                 report_id,
                 esp,
-                json.dumps({"report_id": report_id, "key_facts": facts}),
+                json.dumps(
+                    {"report_id": report_id, "key_facts": facts, "warnings": warnings}
+                ),
                 json.dumps({"esp": esp, "files": 1}),
             ),
         )
@@ -91,6 +100,7 @@ def test_old_raw_esp_names_are_rewritten_once_at_open(
     ).fetchone()
     assert json.loads(flat)["esp"] == "other"
     assert json.loads(response)["key_facts"][0]["text"] == OTHER_ESP_TEXT
+    assert json.loads(response)["warnings"][0]["text"].endswith("names: 'other'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("UPDATE scored SET esp = 'x'")  # the trigger is back
     db.close()
