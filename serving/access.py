@@ -115,6 +115,8 @@ class AccessLog:
                     tx.append_access(rows_out)
             except Exception:
                 logger.exception("access log: %d event(s) not written", len(rows))
+                with self._lock:  # the next write records that they were lost
+                    self._dropped += len(rows)
                 return 0
         return len(rows)
 

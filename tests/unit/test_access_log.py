@@ -85,3 +85,27 @@ def test_the_access_log_is_append_only(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM access")
     db.close()
+
+
+def test_events_a_failed_write_lost_are_counted_on_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails (a busy or full disk) leaves a ``dropped N`` row, not nothing."""
+    store = StateStore.open(tmp_path / "reports.db")
+    monkeypatch.setattr(AccessLog, "_run", lambda self: None)  # only explicit flushes
+    log = AccessLog(store, ROUTES)
+    log.record(None, "POST", "/score", 401, "unauthorized")
+    log.record("k1", "POST", "/queue", 403, "forbidden")
+    real = store.transaction
+
+    def failing() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(store, "transaction", failing)
+    assert log.flush() == 0
+    monkeypatch.setattr(store, "transaction", real)
+    log.close()
+    store.close()
+    assert _rows(tmp_path / "reports.db") == [
+        (None, "OTHER", UNMATCHED, 0, "dropped 2")
+    ]
