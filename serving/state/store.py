@@ -19,12 +19,29 @@ from typing import Any
 
 from features.flat import flatten
 from features.linkage import MICROS_PER_DAY
+from serving.analyst.case_schemas import (
+    CaseDecisionIn,
+    CaseDecisionOut,
+    CasePage,
+    CaseQuery,
+    CaseRef,
+    CaseView,
+)
 from serving.analyst.schemas import DecisionIn, DecisionOut, QueuePage, QueueQuery
 from serving.private import DIR_MODE
 from serving.schemas import ScoreResponse
-from serving.state import decisions, linkage, queue, sql
+from serving.state import (
+    case_sql,
+    case_views,
+    cases,
+    decisions,
+    linkage,
+    queue,
+    review_stats,
+    sql,
+)
 from serving.state.backend import Backend, Connection, SqliteBackend
-from serving.state.records import LinkRecord, NotFound, Scored
+from serving.state.records import DecisionRefused, LinkRecord, NotFound, Scored
 
 
 def _iso(value: Any) -> Any:
@@ -102,8 +119,25 @@ class Transaction:
         self._db.run(sql.SET_ESCALATED, (int(escalated), report_id))
 
     def decide(self, decision: DecisionIn, key_id: str, analyst: str) -> DecisionOut:
-        """A decision on the report's newest suggestion (append-only)."""
-        return decisions.record(self._db, decision, key_id, analyst)
+        """A decision on the report's newest suggestion (append-only).
+
+        A report under blind review is decided without seeing the suggestion, so its
+        decision names a priority ("override"); one equal to the hidden suggestion is
+        recorded as accepting it (the analyst agreed).
+        """
+        if decision.action == "override":
+            decision = case_views.blind_decision(self._db, decision)
+        out = decisions.record(self._db, decision, key_id, analyst)
+        if out.supersedes is None:  # its first: the case has one undecided fewer
+            cases.decided(self._db, out.report_id)
+        return out
+
+    def maintain_cases(
+        self, entries: Sequence[cases.CaseEntry], config: cases.CaseConfig
+    ) -> None:
+        """Put scored reports in their cases and bursts (after their queue and link rows)."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        cases.maintain(self._db, entries, config, now)
 
     def migrated(self, source: str) -> int | None:
         """Rows copied from an older file named ``source`` (None: not copied yet)."""
@@ -221,10 +255,56 @@ class StateStore:
             tx.set_escalated(out.report_id, out.priority == 1)
         return out
 
-    def queue(self, query: QueueQuery, today: date) -> QueuePage:
+    def decide_case(
+        self, decision: CaseDecisionIn, key_id: str, analyst: str
+    ) -> CaseDecisionOut:
+        """One decision for each undecided member of a case, all in one transaction.
+
+        Each is recorded as a single decision would be (its row, audit row, escalation
+        mark; the outcome rules apply to each). Raises ``NotFound``, ``DecisionRefused``.
+        """
+        with self.transaction() as tx:
+            case, each = case_views.member_decisions(tx.db, decision)
+            if not each:
+                raise DecisionRefused(f"case_id: case {case} has no undecided report")
+            outs = []
+            for single in each:
+                out = tx.decide(single, key_id, analyst)
+                tx.append_audit([decisions.audit_row(out)])
+                tx.set_escalated(out.report_id, out.priority == 1)
+                outs.append(out)
+        return CaseDecisionOut(case_id=case, decisions=outs)
+
+    def cases(
+        self, query: CaseQuery, targets: Mapping[int, int], now: datetime
+    ) -> CasePage:
+        """A page of the case list (``ValueError`` for a cursor not given out here)."""
+        with self._read() as db:
+            return case_views.page(db, query, targets, now)
+
+    def case(
+        self,
+        ref: CaseRef,
+        hide_blind: bool,
+        targets: Mapping[int, int],
+        now: datetime,
+    ) -> CaseView:
+        """One case with its members (raises ``NotFound``)."""
+        with self._read(snapshot=True) as db:
+            return case_views.view(db, ref.case_id, ref.limit, hide_blind, targets, now)
+
+    def queue(
+        self, query: QueueQuery, today: date, view: queue.View | None = None
+    ) -> QueuePage:
         """A page of the queue (``ValueError`` for a cursor not given out here)."""
         with self._read() as db:
-            return queue.page(db, query, today)
+            return queue.page(db, query, today, view)
+
+    def triage(self, report_id: str) -> dict[str, Any] | None:
+        """A report's case, burst (file accounts), blind flag and queue entry time."""
+        with self._read() as db:
+            row = db.one(case_sql.TRIAGE_OF, (report_id,))
+        return None if row is None else dict(row)
 
     def latest(self, report_id: str) -> dict[str, Any]:
         """The newest suggestion kept for a report (raises ``NotFound``)."""
@@ -301,6 +381,16 @@ class StateStore:
             "by_suggested_priority": {str(r["cell"]): rate(r) for r in by_priority},
             "by_esp": {r["cell"]: rate(r) for r in by_esp},
         }
+
+    def review_stats(
+        self, model_version: str | None, targets: Mapping[int, int]
+    ) -> dict[str, Any]:
+        """Blind vs shown agreement and time to decision per priority (model card)."""
+        with self._read() as db:
+            return {
+                "blind_review": review_stats.blind_agreement(db, model_version),
+                "time_to_decision": review_stats.time_to_decision(db, targets),
+            }
 
     def lookup_batch(
         self, reports: Sequence[LinkRecord], within_batch: bool = True
