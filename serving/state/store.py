@@ -19,29 +19,13 @@ from typing import Any
 
 from features.flat import flatten
 from features.linkage import MICROS_PER_DAY
-from serving.analyst.case_schemas import (
-    CaseDecisionIn,
-    CaseDecisionOut,
-    CasePage,
-    CaseQuery,
-    CaseRef,
-    CaseView,
-)
 from serving.analyst.schemas import DecisionIn, DecisionOut, QueuePage, QueueQuery
 from serving.private import DIR_MODE
 from serving.schemas import ScoreResponse
-from serving.state import (
-    case_sql,
-    case_views,
-    cases,
-    decisions,
-    linkage,
-    queue,
-    review_stats,
-    sql,
-)
+from serving.state import case_views, cases, decisions, linkage, queue, sql
 from serving.state.backend import Backend, Connection, SqliteBackend
-from serving.state.records import DecisionRefused, LinkRecord, NotFound, Scored
+from serving.state.case_store import CaseReads
+from serving.state.records import LinkRecord, NotFound, Scored
 
 
 def _iso(value: Any) -> Any:
@@ -154,8 +138,12 @@ class Transaction:
         self._db.run(sql.INSERT_MIGRATED, (source, table, rows, at))
 
 
-class StateStore:
-    """Audit log, suggestions, decisions, queue and linkage in one database."""
+class StateStore(CaseReads):
+    """Audit log, suggestions, decisions, queue and linkage in one database.
+
+    The case, burst, blind-review and ageing reads and the case decision are
+    ``CaseReads``' (``serving.state.case_store``).
+    """
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -255,56 +243,12 @@ class StateStore:
             tx.set_escalated(out.report_id, out.priority == 1)
         return out
 
-    def decide_case(
-        self, decision: CaseDecisionIn, key_id: str, analyst: str
-    ) -> CaseDecisionOut:
-        """One decision for each undecided member of a case, all in one transaction.
-
-        Each is recorded as a single decision would be (its row, audit row, escalation
-        mark; the outcome rules apply to each). Raises ``NotFound``, ``DecisionRefused``.
-        """
-        with self.transaction() as tx:
-            case, each = case_views.member_decisions(tx.db, decision)
-            if not each:
-                raise DecisionRefused(f"case_id: case {case} has no undecided report")
-            outs = []
-            for single in each:
-                out = tx.decide(single, key_id, analyst)
-                tx.append_audit([decisions.audit_row(out)])
-                tx.set_escalated(out.report_id, out.priority == 1)
-                outs.append(out)
-        return CaseDecisionOut(case_id=case, decisions=outs)
-
-    def cases(
-        self, query: CaseQuery, targets: Mapping[int, int], now: datetime
-    ) -> CasePage:
-        """A page of the case list (``ValueError`` for a cursor not given out here)."""
-        with self._read() as db:
-            return case_views.page(db, query, targets, now)
-
-    def case(
-        self,
-        ref: CaseRef,
-        hide_blind: bool,
-        targets: Mapping[int, int],
-        now: datetime,
-    ) -> CaseView:
-        """One case with its members (raises ``NotFound``)."""
-        with self._read(snapshot=True) as db:
-            return case_views.view(db, ref.case_id, ref.limit, hide_blind, targets, now)
-
     def queue(
         self, query: QueueQuery, today: date, view: queue.View | None = None
     ) -> QueuePage:
         """A page of the queue (``ValueError`` for a cursor not given out here)."""
         with self._read() as db:
             return queue.page(db, query, today, view)
-
-    def triage(self, report_id: str) -> dict[str, Any] | None:
-        """A report's case, burst (file accounts), blind flag and queue entry time."""
-        with self._read() as db:
-            row = db.one(case_sql.TRIAGE_OF, (report_id,))
-        return None if row is None else dict(row)
 
     def latest(self, report_id: str) -> dict[str, Any]:
         """The newest suggestion kept for a report (raises ``NotFound``)."""
@@ -382,16 +326,6 @@ class StateStore:
             "by_esp": {r["cell"]: rate(r) for r in by_esp},
         }
 
-    def review_stats(
-        self, model_version: str | None, targets: Mapping[int, int]
-    ) -> dict[str, Any]:
-        """Blind vs shown agreement and time to decision per priority (model card)."""
-        with self._read() as db:
-            return {
-                "blind_review": review_stats.blind_agreement(db, model_version),
-                "time_to_decision": review_stats.time_to_decision(db, targets),
-            }
-
     def lookup_batch(
         self, reports: Sequence[LinkRecord], within_batch: bool = True
     ) -> list[dict[str, int]]:
@@ -405,7 +339,9 @@ class StateStore:
         with self._read(snapshot=True) as db:
             # a lone report has no earlier batch report to count: no need to ask
             alone = len(reports) < 2
-            stored = linkage.stored_ids(db, reports) if within_batch and not alone else None
+            stored = (
+                linkage.stored_ids(db, reports) if within_batch and not alone else None
+            )
             batch = linkage.BatchIndex(reports, stored)
             return [linkage.lookup(db, t, links, batch) for _, t, links in reports]
 
