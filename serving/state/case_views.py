@@ -152,8 +152,13 @@ def _decision(row: Row) -> DecisionOut | None:
     return DecisionOut(**fields, priority=row["d_priority"], report_id=row["report_id"])
 
 
-def member(row: Row, hide_blind: bool, targets: Targets, now: datetime) -> CaseMember:
-    """A member as the case view shows it; blind and undecided: no suggestion."""
+def member(
+    row: Row, hide_blind: bool, targets: Targets, now: datetime, burst: bool = False
+) -> CaseMember:
+    """A member as the case view shows it; blind and undecided: no suggestion.
+
+    A burst's members carry the ``viral_burst`` warning code.
+    """
     decided, blind = bool(row["decided"]), bool(row["blind"])
     hidden = hide_blind and blind and not decided
     response = json.loads(row["response"])
@@ -171,7 +176,7 @@ def member(row: Row, hide_blind: bool, targets: Targets, now: datetime) -> CaseM
         escalation_probability=None if hidden else float(row["probability"]),
         summary=[] if hidden else list(response.get("summary") or []),
         reasons=[] if hidden else reasons,
-        warnings=json.loads(row["codes"]),
+        warnings=[*json.loads(row["codes"]), *(["viral_burst"] if burst else [])],
         blind=blind,
         decided=decided,
         decision=decision,
@@ -215,7 +220,8 @@ def view(
     row = resolve(db, case_id)
     current = int(row["case_id"])
     rows = db.rows(q.MEMBERS, (current, limit))
-    members = [member(r, hide_blind, targets, now) for r in rows]
+    burst = row["kind"] == "burst"
+    members = [member(r, hide_blind, targets, now, burst) for r in rows]
     merged = [int(r["other_id"]) for r in db.rows(q.MERGED_FROM, (current,))]
     return CaseView(
         case=case_item(row, targets, now),

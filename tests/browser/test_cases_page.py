@@ -139,4 +139,8 @@ def test_a_blind_report_shows_no_suggestion_until_decided(
     page.click("text=Record decision")
     page.wait_for_selector("#suggestion")
     assert "The suggestion is shown now" in page.inner_text("main")
+    page.goto(f"{server}/ui/#/model")
+    page.wait_for_selector("#card-blind")  # agreement, blind vs shown
+    assert "Blind review" in page.inner_text("#card-blind")
+    assert "Priority 1" in page.inner_text("#card-time-to-decision")
     assert errors == []

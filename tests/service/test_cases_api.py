@@ -209,6 +209,9 @@ def test_fifty_accounts_sending_one_file_within_an_hour_are_one_burst(
     assert "viral_burst" in codes and view["viral_burst"] == 50
     text = next(w["text"] for w in view["warnings"] if w["code"] == "viral_burst")
     assert "50 distinct accounts" in text
+    case = _post(client, key, "/case", {"case": {"case_id": burst["case_id"]}})
+    assert case["members_shown"] == 50
+    assert all("viral_burst" in m["warnings"] for m in case["members"])
 
 
 def test_a_blind_report_shows_no_suggestion_until_decided(
