@@ -52,6 +52,9 @@ ANALYST_ROUTES: dict[str, tuple[frozenset[str], frozenset[Role]]] = {
     "/queue": (frozenset({"POST"}), ANALYST_ROLES),
     "/report": (frozenset({"POST"}), ANALYST_ROLES),
     "/decide": (frozenset({"POST"}), ANALYST_ROLES),
+    "/cases": (frozenset({"POST"}), ANALYST_ROLES),
+    "/case": (frozenset({"POST"}), ANALYST_ROLES),
+    "/decide_case": (frozenset({"POST"}), ANALYST_ROLES),
     "/model_card": (frozenset({"GET", "POST"}), ANY_ROLE),
     "/admin/reload": (frozenset({"POST"}), ADMIN_ROLES),
 }

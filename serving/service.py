@@ -54,6 +54,7 @@ from serving.settings import load as load_settings
 from serving.shadow import ShadowHolder, answers
 from serving.state.migrate import open_state
 from serving.state.records import Scored
+from serving.triage import case_entries
 from serving.xml_facts import received_at_warning
 from serving.xml_forms import XmlFormsMiddleware
 from training.registry import RegistryError, configure
@@ -208,6 +209,10 @@ class TipScoring:
                         seqs,
                     )
                 self.scorer.record(tx, reports)
+                tx.maintain_cases(  # cases, bursts, blind review (issue 21)
+                    case_entries(reports, responses, self.settings.blind_share),
+                    self.settings.case_config,
+                )
         return responses
 
     def _run(

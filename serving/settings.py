@@ -12,6 +12,7 @@ from pydantic import Field
 from features.report_limits import ReportLimits
 from features.schema import MAX_FILE_HASHES, MAX_FILES, MAX_IDENTIFIERS
 from serving.paths import HomeSettings, default_state_dir
+from serving.state.cases import CaseConfig
 
 
 class ServingSettings(HomeSettings):
@@ -53,6 +54,14 @@ class ServingSettings(HomeSettings):
             per-report limits both intakes hold reports to, and the OpenAPI document's
             ``maxItems``; by default the contract's (``features.schema``: 1,000, 200,
             2,000), which are also their ceilings: a service may only lower them.
+        case_common_file_accounts: a file hash sent by more accounts than this (within
+            the linkage window) links no more reports into cases (issue 21).
+        burst_accounts, burst_hours: a file hash sent by at least this many distinct
+            accounts within this many hours is a viral burst (one queue entry).
+        blind_share: the share of newly scored reports reviewed blind (no suggestion
+            shown to analysts until decided); 0 turns blind review off.
+        service_targets_minutes: per suggested priority, how long a report may wait
+            for a decision before it is marked overdue (JSON: ``{"1": 60, ...}``).
     """
 
     state_dir: Path = Field(default_factory=default_state_dir)
@@ -79,6 +88,23 @@ class ServingSettings(HomeSettings):
     max_file_hashes_per_report: int = Field(
         default=MAX_FILE_HASHES, ge=1, le=MAX_FILE_HASHES
     )
+
+    case_common_file_accounts: int = Field(default=10, ge=1, le=1_000_000)
+    burst_accounts: int = Field(default=20, ge=2, le=1_000_000)
+    burst_hours: float = Field(default=24.0, gt=0.0, le=24.0 * 365)
+    blind_share: float = Field(default=0.02, ge=0.0, le=1.0)
+    service_targets_minutes: dict[int, int] = Field(
+        default_factory=lambda: {1: 60, 2: 24 * 60, 3: 7 * 24 * 60}
+    )
+
+    @property
+    def case_config(self) -> CaseConfig:
+        """How cases and bursts form (``serving.state.cases``; docs/analyst.md)."""
+        return CaseConfig(
+            common_file_accounts=self.case_common_file_accounts,
+            burst_accounts=self.burst_accounts,
+            burst_hours=self.burst_hours,
+        )
 
     @property
     def report_limits(self) -> ReportLimits:

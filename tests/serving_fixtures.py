@@ -66,6 +66,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     patch.setenv("TIPSCORE_STATE_DIR", str(root / "state"))
     patch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     patch.setenv("TIPSCORE_ESP_NAMES", json.dumps(TEST_ESPS))
+    # no report is chosen for blind review unless a test asks (issue 21): the tests
+    # that read suggestions through analyst keys must see them
+    patch.setenv("TIPSCORE_BLIND_SHARE", "0")
     data = root / "history.parquet"
     generate(
         GenerateRequest(

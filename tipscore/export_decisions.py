@@ -12,7 +12,8 @@ the analyst's **latest** decision as the outcome and where it came from:
 - provenance: ``decision_at`` (UTC), ``decision_action`` (accept/override),
   ``decision_reason``, ``decision_key_id``, ``suggested_priority``,
   ``suggested_probability`` and ``suggested_by`` (the model ``name/version`` that
-  suggested it);
+  suggested it), ``decision_blind`` (reviewed blind: the suggestion was hidden until
+  decided; issue 21);
 - ``decided_at``: when the outcome's escalation took hold in the service — the first of
   the latest run of decisions agreeing with the latest on priority 1 or not (for a report
   decided once, its decision time), never before ``received_at`` (a sender's clock may
@@ -41,7 +42,11 @@ from serving.state.store import StateStore
 from training.data_format import history_schema, provenance_schema
 
 SCHEMA = pa.schema(
-    [*history_schema(with_p_true=False, with_decided_at=True), *provenance_schema()]
+    [
+        *history_schema(with_p_true=False, with_decided_at=True),
+        *provenance_schema(),
+        pa.field("decision_blind", pa.bool_(), nullable=False),
+    ]
 )
 """The export's columns: the training-data format's with ``decided_at``, then the
 provenance columns."""
@@ -93,6 +98,8 @@ def decisions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         frame[name] = pd.array([r[name] for r in rows], dtype="string")
     frame["suggested_priority"] = [int(r["suggested_priority"]) for r in rows]
     frame["suggested_probability"] = [float(r["suggested_probability"]) for r in rows]
+    # reviewed blind (issue 21): the analyst decided without seeing the suggestion
+    frame["decision_blind"] = [bool(r.get("decision_blind", 0)) for r in rows]
     return frame.sort_values(["received_at", "report_id"], kind="stable").reset_index(
         drop=True
     )

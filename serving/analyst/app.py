@@ -21,6 +21,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from serving.analyst.api_page import ASSETS, ApiAssets, page
+from serving.analyst.case_routes import router as case_router
+from serving.analyst.case_schemas import CaseInput, CasesInput, DecideCaseInput
 from serving.analyst.deps import Service
 from serving.analyst.errors import install_handlers
 from serving.analyst.routes import router
@@ -28,7 +30,15 @@ from serving.analyst.schemas import DecideInput, NoInput, QueueInput, ReportInpu
 from serving.analyst.ui_app import UiApp
 from serving.openapi_doc import complete
 
-REQUEST_MODELS = (QueueInput, ReportInput, DecideInput, NoInput)
+REQUEST_MODELS = (
+    QueueInput,
+    ReportInput,
+    DecideInput,
+    NoInput,
+    CasesInput,
+    CaseInput,
+    DecideCaseInput,
+)
 
 
 def request_components() -> dict[str, Any]:
@@ -55,6 +65,7 @@ def analyst_app() -> FastAPI:
         redoc_url=None,
     )
     app.include_router(router)
+    app.include_router(case_router)  # cases, bursts (issue 21)
     app.add_api_route("/docs.json", document, methods=["GET"], include_in_schema=False)
     app.mount("/ui", UiApp(), name="ui")
     for path in ("/", "/docs"):

@@ -35,6 +35,7 @@ from serving.analyst.schemas import (
     ReportInput,
     ReportView,
 )
+from serving.analyst.triage_view import queue_view, report_triage, targets
 from serving.auth import ADMIN_ROLES, ANALYST_ROLES, ANY_ROLE, Caller
 from serving.model_card import model_card
 from serving.schemas import ModelCard
@@ -97,9 +98,12 @@ def _card(service: Backend, caller: Caller, request: Request) -> ModelCard:
     if caller.role not in ANALYST_ROLES:  # an intake key: the model, not the analysts
         _read(service, caller, request, "model card (no analyst decisions)")
         return card
+    version = f"{served.name}/{served.version}"
     decisions = {
-        "this_model": service.state.override_rates(f"{served.name}/{served.version}"),
+        "this_model": service.state.override_rates(version),
         "all_models": service.state.override_rates(),
+        # issue 21: blind vs shown agreement (this model), time to decision
+        **service.state.review_stats(version, targets(service)),
     }
     _read(service, caller, request, "model card")
     return card.model_copy(update={"analyst_decisions": decisions})
@@ -130,7 +134,9 @@ def queue(
             update={"esp": service.platforms.filter_value(query.esp)}
         )
     try:
-        page = service.state.queue(query, service.scorer.today())
+        page = service.state.queue(
+            query, service.scorer.today(), queue_view(caller, service)
+        )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     _read(service, caller, request, "queue")
@@ -156,6 +162,8 @@ def report(
         raise ReportNotFound(f"report_id: {report_id!r} was not scored here") from None
     linked = service.state.linked_to(report_id)
     known = service.state.in_queue([item["report_id"] for item in linked])
+    made = service.state.decisions(report_id)
+    triage = report_triage(service, caller, kept, made[0].decided_at if made else None)
     _read(service, caller, request, "report")
     return ReportView(
         report_id=report_id,
@@ -163,7 +171,8 @@ def report(
         scored_at=kept["scored_at"],
         esp=kept["esp"],
         incident_type=kept["incident_type"],
-        suggestion=kept["response"],
+        key_facts=kept["response"].key_facts,
+        **triage,
         badges=badges(kept["codes"], kept["deadline"], service.scorer.today()),
         linked=[
             LinkedReport(
@@ -177,7 +186,7 @@ def report(
             )
             for item in linked
         ],
-        decisions=service.state.decisions(report_id),
+        decisions=made,
         reasons={r.value: text for r, text in REASON_TEXT.items()},
         designations={str(p): allowed_designations(p) for p in (1, 2, 3)},
     )

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from serving.analyst.notes import identifier_in
-from serving.schemas import ScoreResponse
+from serving.schemas import KeyFactOut, ScoreResponse, WarningOut
 
 
 class Reason(StrEnum):
@@ -61,6 +61,22 @@ class QueueQuery(In):
     cursor: Annotated[str, Field(max_length=512)] | None = Field(
         default=None, description="`next_cursor` of the previous page"
     )
+    order: Literal["priority", "priority_age"] = Field(
+        default="priority",
+        description="'priority': suggested priority, then probability (the default); "
+        "'priority_age': suggested priority, then the longest waiting first",
+    )
+
+
+class QueueAgeing(BaseModel):
+    """How long a report has waited against its priority's service target."""
+
+    queued_at: str = Field(description="when it entered the queue (first scored)")
+    waiting_minutes: float = Field(
+        description="from entering the queue until now, or until its latest decision"
+    )
+    target_minutes: int | None
+    overdue: bool = Field(description="undecided past its service target")
 
 
 class Badges(BaseModel):
@@ -80,12 +96,25 @@ class QueueItem(BaseModel):
     received_at: str
     esp: str | None
     incident_type: str
-    suggested_priority: int
-    escalation_probability: float
+    suggested_priority: int | None = Field(
+        description="null only for a blind report not yet decided (analyst keys)"
+    )
+    escalation_probability: float | None = Field(
+        description="null only for a blind report not yet decided (analyst keys)"
+    )
     model_version: str
     badges: Badges
     decided: bool
     decided_priority: int | None
+    case_id: int | None = Field(
+        default=None, description="the case it belongs to (POST /case)"
+    )
+    viral_burst: int | None = Field(
+        default=None,
+        description="part of a viral burst: the distinct accounts that sent its file",
+    )
+    blind: bool = Field(default=False, description="chosen for blind review")
+    ageing: QueueAgeing | None = None
 
 
 class QueuePage(BaseModel):
@@ -168,7 +197,9 @@ class ReportView(BaseModel):
     scored_at: str
     esp: str | None
     incident_type: str
-    suggestion: ScoreResponse
+    suggestion: ScoreResponse | None = Field(
+        description="null only for a blind report not yet decided (analyst keys)"
+    )
     badges: Badges
     linked: list[LinkedReport]
     decisions: list[DecisionOut]
@@ -178,6 +209,20 @@ class ReportView(BaseModel):
         description="the designations a decision may take at each priority ('1'-'3'): "
         "the training-data rules, so the page offers only valid combinations",
     )
+    warnings: list[WarningOut] = Field(
+        default_factory=list,
+        description="the rule warnings (shown even when the suggestion is withheld), "
+        "with viral_burst when its file is a burst",
+    )
+    key_facts: list[KeyFactOut] = Field(
+        default_factory=list, description="facts read from the report, not the model"
+    )
+    case_id: int | None = None
+    blind: bool = False
+    viral_burst: int | None = Field(
+        default=None, description="the distinct accounts of its file's viral burst"
+    )
+    ageing: QueueAgeing | None = None
 
 
 class Input(BaseModel):

@@ -27,6 +27,8 @@ the separate files older versions kept, so their rows copy over unchanged.
 
 from __future__ import annotations
 
+from serving.state.case_schema import CASE_DDL
+
 _APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {VERB} ON {table} "
     "BEGIN SELECT RAISE(ABORT, '{what} append-only'); END"
@@ -151,5 +153,6 @@ SQLITE_DDL: tuple[str, ...] = (
     rows INTEGER NOT NULL,
     at TEXT NOT NULL
 )""",
+    *CASE_DDL,  # cases, bursts, ageing, blind review (issue 21)
 )
 """Every statement, idempotent (``IF NOT EXISTS``): applied each time the store opens."""

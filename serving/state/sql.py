@@ -65,11 +65,23 @@ QUEUE_COUNT = "SELECT COUNT(*) AS n FROM queue AS q WHERE {where}"
 QUEUE_PAGE = (
     "SELECT q.report_id, q.priority, q.probability, q.decided, s.received_at, s.esp, "
     "s.incident_type, s.model_version, s.deadline, s.codes, "
-    "d.priority AS decided_priority "
+    "d.priority AS decided_priority, "
+    # issue 21: case, burst, blind review, ageing (NULL for reports scored before)
+    "q.rowid AS position, s.scored_at, d.decided_at, m.case_id, m.blind, "
+    "m.queued_at, c.kind AS case_kind, c.accounts AS case_accounts "
     "FROM queue AS q JOIN scored AS s ON s.seq = q.scored_seq "
-    "LEFT JOIN decisions AS d ON d.seq = q.decision_seq WHERE {where} "
-    "ORDER BY q.priority, q.probability DESC, q.report_id LIMIT ?"
+    "LEFT JOIN decisions AS d ON d.seq = q.decision_seq "
+    "LEFT JOIN case_member AS m ON m.report_id = q.report_id "
+    "LEFT JOIN cases AS c ON c.case_id = m.case_id WHERE {where} "
+    "ORDER BY {order} LIMIT ?"
 )
+QUEUE_ORDERS = {
+    "priority": "q.priority, q.probability DESC, q.report_id",
+    "priority_age": "q.priority, q.rowid",
+}
+"""``priority_age``: first entered the queue first (a queue row keeps its rowid when a
+report is scored again), read from the ``queue_age*`` indexes."""
+AFTER_AGE_CURSOR = " AND (q.priority > ? OR (q.priority = ? AND q.rowid > ?))"
 AFTER_CURSOR = (
     " AND (q.priority > ? OR (q.priority = ? AND (q.probability < ? OR "
     "(q.probability = ? AND q.report_id > ?))))"
@@ -125,7 +137,9 @@ DECIDED = (
     "d.decided_at AS decision_at, d.priority AS decision_priority, "
     "d.designation AS decision_designation, d.reason AS decision_reason, "
     "d.action AS decision_action, d.suggested_priority, d.model_version AS suggested_by, "
-    "d.key_id AS decision_key_id, " + ESCALATION_SETTLED + " AS decision_settled_at "
+    "d.key_id AS decision_key_id, " + ESCALATION_SETTLED + " AS decision_settled_at, "
+    "COALESCE((SELECT m.blind FROM case_member AS m WHERE m.report_id = q.report_id), "
+    "0) AS decision_blind "  # issue 21
     "FROM queue AS q JOIN decisions AS d ON d.seq = q.decision_seq "
     "JOIN scored AS s ON s.seq = d.scored_seq ORDER BY s.received_at, q.report_id"
 )

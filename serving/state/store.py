@@ -22,8 +22,18 @@ from features.linkage import MICROS_PER_DAY
 from serving.analyst.schemas import DecisionIn, DecisionOut, QueuePage, QueueQuery
 from serving.private import DIR_MODE
 from serving.schemas import ScoreResponse
-from serving.state import decisions, linkage, queue, shadow, sql, watch
+from serving.state import (
+    case_views,
+    cases,
+    decisions,
+    linkage,
+    queue,
+    shadow,
+    sql,
+    watch,
+)
 from serving.state.backend import Backend, Connection, SqliteBackend
+from serving.state.case_store import CaseReads
 from serving.state.records import LinkRecord, NotFound, Scored
 
 
@@ -112,8 +122,25 @@ class Transaction:
         self._db.run(sql.SET_ESCALATED, (int(escalated), report_id))
 
     def decide(self, decision: DecisionIn, key_id: str, analyst: str) -> DecisionOut:
-        """A decision on the report's newest suggestion (append-only)."""
-        return decisions.record(self._db, decision, key_id, analyst)
+        """A decision on the report's newest suggestion (append-only).
+
+        A report under blind review is decided without seeing the suggestion, so its
+        decision names a priority ("override"); one equal to the hidden suggestion is
+        recorded as accepting it (the analyst agreed).
+        """
+        if decision.action == "override":
+            decision = case_views.blind_decision(self._db, decision)
+        out = decisions.record(self._db, decision, key_id, analyst)
+        if out.supersedes is None:  # its first: the case has one undecided fewer
+            cases.decided(self._db, out.report_id)
+        return out
+
+    def maintain_cases(
+        self, entries: Sequence[cases.CaseEntry], config: cases.CaseConfig
+    ) -> None:
+        """Put scored reports in their cases and bursts (after their queue and link rows)."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        cases.maintain(self._db, entries, config, now)
 
     def migrated(self, source: str) -> int | None:
         """Rows copied from an older file named ``source`` (None: not copied yet)."""
@@ -130,8 +157,12 @@ class Transaction:
         self._db.run(sql.INSERT_MIGRATED, (source, table, rows, at))
 
 
-class StateStore:
-    """Audit log, suggestions, decisions, queue and linkage in one database."""
+class StateStore(CaseReads):
+    """Audit log, suggestions, decisions, queue and linkage in one database.
+
+    The case, burst, blind-review and ageing reads and the case decision are
+    ``CaseReads``' (``serving.state.case_store``).
+    """
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -231,10 +262,12 @@ class StateStore:
             tx.set_escalated(out.report_id, out.priority == 1)
         return out
 
-    def queue(self, query: QueueQuery, today: date) -> QueuePage:
+    def queue(
+        self, query: QueueQuery, today: date, view: queue.View | None = None
+    ) -> QueuePage:
         """A page of the queue (``ValueError`` for a cursor not given out here)."""
         with self._read() as db:
-            return queue.page(db, query, today)
+            return queue.page(db, query, today, view)
 
     def latest(self, report_id: str) -> dict[str, Any]:
         """The newest suggestion kept for a report (raises ``NotFound``)."""

@@ -34,7 +34,7 @@ class FakeState:
     def __init__(self) -> None:
         self.decided: list[tuple[str, str]] = []
 
-    def queue(self, query: Any, today: Any) -> dict[str, Any]:
+    def queue(self, query: Any, today: Any, view: Any = None) -> dict[str, Any]:
         if query.cursor == "bad":
             raise ValueError("cursor: not a cursor this service gave out")
         return {"items": [], "total": 0, "next_cursor": None}

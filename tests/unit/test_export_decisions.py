@@ -323,3 +323,43 @@ def test_analyst_metrics_compare_the_models_priority_on_decided_rows() -> None:
     assert out["recorded_override_rate"] == pytest.approx(2 / 3)  # recorded: all 3
     assert analyst_metrics(model, _toy(TRUTH, analyst), slice(0, 6)) == {"rows": 0.0}
     assert analyst_metrics(model, _toy(TRUTH), slice(0, 12)) == {}
+
+
+def test_export_marks_blind_decisions(tmp_path: Path, hasher: IdentifierHasher) -> None:
+    """Issue 21: a decision made under blind review is exported as such."""
+    from serving.state.cases import CaseConfig, CaseEntry
+
+    path = tmp_path / "blind.db"
+    reports = StateStore.open(path)
+    with reports.transaction() as tx:
+        tx.add_scored(
+            [
+                _scored(hasher, "bl-0", 3, "2024-12-01"),
+                _scored(hasher, "bl-1", 3, "2024-12-02"),
+            ]
+        )
+        tx.maintain_cases(
+            [
+                CaseEntry("bl-0", 1, {}, 3, 0.001, blind=True),
+                CaseEntry("bl-1", 2, {}, 3, 0.001, blind=False),
+            ],
+            CaseConfig(),
+        )
+    reports.decide(  # a blind decision names a priority
+        DecisionIn(
+            report_id="bl-0", action="override", priority=3, reason=Reason.OTHER
+        ),
+        "k1",
+        "A",
+    )
+    reports.decide(
+        DecisionIn(report_id="bl-1", action="accept", reason=Reason.AGREE), "k1", "A"
+    )
+    reports.close()
+    out = tmp_path / "decisions.parquet"
+    export_decisions(path, out)
+    assert validate_history(out)[0] == []
+    frame = pq.read_table(out).to_pandas().set_index("report_id")
+    assert bool(frame.loc["bl-0", "decision_blind"])
+    assert not bool(frame.loc["bl-1", "decision_blind"])
+    assert frame.loc["bl-0", "decision_action"] == "accept"  # the hidden suggestion

@@ -126,13 +126,13 @@ async function showQueue() {
     el("button", { type: "submit", text: "Apply filters" }));
 
   const rows = page.items.map((item) => el("tr", { "data-report": item.report_id },
-    el("td", {}, prio(item.suggested_priority)),
-    el("td", { class: "num", text: pct(item.escalation_probability) }),
+    el("td", {}, prioOrBlind(item.suggested_priority)),
+    el("td", { class: "num", text: pctOrHidden(item.escalation_probability) }),
     el("td", { class: "id" }, el("a", { href: `#/report/${encodeURIComponent(item.report_id)}`, text: item.report_id })),
     el("td", { text: when(item.received_at) }),
     el("td", { text: item.esp || "not named" }),
     el("td", { text: item.incident_type }),
-    el("td", {}, badgeList(item.badges)),
+    el("td", {}, badgeList(item.badges), triageBadges(item), item.case_id ? caseLink(item.case_id) : null),
     el("td", { text: item.decided ? `yes (P${item.decided_priority})` : "no" })));
   const table = el("table", { id: "queue" },
     el("caption", { class: "muted", text: `${page.total} reports match; ordered by suggested priority, then probability` }),
@@ -289,6 +289,7 @@ function decisionForm(view) {
 
 async function showReport(reportId, notice) {
   const view = await api("/report", { report: { report_id: reportId } });
+  if (!view.suggestion) return showBlindReport(view, notice);  // blind review (cases.js)
   const s = view.suggestion;
   const t = s.thresholds;
   const facts = s.key_facts || [];
@@ -324,7 +325,7 @@ async function showReport(reportId, notice) {
         el("td", { text: d.designation }), el("td", { text: view.reasons[d.reason] || d.reason }), el("td", { text: d.note })))))
     : el("p", { class: "muted", text: "Not decided yet." });
   setView(`Report ${view.report_id}`,
-    el("p", {}, el("a", { href: "#/queue", text: "← Back to the queue" })),
+    el("p", {}, el("a", { href: "#/queue", text: "← Back to the queue" }), view.case_id ? [" · ", caseLink(view.case_id)] : null),
     notice ? el("p", { class: "notice", role: "status", text: notice }) : null,
     readingSummary(s),
     el("h2", { text: "Key facts (from the report, not the model)" }), keyFacts(facts),
@@ -360,6 +361,8 @@ async function route() {
   const hash = location.hash || "#/queue";
   try {
     if (hash.startsWith("#/report/")) await showReport(decodeURIComponent(hash.slice(9)));
+    else if (hash.startsWith("#/case/")) await showCase(decodeURIComponent(hash.slice(7)));
+    else if (hash === "#/cases") await showCases();
     else if (hash === "#/model") await showModel();
     else await showQueue();
     showAlert("");

@@ -76,6 +76,27 @@ function overridesTable(card) {
     ["", "Decided (this model)", "Overridden", "Override rate", "Decided (all models)", "Overridden", "Override rate"], rows);
 }
 
+// Issue 21: agreement on blind vs shown reports, and time to decision per priority.
+function reviewTables(card) {
+  const out = [];
+  const b = card.analyst_decisions.blind_review;
+  if (b) {
+    const cell = (r) => [[String(r.decided), "num"], [String(r.agreed), "num"], [r.agreement_rate === null ? "–" : cardPct(r.agreement_rate), "num"]];
+    out.push(cardTable("card-blind", `Agreement with the suggestion, blind vs shown (gap ${b.gap === null ? "–" : cardPct(b.gap)}: how much analysts follow the model)`,
+      ["", "Decided", "Kept the suggested priority", "Agreement"],
+      [rowOf("Shown the suggestion", cell(b.shown)), rowOf("Blind review", cell(b.blind))]));
+  }
+  const t = card.analyst_decisions.time_to_decision;
+  if (t) {
+    const mins = (m) => (m === null ? "–" : `${m} min`);
+    out.push(cardTable("card-time-to-decision", "Time from entering the queue to the first decision",
+      ["Suggested priority", "Decided", "Median", "90th percentile", "Target", "Within target"],
+      Object.entries(t).map(([p, r]) => rowOf(`Priority ${p}`, [[String(r.decided), "num"], [mins(r.median_minutes), "num"],
+        [mins(r.p90_minutes), "num"], [mins(r.target_minutes), "num"], [r.within_target === null ? "–" : cardPct(r.within_target), "num"]]))));
+  }
+  return out;
+}
+
 function auditSection(card) {
   const a = card.bias_audit || {};
   const out = [el("p", { id: "audit-verdict", class: a.flags ? "card-flag" : "" },
@@ -112,5 +133,6 @@ function modelCardView(card) {
     el("h2", { text: "How well it did on the test window" }), metricsTable(card),
     el("h2", { text: "Bias audit" }), ...auditSection(card),
     el("h2", { text: "Analysts' decisions on its suggestions" }), overridesTable(card),
+    ...reviewTables(card),
   ];
 }
