@@ -49,34 +49,102 @@ img { max-width: 100%; }
 """
 
 
+INFINITY = "∞"
+UNDEFINED = "undefined"
+COMPARATOR_LABELS = {"reference_model": "reference model", "oracle": "oracle"}
+
+
+def bound(row: dict[str, Any], key: str, pattern: str = "{:.2f}") -> str:
+    """A number of an audit row as printed: +inf as ∞, null (undefined) as "undefined"."""
+    if key in row.get("infinite", ()):
+        return INFINITY
+    value = row.get(key)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return UNDEFINED
+    return pattern.format(value)
+
+
+def _interval(row: dict[str, Any], low: str = "ci_low", high: str = "ci_high") -> str:
+    return f"[{bound(row, low)}, {bound(row, high)}]"
+
+
+def _comparison(row: dict[str, Any], name: str) -> str:
+    """``0.97 [0.90, 1.04]; excess 0.55 [0.45, 0.66]`` for one comparator (or "")."""
+    found = row.get("comparisons", {}).get(name)
+    if not found:
+        return ""
+    excess = f"{bound(found, 'excess')} {_interval(found, 'excess_ci_low', 'excess_ci_high')}"
+    return f"{bound(found, 'ratio')} {_interval(found)}; excess {excess}"
+
+
+def _status(row: dict[str, Any]) -> str:
+    """FLAGGED, undefined, shared (a disparity a comparator shows too), or ok."""
+    if row["flagged"]:
+        return "FLAGGED"
+    if not row.get("defined", row.get("ratio") is not None):
+        return UNDEFINED
+    if row.get("disparity"):
+        shared = [
+            COMPARATOR_LABELS.get(name, name)
+            for name, c in row.get("comparisons", {}).items()
+            if c.get("exceeds") is False
+        ]
+        return "shared with " + " and ".join(shared) + " (not flagged)"
+    return "ok"
+
+
+def _detectable(row: dict[str, Any]) -> str:
+    value = row.get("detectable_ratio")
+    return "none" if value is None else f"{value:.2f}"
+
+
 def summary_rows(result: dict[str, Any]) -> list[dict[str, str]]:
     """One row per judged comparison and per group too small to judge."""
-    rows = [
-        {
+    compared = result.get("compared_with", [])
+    rows = []
+    for c in result["checked"]:
+        row = {
             "attribute": c["attribute"],
             "group": c["group"],
             "metric": c["metric"],
             "vs": c["reference"],
-            "ratio": _fmt(c["ratio"], "{:.2f}"),
-            "interval": f"[{_fmt(c['ci_low'], '{:.2f}')}, {_fmt(c['ci_high'], '{:.2f}')}]",
-            "status": "FLAGGED" if c["flagged"] else "ok",
+            "ratio": bound(c, "ratio"),
+            "interval": _interval(c),
         }
-        for c in result["checked"]
-    ]
-    rows += [
-        {
+        row |= {COMPARATOR_LABELS[n]: _comparison(c, n) for n in compared}
+        row |= {"detectable": _detectable(c), "status": _status(c)}
+        rows.append(row)
+    for t in result["too_few_positives"]:
+        row = dict.fromkeys(rows[0] if rows else (), "") | {
             "attribute": t["attribute"],
             "group": t["group"],
             "metric": t.get("metric", ""),
             "vs": "",
             "ratio": "",
             "interval": "",
+            "detectable": _detectable(t) if "reason" not in t else "",
             "status": t.get("reason")
             or f"too few positives ({t['positives']} vs {t['reference_positives']})",
         }
-        for t in result["too_few_positives"]
-    ]
+        rows.append(row)
     return rows
+
+
+def flag_summary(flags: list[dict[str, Any]]) -> str:
+    """Flagged comparisons naming each attribute, group and metric once.
+
+    ``jurisdiction=IN [recall_p1, recall_p12], PK [recall_p12]; esp=X [recall_p12]``
+    """
+    tree: dict[str, dict[str, list[str]]] = {}
+    for f in flags:
+        metrics = tree.setdefault(f["attribute"], {}).setdefault(f["group"], [])
+        if f["metric"] not in metrics:
+            metrics.append(f["metric"])
+    return "; ".join(
+        f"{attribute}="
+        + ", ".join(f"{group} [{', '.join(m)}]" for group, m in groups.items())
+        for attribute, groups in tree.items()
+    )
 
 
 def text_table(rows: list[dict[str, str]]) -> str:
@@ -145,9 +213,17 @@ def _ratio_plot(attribute: str, checked: list[dict[str, Any]]) -> str:
             color=colour,
             capsize=3,
         )
+        for name, marker in (("reference_model", "s"), ("oracle", "D")):
+            other = c.get("comparisons", {}).get(name, {}).get("ratio")
+            if other is not None:
+                ax.plot(other, i, marker, mfc="none", color="#555", label=name)
         if c["min_ratio"]:
             ax.axvline(c["min_ratio"], color="#a31515", linestyle=":", linewidth=1)
     ax.axvline(1.0, color="#555", linewidth=1)
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize="small")
     ax.set_yticks(range(len(rows)), [f"{c['group']} ({c['metric']})" for c in rows])
     ax.set(xlabel=f"ratio to reference {rows[0]['reference']!r}", title=attribute)
     fig.tight_layout()
@@ -158,7 +234,7 @@ def _group_section(attribute: str, result: dict[str, Any]) -> str:
     groups = [g for g in result["groups"] if g["attribute"] == attribute]
     flagged = {f["group"] for f in result["flags"] if f["attribute"] == attribute}
     columns = GROUP_COLUMNS + (TRUTH_COLUMNS if result["has_truth"] else ())
-    share = result["attribution"]["by_group"].get(attribute, {})
+    share = (result.get("attribution") or {}).get("by_group", {}).get(attribute, {})
     headers = ["group", *(c[1] for c in columns), "who-reported |SHAP| share"]
     rows = [
         [
@@ -216,7 +292,6 @@ def render_html(result: dict[str, Any]) -> str:
     meta_html = _table(
         ["", ""], [[k, str(v)] for k, v in meta.items()], [""] * len(meta)
     )
-    attribution = result["attribution"]
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>Bias audit</title><style>{STYLE}</style></head><body>"
@@ -225,16 +300,26 @@ def render_html(result: dict[str, Any]) -> str:
         + verdict
         + f"<p>{result['rows']:,} reports, {result['positives']:,} escalations; "
         f"P1 threshold {result['thresholds']['p1']:.4f}, P1+P2 threshold "
-        f"{result['thresholds']['p2']:.4f}. How to read this: docs/bias-audit.md.</p>"
+        f"{result['thresholds']['p2']:.4f}{result.get('thresholds_note', '')}. "
+        "How to read this: docs/bias-audit.md.</p>"
         "<h2>Disparities judged</h2>"
         + summary_html
         + "<h2>Per-group metrics</h2>"
         + "".join(_group_section(a, result) for a in attributes)
         + _calibration_section(result)
-        + "<h2>Attribution</h2>"
-        + f"<p>Platform- and location-related features carry "
+        + _attribution_section(result.get("attribution"))
+        + "</body></html>\n"
+    )
+
+
+def _attribution_section(attribution: dict[str, Any] | None) -> str:
+    """The who-reported share of |SHAP| (absent for pooled predictions: no one model)."""
+    if not attribution:
+        return ""
+    return (
+        "<h2>Attribution</h2>" + f"<p>Platform- and location-related features carry "
         f"{attribution['overall_share']:.1%} of total |SHAP| over "
         f"{attribution['rows']:,} sampled reports: "
         + html.escape(", ".join(attribution["features"]))
-        + ".</p></body></html>\n"
+        + ".</p>"
     )
