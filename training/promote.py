@@ -7,7 +7,6 @@ and records the reason on the run and on the model version.
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import Any
 from training import registry
 from training.audit.config import AuditConfig, load_audit_config
 from training.audit.job import audit_model
+from training.audit.predictions import read_backtest_audit
 from training.audit.report import bound, flag_summary
 from training.config import TrainConfig
 from training.data import History, data_sha256, load_history
@@ -170,25 +170,6 @@ def _flag_detail(flags: list[dict[str, Any]]) -> str:
         f"[{bound(f, 'ci_low')}, {bound(f, 'ci_high')}] vs {f['reference']}"
         for f in flags
     )
-
-
-def read_backtest_audit(path: Path) -> dict[str, Any]:
-    """The ``audit.json`` of ``tipscore audit --predictions`` (the file or its folder).
-
-    Raises:
-        ValueError: no such file, not JSON, or not an audit of pooled predictions.
-    """
-    file = path / "audit.json" if path.is_dir() else path
-    try:
-        result: dict[str, Any] = json.loads(file.read_text())
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read the backtest audit {file}: {exc}") from exc
-    if result.get("meta", {}).get("source") != "predictions":
-        raise ValueError(
-            f"{file} is not an audit of pooled predictions "
-            "(tipscore audit --predictions DIR)"
-        )
-    return result
 
 
 def _backtest_gate(path: Path) -> GateResult:

@@ -27,12 +27,13 @@ from training.audit.predictions import (
     PredictionsError,
     audited,
     load_predictions,
+    read_backtest_audit,
 )
 from training.audit.reference import HIDDEN_COLUMNS, hidden, training_rows
 from training.audit.report import flag_summary, render_html, summary_rows, text_table
 from training.audit.stats import cells, detectable_ratio, z_value
 from training.audit.window import audit_frame
-from training.promote import _backtest_gate, read_backtest_audit
+from training.promote import _backtest_gate
 
 CFG = AuditConfig(
     judge=[Judge(metric="recall_p12", min_ratio=0.8)],

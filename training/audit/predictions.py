@@ -16,6 +16,7 @@ report, ``training.audit.reference.fit_reference_model`` per fold) and
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,12 @@ import numpy as np
 import pandas as pd
 
 from training.audit.config import AuditConfig
-from training.audit.groups import PREDICTION_GROUP_COLUMNS
+from training.audit.groups import PREDICTION_GROUP_COLUMNS, base_labels
 from training.audit.job import AuditOutcome
 from training.audit.report import write_audit
 from training.audit.window import Audited, audit_frame, oracle_queues
+from training.data import History
+from training.model import EscalationModel
 
 PREDICTION_COLUMNS = (
     "report_id",
@@ -47,6 +50,43 @@ REFERENCE_COLUMNS = ("reference_priority",)
 features) gave the report; enables the reference-model comparison."""
 THRESHOLD_COLUMNS = ("p1_threshold", "p2_threshold")
 """Optional: the fold model's thresholds (for the oracle's queues)."""
+
+
+def prediction_frame(
+    model: EscalationModel,
+    history: History,
+    rows: slice,
+    period: str,
+    reference: EscalationModel | None = None,
+) -> pd.DataFrame:
+    """What a backtest writes per fold: ``AUDIT_COLUMNS`` and the optional columns.
+
+    ``rows`` of ``history`` scored by the fold's ``model``, with the group sources beside
+    them so the audit needs no join; ``reference``: the fold's reference model (``fit_reference_model``), to write
+    ``reference_priority`` too.
+    """
+    from training.audit.reference import hidden
+
+    scores = model.scores(history.matrix[rows])
+    flat = history.flat.iloc[rows]
+    truth = history.p_true[rows] if history.p_true is not None else None
+    frame = pd.DataFrame(
+        {
+            "report_id": flat["report_id"].astype(str).to_numpy(),
+            "period": period,
+            "probability": scores.probability,
+            "priority": scores.priority,
+            "label": history.labels[rows].astype(bool),
+            "p_true": truth if truth is not None else np.full(len(scores.raw), np.nan),
+        }
+    )
+    frame = pd.concat([frame, base_labels(flat).reset_index(drop=True)], axis=1)
+    if reference is not None:
+        theirs = reference.scores(hidden(history.matrix[rows])).priority
+        frame["reference_priority"] = theirs
+    frame["p1_threshold"] = model.policy.p1_threshold
+    frame["p2_threshold"] = model.policy.p2_threshold
+    return frame
 
 
 class PredictionsError(ValueError):
@@ -188,3 +228,22 @@ def audit_predictions(path: Path, cfg: AuditConfig, out: Path) -> AuditOutcome:
     }
     json_path, html_path = write_audit(result, out)
     return AuditOutcome(result, json_path, html_path, None)
+
+
+def read_backtest_audit(path: Path) -> dict[str, Any]:
+    """The ``audit.json`` of ``tipscore audit --predictions`` (the file or its folder).
+
+    Raises:
+        ValueError: no such file, not JSON, or not an audit of pooled predictions.
+    """
+    file = path / "audit.json" if path.is_dir() else path
+    try:
+        result: dict[str, Any] = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the backtest audit {file}: {exc}") from exc
+    if result.get("meta", {}).get("source") != "predictions":
+        raise ValueError(
+            f"{file} is not an audit of pooled predictions "
+            "(tipscore audit --predictions DIR)"
+        )
+    return result
