@@ -39,19 +39,32 @@ def _comparison(row: dict[str, Any], name: str) -> str:
 
 
 def _status(row: dict[str, Any]) -> str:
-    """FLAGGED, undefined, shared (a disparity a comparator shows too), or ok."""
+    """The row's verdict in words.
+
+    FLAGGED; undefined; ok (within the bound); beyond the bound but shared with a
+    comparator; or beyond the bound but not significant.
+    """
     if row["flagged"]:
         return "FLAGGED"
     if not row.get("defined", row.get("ratio") is not None):
         return UNDEFINED
-    if row.get("disparity"):
-        shared = [
-            COMPARATOR_LABELS.get(name, name)
-            for name, c in row.get("comparisons", {}).items()
-            if c.get("exceeds") is False
-        ]
+    if not _beyond(row):
+        return "ok"
+    shared = [
+        COMPARATOR_LABELS.get(name, name)
+        for name, c in row.get("comparisons", {}).items()
+        if c.get("exceeds") is False
+    ]
+    if shared:
         return "shared with " + " and ".join(shared) + " (not flagged)"
-    return "ok"
+    return "not significant"
+
+
+def _beyond(row: dict[str, Any]) -> bool:
+    ratio, low, high = row.get("ratio"), row.get("min_ratio"), row.get("max_ratio")
+    if ratio is None:
+        return False
+    return (low is not None and ratio < low) or (high is not None and ratio > high)
 
 
 def _detectable(row: dict[str, Any]) -> str:
