@@ -40,7 +40,7 @@ DEFAULT_REGIONS: dict[str, str] = {
     **dict.fromkeys(("NG", "KE", "ZA"), "Sub-Saharan Africa"),
     **dict.fromkeys(("MX", "CO", "BR", "AR", "PE"), "Latin America"),
     **dict.fromkeys(("GB", "DE", "FR", "ES", "IT", "UA"), "Europe"),
-    **dict.fromkeys(("CA", "AU", "JP"), "other high-income"),
+    **dict.fromkeys(("CA", "AU", "JP"), "North America and Pacific"),
 }
 """Country (ISO code) → region for pooling; countries not listed pool as "other
 international". A config's ``[regions]`` table replaces it."""
