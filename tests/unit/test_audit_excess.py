@@ -341,3 +341,13 @@ def test_reference_model_never_sees_platform_or_location() -> None:
     assert len(rows) == 200 and labels[rows].sum() == 10
     assert (np.diff(rows) > 0).all()
     assert cells(labels, labels).tolist() == [10, 0, 0, 990]
+
+
+def test_promote_refuses_an_unreadable_backtest_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    args = ["promote", "--run", "abc", "--backtest-audit", str(tmp_path / "none")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "cannot read the backtest audit" in result.stderr
