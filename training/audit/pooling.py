@@ -32,7 +32,7 @@ def _countries(
     kept = set(counts.index[counts >= cfg.min_positives]) if mode == "small" else set()
     labels = []
     for code in codes:
-        if code is None or (isinstance(code, float) and np.isnan(code)):
+        if pd.isna(code):
             labels.append("unknown")
         elif code == "US" or code in kept:
             labels.append(str(code))
