@@ -1,12 +1,11 @@
 """Judging disparities: each group's ratio to its reference group, against comparators.
 
-A group is flagged only when (1) its ratio is beyond the configured bound, and (2) the
-ratio *exceeds* what a comparator that cannot be unfair to the group shows on the same
-rows: the reference model (trained without the platform and location features) and, with
-``p_true``, the oracle. The excess is the ratio of the two ratios, with a paired bootstrap
-interval; it must exclude 1 on the ratio's side, for every comparator whose excess is
-defined. Without any comparator, the ratio's own interval must exclude parity (the rule
-before comparators; ``disparity`` in each row says whether that plain rule holds).
+A group is flagged only when (1) its ratio is beyond the configured bound and its bootstrap
+interval excludes parity (``disparity``), and (2) the ratio *exceeds* what a comparator
+that cannot be unfair to the group shows on the same rows: the reference model (trained
+without the platform and location features) and, with ``p_true``, the oracle. The excess
+is the ratio of the two ratios, with a paired bootstrap interval; it must exclude 1 on the
+ratio's side, for every comparator whose excess is defined.
 Groups (or references) with too few escalations are reported, never flagged, with the
 ratio they could have detected.
 """
@@ -159,9 +158,6 @@ def _compare(
         found = paired_excess(judge.metric, ours, theirs, cfg, rng)
         comparisons[name] = numbers(found) | {"exceeds": _exceeds(point, found)}
     verdicts = [c["exceeds"] for c in comparisons.values() if c["exceeds"] is not None]
-    # with a comparator, the excess's paired interval is the evidence (it is the sharper
-    # test: what the rows share cancels); without one, the ratio's own interval
-    significant = all(verdicts) if verdicts else disparity
     row = {
         "group": group,
         "metric": judge.metric,
@@ -179,7 +175,7 @@ def _compare(
         "defined": defined,
         "disparity": disparity,
         "comparisons": comparisons,
-        "flagged": bool(defined and _beyond(judge, point) and significant),
+        "flagged": disparity and all(verdicts),
     }
 
 

@@ -50,14 +50,14 @@ def _status(row: dict[str, Any]) -> str:
         return UNDEFINED
     if not _beyond(row):
         return "ok"
+    if not row.get("disparity", row["flagged"]):
+        return "not significant"
     shared = [
         COMPARATOR_LABELS.get(name, name)
         for name, c in row.get("comparisons", {}).items()
         if c.get("exceeds") is False
     ]
-    if shared:
-        return "shared with " + " and ".join(shared) + " (not flagged)"
-    return "not significant"
+    return "shared with " + " and ".join(shared or ["a comparator"]) + " (not flagged)"
 
 
 def _beyond(row: dict[str, Any]) -> bool:
