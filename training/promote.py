@@ -12,10 +12,13 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from training import registry
 from training.audit.config import AuditConfig, load_audit_config
 from training.audit.job import audit_model
+from training.audit.predictions import read_backtest_audit
+from training.audit.report import bound, flag_summary
 from training.config import TrainConfig
 from training.data import History, data_sha256, load_history
 from training.evaluate import model_metrics
@@ -167,8 +170,44 @@ def not_worse_than_champion(candidate: Candidate) -> GateResult:
     )
 
 
+def _flag_detail(flags: list[dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{f['attribute']}={f['group']} {f['metric']} ratio {bound(f, 'ratio')} "
+        f"[{bound(f, 'ci_low')}, {bound(f, 'ci_high')}] vs {f['reference']}"
+        for f in flags
+    )
+
+
+def _backtest_gate(path: Path) -> GateResult:
+    """The bias gate judged by an audit of pooled backtest predictions."""
+    result = read_backtest_audit(path)
+    flags = result["flags"]
+    periods = len(result["meta"].get("periods", []))
+    if flags:
+        return GateResult(
+            "bias_audit",
+            False,
+            f"flagged (backtest audit, {periods} periods): {flag_summary(flags)}; "
+            + _flag_detail(flags),
+        )
+    return GateResult(
+        "bias_audit",
+        True,
+        f"no group flagged by the backtest audit {path} ({periods} periods, "
+        f"{len(result['checked'])} judged, {len(result['too_few_positives'])} "
+        "too small to judge)",
+    )
+
+
 def bias_audit(candidate: Candidate) -> GateResult:
-    """No group flagged by the bias audit on the run's test window (docs/bias-audit.md)."""
+    """No group flagged by the bias audit (docs/bias-audit.md).
+
+    On the run's test window, or, given a backtest audit (``promote --backtest-audit``),
+    by the audit of pooled out-of-time predictions instead.
+    """
+    backtest = candidate.extra.get("backtest_audit")
+    if isinstance(backtest, Path):
+        return _backtest_gate(backtest)
     history = _history(candidate)
     if history is None:
         return GateResult(
@@ -185,11 +224,7 @@ def bias_audit(candidate: Candidate) -> GateResult:
             reuse=True,
         )
     flags = outcome.result["flags"]
-    detail = "; ".join(
-        f"{f['attribute']}={f['group']} {f['metric']} ratio {f['ratio']:.2f} "
-        f"[{f['ci_low']:.2f}, {f['ci_high']:.2f}] vs {f['reference']}"
-        for f in flags
-    )
+    detail = _flag_detail(flags)
     checked, too_few = (
         len(outcome.result["checked"]),
         len(outcome.result["too_few_positives"]),
@@ -285,17 +320,27 @@ def promote(
     audit_config: AuditConfig | None = None,
     shadow_rows: ShadowRows | None = None,
     require_shadow: bool = False,
+    backtest_audit: Path | None = None,
 ) -> PromotionResult:
     """Check every gate; register and move ``champion`` when all pass (or when forced).
 
     ``shadow_rows`` reads the service's shadow answers for the ``shadow`` gate;
     ``require_shadow`` turns that gate on whatever the run's config says.
+    ``backtest_audit``: an ``audit.json`` of pooled backtest predictions (or its folder)
+    that the bias gate judges by instead of auditing the test window.
+
+    Raises:
+        ValueError: ``force`` without a reason; an unreadable backtest audit.
     """
     if force and not (reason and reason.strip()):
         raise ValueError(
             "--force needs --reason: a promotion past a failed gate must say why"
         )
+    if backtest_audit is not None:
+        read_backtest_audit(backtest_audit)  # refuse a bad file before any gate runs
     candidate = load_candidate(run_id)
+    if backtest_audit is not None:
+        candidate.extra["backtest_audit"] = backtest_audit
     if audit_config is not None:
         candidate.extra["audit_config"] = audit_config
     candidate.extra["shadow_rows"] = shadow_rows

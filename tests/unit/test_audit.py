@@ -118,6 +118,9 @@ def test_handful_of_positives_is_too_few_never_flagged() -> None:
             "metric": "recall_p12",
             "positives": 4,
             "reference_positives": 200,
+            # issue 19: every group not judged says what it could have detected;
+            # 4 escalations cannot detect any ratio, not even 0
+            "detectable_ratio": None,
         }
     ]
 

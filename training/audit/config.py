@@ -7,7 +7,7 @@ model or history is loaded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -29,6 +29,21 @@ JUDGEABLE = (
     "fpr_p1",
     "fpr_p12",
 )
+Comparator = Literal["reference_model", "oracle"]
+COMPARATORS: tuple[Comparator, ...] = ("reference_model", "oracle")
+"""What a group's ratio is compared with before it is flagged (docs/bias-audit.md)."""
+DEFAULT_REGIONS: dict[str, str] = {
+    **dict.fromkeys(("IN", "BD", "PK", "NP", "LK"), "South Asia"),
+    **dict.fromkeys(("PH", "ID", "VN", "TH", "MY"), "Southeast Asia"),
+    **dict.fromkeys(("SA", "IQ", "TR"), "Middle East"),
+    **dict.fromkeys(("DZ", "EG", "MA"), "North Africa"),
+    **dict.fromkeys(("NG", "KE", "ZA"), "Sub-Saharan Africa"),
+    **dict.fromkeys(("MX", "CO", "BR", "AR", "PE"), "Latin America"),
+    **dict.fromkeys(("GB", "DE", "FR", "ES", "IT", "UA"), "Europe"),
+    **dict.fromkeys(("CA", "AU", "JP"), "North America and Pacific"),
+}
+"""Country (ISO code) → region for pooling; countries not listed pool as "other
+international". A config's ``[regions]`` table replaces it."""
 
 
 class Judge(BaseModel):
@@ -68,6 +83,32 @@ class AuditConfig(BaseModel):
     references: dict[str, str] = Field(
         default_factory=lambda: dict.fromkeys(ATTRIBUTES, "largest")
     )
+    compare_with: list[Comparator] = Field(default_factory=lambda: list(COMPARATORS))
+    """Comparators a disparity must exceed to be flagged (each where available)."""
+    reference_model_rows: Annotated[int, Field(ge=1_000)] = 200_000
+    """Training rows of the reference model at most: every escalation, then a seeded
+    sample of the rest (its calibration and thresholds come from the whole validation
+    window, so the sample does not bias them)."""
+    detect_power: Annotated[float, Field(ge=0.5, lt=1.0)] = 0.5
+    """Power of the detectable ratio: 0.5 = the ratio whose interval just touches 1."""
+    pool: dict[str, Literal["small", "region"]] = Field(default_factory=dict)
+    """Attribute → how its groups are pooled before judging (training/audit/pooling.py)."""
+    regions: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_REGIONS))
+
+    @field_validator("pool")
+    @classmethod
+    def _known_pools(
+        cls, value: dict[str, Literal["small", "region"]]
+    ) -> dict[str, Literal["small", "region"]]:
+        unknown = sorted(set(value) - set(ATTRIBUTES))
+        if unknown:
+            raise ValueError(
+                f"unknown attribute(s) {unknown}; expected some of {list(ATTRIBUTES)}"
+            )
+        wrong = sorted(a for a, mode in value.items() if mode == "region")
+        if wrong and wrong != ["jurisdiction"]:
+            raise ValueError('"region" pools only jurisdiction')
+        return value
 
     @field_validator("references")
     @classmethod

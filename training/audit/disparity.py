@@ -1,13 +1,13 @@
-"""Bias audit: per-group metrics, disparities against a reference group, flags.
+"""Judging disparities: each group's ratio to its reference group, against comparators.
 
-Per-group metrics come from fairlearn's ``MetricFrame``; disparities get bootstrap
-intervals; the truth view and the attribution view sit beside them.
-
-A group is flagged only when its disparity is beyond the configured bound AND the interval
-excludes parity; groups (or references) with too few escalations are reported as such and
-never flagged. With ``p_true`` the same recall is computed against the truth, and the
-group's label rate is compared with its mean ``p_true``, separating "the model is unfair"
-from "the historical labels were unfair".
+A group is flagged only when (1) its ratio is beyond the configured bound and its bootstrap
+interval excludes parity (``disparity``), and (2) the ratio *exceeds* what a comparator
+that cannot be unfair to the group shows on the same rows: the reference model (trained
+without the platform and location features) and, with ``p_true``, the oracle. The excess
+is the ratio of the two ratios, with a paired bootstrap interval; it must exclude 1 on the
+ratio's side, for every comparator whose excess is defined.
+Groups (or references) with too few escalations are reported, never flagged, with the
+ratio they could have detected.
 """
 
 from __future__ import annotations
@@ -19,40 +19,30 @@ import numpy as np
 import pandas as pd
 
 from features.spec import FEATURE_SPEC
-from training.audit.config import AuditConfig, Judge
-from training.audit.groups import ATTRIBUTES, group_columns
-from training.audit.metrics import group_table
-from training.data import History
-from training.model import EscalationModel
-from training.reliability import calibration_summary
+from training.audit.config import COMPARATORS, AuditConfig, Judge
+from training.audit.stats import (
+    cells,
+    detectable_ratio,
+    draw,
+    joint_cells,
+    metric_from_cells,
+    point_ratio,
+    quantiles,
+    ratio,
+    split_joint,
+    z_value,
+)
 
 ATTRIBUTION_ROWS = 20_000
 WHO_REPORTED = frozenset(
     f.name for f in FEATURE_SPEC if f.group in ("platform", "location")
 )
+"""The features about who reported and from where: the attribution view's share, and what
+the reference model is trained without."""
 
 
 def _cells(y: np.ndarray, selected: np.ndarray) -> np.ndarray:
-    return np.array(
-        [
-            (y & selected).sum(),
-            (y & ~selected).sum(),
-            (~y & selected).sum(),
-            (~y & ~selected).sum(),
-        ]
-    )
-
-
-def _metric_from_cells(metric: str, cells: np.ndarray) -> np.ndarray:
-    tp, fn, fp, tn = (cells[..., i].astype(float) for i in range(4))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if metric.startswith("recall"):
-            values: np.ndarray = tp / (tp + fn)
-        elif metric.startswith("precision"):
-            values = tp / (tp + fp)
-        else:
-            values = fp / (fp + tn)
-    return values
+    return cells(y, selected)
 
 
 def ratio_interval(
@@ -66,18 +56,64 @@ def ratio_interval(
 
     Resampling rows within a group is the same as drawing its confusion-matrix cells from a
     multinomial with the observed cell shares, which is what is done here (fast at any size).
+    The ratio is NaN (undefined) when the reference's metric is 0; a bound is +inf when
+    enough resamples give the reference a 0 under a positive group value.
     """
-    point = float(
-        _metric_from_cells(metric, group) / _metric_from_cells(metric, reference)
+    point = point_ratio(metric, group, reference)
+    ours, theirs = (draw(c, cfg.bootstrap, rng) for c in (group, reference))
+    ratios = ratio(metric_from_cells(metric, ours), metric_from_cells(metric, theirs))
+    low, high = quantiles(ratios, cfg.confidence)
+    return point, low, high
+
+
+def paired_excess(
+    metric: str,
+    group: np.ndarray,
+    reference: np.ndarray,
+    cfg: AuditConfig,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """A comparator's ratio and the model's excess over it, from joint cells (paired).
+
+    ``group`` and ``reference`` are ``joint_cells`` (label × model × comparator). The
+    excess is the model's ratio over the comparator's; each resample judges both on the
+    same rows, so what they share (the case mix) cancels in the interval.
+    """
+    (g_model, g_other), (r_model, r_other) = split_joint(group), split_joint(reference)
+    ours = point_ratio(metric, g_model, r_model)
+    theirs = point_ratio(metric, g_other, r_other)
+    drawn = [split_joint(draw(c, cfg.bootstrap, rng)) for c in (group, reference)]
+    model_draws = ratio(
+        metric_from_cells(metric, drawn[0][0]), metric_from_cells(metric, drawn[1][0])
     )
-    draws = [
-        rng.multinomial(cells.sum(), cells / cells.sum(), size=cfg.bootstrap)
-        for cells in (group, reference)
-    ]
-    ratios = _metric_from_cells(metric, draws[0]) / _metric_from_cells(metric, draws[1])
-    tail = (1 - cfg.confidence) / 2
-    low, high = np.nanquantile(ratios, [tail, 1 - tail])
-    return point, float(low), float(high)
+    other_draws = ratio(
+        metric_from_cells(metric, drawn[0][1]), metric_from_cells(metric, drawn[1][1])
+    )
+    low, high = quantiles(other_draws, cfg.confidence)
+    excess_low, excess_high = quantiles(ratio(model_draws, other_draws), cfg.confidence)
+    excess = math.nan if not (theirs > 0) else ours / theirs
+    return {
+        "ratio": theirs,
+        "ci_low": low,
+        "ci_high": high,
+        "excess": excess,
+        "excess_ci_low": excess_low,
+        "excess_ci_high": excess_high,
+    }
+
+
+def numbers(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready: non-finite floats become null; ``infinite`` names the +inf ones."""
+    out: dict[str, Any] = {}
+    infinite = []
+    for key, value in values.items():
+        if isinstance(value, float | np.floating):
+            if value == math.inf:
+                infinite.append(key)
+            out[key] = _clean(value)
+        else:
+            out[key] = value
+    return out | {"infinite": infinite}
 
 
 def reference_of(attribute: str, table: pd.DataFrame, cfg: AuditConfig) -> str | None:
@@ -88,35 +124,72 @@ def reference_of(attribute: str, table: pd.DataFrame, cfg: AuditConfig) -> str |
     return wanted if wanted in table.index else None
 
 
+def _beyond(judge: Judge, value: float) -> bool:
+    return (judge.min_ratio is not None and value < judge.min_ratio) or (
+        judge.max_ratio is not None and value > judge.max_ratio
+    )
+
+
+def _exceeds(model_ratio: float, comparison: dict[str, float]) -> bool | None:
+    """Whether the excess interval excludes 1 on the model ratio's side (None: undefined)."""
+    low, high = comparison["excess_ci_low"], comparison["excess_ci_high"]
+    if not math.isfinite(comparison["excess"]) or math.isnan(low) or math.isnan(high):
+        return None
+    return bool(high < 1.0) if model_ratio < 1.0 else bool(low > 1.0)
+
+
 def _compare(
     judge: Judge,
     group: str,
     reference: str,
-    cells: tuple[np.ndarray, np.ndarray],
+    cells_: tuple[np.ndarray, np.ndarray],
     table: pd.DataFrame,
     cfg: AuditConfig,
     rng: np.random.Generator,
+    joint: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, Any]:
-    """One judged disparity: ratio, interval, and whether it is flagged."""
-    ratio, low, high = ratio_interval(judge.metric, cells[0], cells[1], cfg, rng)
-    beyond = (judge.min_ratio is not None and ratio < judge.min_ratio) or (
-        judge.max_ratio is not None and ratio > judge.max_ratio
-    )
-    defined = math.isfinite(ratio) and math.isfinite(low) and math.isfinite(high)
-    return {
+    """One judged disparity: ratio, interval, comparators, and whether it is flagged."""
+    point, low, high = ratio_interval(judge.metric, cells_[0], cells_[1], cfg, rng)
+    defined = math.isfinite(point) and not math.isnan(low) and not math.isnan(high)
+    # an undefined ratio (e.g. the reference's metric is 0) is shown, never flagged
+    disparity = bool(defined and _beyond(judge, point) and (high < 1.0 or low > 1.0))
+    comparisons = {}
+    for name, (ours, theirs) in (joint or {}).items():
+        found = paired_excess(judge.metric, ours, theirs, cfg, rng)
+        comparisons[name] = numbers(found) | {"exceeds": _exceeds(point, found)}
+    verdicts = [c["exceeds"] for c in comparisons.values() if c["exceeds"] is not None]
+    row = {
         "group": group,
         "metric": judge.metric,
         "reference": reference,
-        "value": _clean(table.loc[group, judge.metric]),
-        "reference_value": _clean(table.loc[reference, judge.metric]),
-        "ratio": _clean(ratio),
-        "ci_low": _clean(low),
-        "ci_high": _clean(high),
+        "value": float(table.loc[group, judge.metric]),
+        "reference_value": float(table.loc[reference, judge.metric]),
+        "ratio": point,
+        "ci_low": low,
+        "ci_high": high,
         "min_ratio": judge.min_ratio,
         "max_ratio": judge.max_ratio,
-        # an undefined ratio (e.g. the reference's metric is 0) is shown, never flagged
-        "flagged": bool(defined and beyond and (high < 1.0 or low > 1.0)),
+        "detectable_ratio": _detectable(judge, cells_, cfg),
     }
+    return numbers(row) | {
+        "defined": defined,
+        "disparity": disparity,
+        "comparisons": comparisons,
+        "flagged": disparity and all(verdicts),
+    }
+
+
+def _detectable(
+    judge: Judge, cells_: tuple[np.ndarray, np.ndarray], cfg: AuditConfig
+) -> float:
+    """The ratio this group could have been detected at (its side of parity)."""
+    z = z_value(cfg.confidence, cfg.detect_power)
+    below = judge.min_ratio is not None
+    return detectable_ratio(judge.metric, cells_[0], cells_[1], z, below)
+
+
+def _comparators(arrays: dict[str, np.ndarray], suffix: str) -> list[str]:
+    return [name for name in COMPARATORS if f"{name}_sel{suffix}" in arrays]
 
 
 def judge_attribute(
@@ -127,7 +200,11 @@ def judge_attribute(
     cfg: AuditConfig,
     rng: np.random.Generator,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every judged disparity of an attribute's groups: (checked, too few to judge)."""
+    """Every judged disparity of an attribute's groups: (checked, too few to judge).
+
+    ``arrays`` holds ``y``, the model's queues ``sel1``/``sel12`` and, for each comparator
+    available, its queues ``{name}_sel1``/``{name}_sel12`` on the same rows.
+    """
     reference = reference_of(attribute, table, cfg)
     if reference is None:
         wanted = cfg.references.get(attribute)
@@ -137,7 +214,8 @@ def judge_attribute(
     too_few: list[dict[str, Any]] = []
     y, ref_rows = arrays["y"], (groups == reference).to_numpy()
     for judge in cfg.judge:
-        queue = arrays["sel1"] if judge.metric.endswith("_p1") else arrays["sel12"]
+        suffix = "1" if judge.metric.endswith("_p1") else "12"
+        queue = arrays[f"sel{suffix}"]
         for group in (g for g in table.index if g != reference):
             rows = (groups == group).to_numpy()
             counts = {
@@ -145,92 +223,30 @@ def judge_attribute(
                 "reference_positives": int(y[ref_rows].sum()),
             }
             head = {"attribute": attribute, "group": str(group), "metric": judge.metric}
+            pair = (_cells(y[rows], queue[rows]), _cells(y[ref_rows], queue[ref_rows]))
             if min(counts.values()) < cfg.min_positives:
-                too_few.append(head | counts)
+                detectable = _clean(_detectable(judge, pair, cfg))
+                too_few.append(head | counts | {"detectable_ratio": detectable})
                 continue
-            cells = (_cells(y[rows], queue[rows]), _cells(y[ref_rows], queue[ref_rows]))
-            compared = _compare(judge, str(group), reference, cells, table, cfg, rng)
+            joint = {
+                name: tuple(
+                    joint_cells(y[r], queue[r], arrays[f"{name}_sel{suffix}"][r])
+                    for r in (rows, ref_rows)
+                )
+                for name in _comparators(arrays, suffix)
+            }
+            compared = _compare(
+                judge,
+                str(group),
+                reference,
+                pair,
+                table,
+                cfg,
+                rng,
+                joint,  # type: ignore[arg-type]
+            )
             checked.append(head | compared | counts)
     return checked, too_few
-
-
-def attribution(
-    model: EscalationModel, matrix: np.ndarray, groups: pd.DataFrame, seed: int
-) -> dict[str, Any]:
-    """Share of total |SHAP| carried by platform- and location-related features."""
-    rng = np.random.default_rng(seed)
-    rows = np.sort(
-        rng.choice(len(matrix), size=min(ATTRIBUTION_ROWS, len(matrix)), replace=False)
-    )
-    contributions = np.abs(
-        model.scores(matrix[rows], explain=True).feature_contributions
-    )
-    who = np.array([f.name in WHO_REPORTED for f in FEATURE_SPEC])
-    per_row_who, per_row_all = (
-        contributions[:, who].sum(axis=1),
-        contributions.sum(axis=1),
-    )
-    out: dict[str, Any] = {
-        "features": sorted(WHO_REPORTED),
-        "rows": len(rows),
-        "overall_share": float(per_row_who.sum() / per_row_all.sum()),
-    }
-    sample = groups.iloc[rows]
-    out["by_group"] = {
-        attribute: {
-            str(g): float(
-                per_row_who[(sample[attribute] == g).to_numpy()].sum()
-                / per_row_all[(sample[attribute] == g).to_numpy()].sum()
-            )
-            for g in sample[attribute].unique()
-        }
-        for attribute in groups.columns
-    }
-    return out
-
-
-def run_audit(
-    model: EscalationModel, history: History, rows: slice, cfg: AuditConfig
-) -> dict[str, Any]:
-    """The whole audit of ``model`` on ``rows`` of ``history`` as a JSON-ready dict."""
-    flat = history.flat.iloc[rows]
-    y = history.labels[rows]
-    p = model.scores(history.matrix[rows]).probability
-    thresholds = (model.policy.p1_threshold, model.policy.p2_threshold)
-    truth = history.p_true[rows] if history.p_true is not None else None
-    if truth is not None and not np.isfinite(truth).all():
-        truth = None  # analysts' rows have no p_true: judge against labels only
-    groups = group_columns(flat, cfg.top_esps, cfg.large_country_share)
-    arrays = {"y": y, "sel1": p >= thresholds[0], "sel12": p >= thresholds[1]}
-    rng = np.random.default_rng(cfg.seed)
-    result: dict[str, Any] = {
-        "rows": len(y),
-        "positives": int(y.sum()),
-        "thresholds": {"p1": thresholds[0], "p2": thresholds[1]},
-        "has_truth": truth is not None,
-        "config": cfg.model_dump(),
-    }
-    result |= {"flags": [], "checked": [], "too_few_positives": [], "groups": []}
-    for attribute in ATTRIBUTES:
-        labels = groups[attribute].reset_index(drop=True)
-        table = group_table(y, p, thresholds, labels, truth, cfg.min_positives)
-        checked, too_few = judge_attribute(attribute, table, arrays, labels, cfg, rng)
-        result["flags"] += [c for c in checked if c["flagged"]]
-        result["checked"] += checked
-        result["too_few_positives"] += too_few
-        for group, values in table.iterrows():
-            record = {
-                "attribute": attribute,
-                "group": str(group),
-                **{k: _clean(v) for k, v in values.items()},
-            }
-            record["reference"] = group == reference_of(attribute, table, cfg)
-            result["groups"].append(record)
-    result["calibration"] = calibration_summary(y, p, thresholds)
-    result["attribution"] = attribution(
-        model, history.matrix[rows], groups.reset_index(drop=True), cfg.seed
-    )
-    return result
 
 
 def _clean(value: Any) -> float | None:

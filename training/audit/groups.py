@@ -31,31 +31,43 @@ SHORT_TYPES = {
 }
 
 
+PREDICTION_GROUP_COLUMNS = (
+    "esp_name",
+    "country",
+    "incident_type",
+    "completeness",
+    "files_viewed",
+    "bundled",
+)
+"""Per-report group sources a predictions file carries beside its scores (strings; ``country``
+null when unknown). Every audited attribute is derived from these on the audited rows, so
+data-dependent groups (the largest ESPs, the large countries) are chosen over the pooled
+rows, not per fold. ``base_labels`` computes them from a history's flat rows."""
+
+
 def _esp_names(flat: pd.DataFrame) -> pd.Series:
     names = flat["esp"].astype("object").where(flat["reporter_type"] == "esp", "public")
     return names.fillna("unnamed ESP").astype(str)
 
 
-def esp_groups(flat: pd.DataFrame, top: int) -> pd.Series:
+def esp_groups(names: pd.Series, top: int) -> pd.Series:
     """The ``top`` largest ESPs by name; the rest are ``other``."""
-    names = _esp_names(flat)
     largest = names[names != "public"].value_counts().index[:top]
     return names.where(names.isin(largest) | (names == "public"), "other")
 
 
-def esp_size_tiers(flat: pd.DataFrame) -> pd.Series:
+def esp_size_tiers(names: pd.Series) -> pd.Series:
     """ESP size tier by its share of these reports: large (>=5%), medium (>=0.5%), small."""
-    names = _esp_names(flat)
     share = names.map(names.value_counts(normalize=True))
     tiers = np.where(
         share >= 0.05, "large", np.where(share >= 0.005, "medium", "small")
     )
-    return pd.Series(np.where(names == "public", "public", tiers), index=flat.index)
+    return pd.Series(np.where(names == "public", "public", tiers), index=names.index)
 
 
-def jurisdictions(flat: pd.DataFrame, large_share: float) -> pd.Series:
+def jurisdictions(codes: pd.Series, large_share: float) -> pd.Series:
     """US, each large country, other international, unknown."""
-    codes = flat["country_code"].astype("object")
+    codes = codes.astype("object")
     share = codes.map(codes.value_counts(normalize=True))
     labels = np.where(
         codes.isna(),
@@ -66,7 +78,7 @@ def jurisdictions(flat: pd.DataFrame, large_share: float) -> pd.Series:
             np.where(share >= large_share, codes, "other international"),
         ),
     )
-    return pd.Series(labels, index=flat.index).astype(str)
+    return pd.Series(labels, index=codes.index).astype(str)
 
 
 def completeness(flat: pd.DataFrame) -> pd.Series:
@@ -96,15 +108,12 @@ def files_viewed(flat: pd.DataFrame) -> pd.Series:
     return pd.Series(labels, index=flat.index)
 
 
-def group_columns(
-    flat: pd.DataFrame, top_esps: int, large_country_share: float
-) -> pd.DataFrame:
-    """One label column per audited attribute."""
+def base_labels(flat: pd.DataFrame) -> pd.DataFrame:
+    """The ``PREDICTION_GROUP_COLUMNS`` of a history's flat rows."""
     return pd.DataFrame(
         {
-            "esp": esp_groups(flat, top_esps),
-            "esp_size_tier": esp_size_tiers(flat),
-            "jurisdiction": jurisdictions(flat, large_country_share),
+            "esp_name": _esp_names(flat),
+            "country": flat["country_code"].astype("object"),
             "incident_type": flat["incident_type"]
             .astype(str)
             .map(SHORT_TYPES)
@@ -117,3 +126,29 @@ def group_columns(
         },
         index=flat.index,
     )
+
+
+def attribute_columns(
+    base: pd.DataFrame, top_esps: int, large_country_share: float
+) -> pd.DataFrame:
+    """One label column per audited attribute, from ``base_labels``-shaped columns."""
+    names = base["esp_name"].astype(str)
+    return pd.DataFrame(
+        {
+            "esp": esp_groups(names, top_esps),
+            "esp_size_tier": esp_size_tiers(names),
+            "jurisdiction": jurisdictions(base["country"], large_country_share),
+            "incident_type": base["incident_type"].astype(str),
+            "completeness": base["completeness"].astype(str),
+            "files_viewed": base["files_viewed"].astype(str),
+            "bundled": base["bundled"].astype(str),
+        },
+        index=base.index,
+    )
+
+
+def group_columns(
+    flat: pd.DataFrame, top_esps: int, large_country_share: float
+) -> pd.DataFrame:
+    """One label column per audited attribute."""
+    return attribute_columns(base_labels(flat), top_esps, large_country_share)

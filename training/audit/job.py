@@ -17,11 +17,13 @@ from typing import Any
 
 from training import registry
 from training.audit.config import AuditConfig
-from training.audit.disparity import run_audit
+from training.audit.reference import fit_reference_model
 from training.audit.report import write_audit
+from training.audit.window import run_audit
 from training.config import TrainConfig, load_train_config
 from training.data import History, HistoryError, file_sha256, load_history
-from training.splits import temporal_split
+from training.model import EscalationModel
+from training.splits import Split, temporal_split
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +53,27 @@ def run_config(run_id: str | None) -> TrainConfig:
     return load_train_config()[0]
 
 
+def _split(history: History, train_cfg: TrainConfig) -> Split:
+    split = train_cfg.split
+    return temporal_split(history.micros, split.valid_fraction, split.test_fraction)
+
+
 def audit_rows(history: History, cfg: AuditConfig, train_cfg: TrainConfig) -> slice:
     """The rows the audit judges: the latest (test) window, or every row."""
     if cfg.window == "all":
         return slice(0, len(history.labels))
-    split = train_cfg.split
-    return temporal_split(
-        history.micros, split.valid_fraction, split.test_fraction
-    ).test
+    return _split(history, train_cfg).test
+
+
+def reference_model(
+    history: History, cfg: AuditConfig, train_cfg: TrainConfig
+) -> EscalationModel | None:
+    """The model without platform and location features, fitted on the run's windows."""
+    if "reference_model" not in cfg.compare_with:
+        return None
+    return fit_reference_model(
+        train_cfg, history, _split(history, train_cfg), cfg.reference_model_rows
+    )
 
 
 def audit_key(cfg: AuditConfig, data_sha256: str) -> str:
@@ -94,13 +109,17 @@ def audit_model(
         if cached is not None:
             return cached
     history = history or load_history(data)
-    rows = audit_rows(history, cfg, run_config(run_id))
-    result = run_audit(model, history, rows, cfg)
+    train_cfg = run_config(run_id)
+    rows = audit_rows(history, cfg, train_cfg)
+    result = run_audit(
+        model, history, rows, cfg, reference_model(history, cfg, train_cfg)
+    )
     result["meta"] = {
         "model_uri": model_uri,
         "run_id": run_id,
         "data_path": str(data),
         "data_sha256": history.sha256,
+        "source": "window",
         "window": cfg.window,
         "audit_key": key,
         "audited_at": datetime.now(UTC).isoformat(timespec="seconds"),

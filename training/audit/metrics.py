@@ -158,9 +158,14 @@ def group_table(
     groups: pd.Series,
     truth: np.ndarray | None,
     min_positives: int,
+    selected: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Every per-group metric of one attribute, indexed by group label."""
-    sel1, sel12 = p >= thresholds[0], p >= thresholds[1]
+    """Every per-group metric of one attribute, indexed by group label.
+
+    The queues are ``p`` at the thresholds, or ``selected`` (P1, P1+P2) when given: pooled
+    predictions of several models each come with their own thresholds.
+    """
+    sel1, sel12 = selected or (p >= thresholds[0], p >= thresholds[1])
     parts = [
         size_frame(y, groups),
         ranking_frame(y, p, groups, min_positives),

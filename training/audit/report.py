@@ -15,7 +15,17 @@ import math
 from pathlib import Path
 from typing import Any
 
+from training.audit.printout import bound, flag_summary, summary_rows, text_table
 from training.plots import pyplot, reliability_plot
+
+__all__ = [
+    "bound",
+    "flag_summary",
+    "render_html",
+    "summary_rows",
+    "text_table",
+    "write_audit",
+]
 
 GROUP_COLUMNS = (
     ("size", "reports", "{:,.0f}"),
@@ -47,47 +57,6 @@ tr.ref td { background: #eef4ff; }
 .ok { color: #176b28; } .bad { color: #a31515; }
 img { max-width: 100%; }
 """
-
-
-def summary_rows(result: dict[str, Any]) -> list[dict[str, str]]:
-    """One row per judged comparison and per group too small to judge."""
-    rows = [
-        {
-            "attribute": c["attribute"],
-            "group": c["group"],
-            "metric": c["metric"],
-            "vs": c["reference"],
-            "ratio": _fmt(c["ratio"], "{:.2f}"),
-            "interval": f"[{_fmt(c['ci_low'], '{:.2f}')}, {_fmt(c['ci_high'], '{:.2f}')}]",
-            "status": "FLAGGED" if c["flagged"] else "ok",
-        }
-        for c in result["checked"]
-    ]
-    rows += [
-        {
-            "attribute": t["attribute"],
-            "group": t["group"],
-            "metric": t.get("metric", ""),
-            "vs": "",
-            "ratio": "",
-            "interval": "",
-            "status": t.get("reason")
-            or f"too few positives ({t['positives']} vs {t['reference_positives']})",
-        }
-        for t in result["too_few_positives"]
-    ]
-    return rows
-
-
-def text_table(rows: list[dict[str, str]]) -> str:
-    """A fixed-width table for the terminal."""
-    if not rows:
-        return "(nothing to judge)"
-    keys = list(rows[0])
-    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in keys}
-    lines = ["  ".join(k.ljust(widths[k]) for k in keys)]
-    lines += ["  ".join(r[k].ljust(widths[k]) for k in keys) for r in rows]
-    return "\n".join(lines)
 
 
 def write_audit(result: dict[str, Any], out: Path) -> tuple[Path, Path]:
@@ -145,9 +114,17 @@ def _ratio_plot(attribute: str, checked: list[dict[str, Any]]) -> str:
             color=colour,
             capsize=3,
         )
+        for name, marker in (("reference_model", "s"), ("oracle", "D")):
+            other = c.get("comparisons", {}).get(name, {}).get("ratio")
+            if other is not None:
+                ax.plot(other, i, marker, mfc="none", color="#555", label=name)
         if c["min_ratio"]:
             ax.axvline(c["min_ratio"], color="#a31515", linestyle=":", linewidth=1)
     ax.axvline(1.0, color="#555", linewidth=1)
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize="small")
     ax.set_yticks(range(len(rows)), [f"{c['group']} ({c['metric']})" for c in rows])
     ax.set(xlabel=f"ratio to reference {rows[0]['reference']!r}", title=attribute)
     fig.tight_layout()
@@ -158,7 +135,7 @@ def _group_section(attribute: str, result: dict[str, Any]) -> str:
     groups = [g for g in result["groups"] if g["attribute"] == attribute]
     flagged = {f["group"] for f in result["flags"] if f["attribute"] == attribute}
     columns = GROUP_COLUMNS + (TRUTH_COLUMNS if result["has_truth"] else ())
-    share = result["attribution"]["by_group"].get(attribute, {})
+    share = (result.get("attribution") or {}).get("by_group", {}).get(attribute, {})
     headers = ["group", *(c[1] for c in columns), "who-reported |SHAP| share"]
     rows = [
         [
@@ -216,7 +193,6 @@ def render_html(result: dict[str, Any]) -> str:
     meta_html = _table(
         ["", ""], [[k, str(v)] for k, v in meta.items()], [""] * len(meta)
     )
-    attribution = result["attribution"]
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>Bias audit</title><style>{STYLE}</style></head><body>"
@@ -225,16 +201,26 @@ def render_html(result: dict[str, Any]) -> str:
         + verdict
         + f"<p>{result['rows']:,} reports, {result['positives']:,} escalations; "
         f"P1 threshold {result['thresholds']['p1']:.4f}, P1+P2 threshold "
-        f"{result['thresholds']['p2']:.4f}. How to read this: docs/bias-audit.md.</p>"
+        f"{result['thresholds']['p2']:.4f}{result.get('thresholds_note', '')}. "
+        "How to read this: docs/bias-audit.md.</p>"
         "<h2>Disparities judged</h2>"
         + summary_html
         + "<h2>Per-group metrics</h2>"
         + "".join(_group_section(a, result) for a in attributes)
         + _calibration_section(result)
-        + "<h2>Attribution</h2>"
-        + f"<p>Platform- and location-related features carry "
+        + _attribution_section(result.get("attribution"))
+        + "</body></html>\n"
+    )
+
+
+def _attribution_section(attribution: dict[str, Any] | None) -> str:
+    """The who-reported share of |SHAP| (absent for pooled predictions: no one model)."""
+    if not attribution:
+        return ""
+    return (
+        "<h2>Attribution</h2>" + f"<p>Platform- and location-related features carry "
         f"{attribution['overall_share']:.1%} of total |SHAP| over "
         f"{attribution['rows']:,} sampled reports: "
         + html.escape(", ".join(attribution["features"]))
-        + ".</p></body></html>\n"
+        + ".</p>"
     )

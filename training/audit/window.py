@@ -1,0 +1,181 @@
+"""Assembling an audit: every attribute's groups, metrics and judged disparities.
+
+``audit_frame`` judges any audited rows given their labels, the model's probabilities and
+queues, and the comparators' queues: one window of a history (``run_audit``, which also
+trains the reference model and explains the model), or pooled out-of-time predictions
+(``training.audit.predictions``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.spec import FEATURE_SPEC
+from training.audit.config import AuditConfig
+from training.audit.disparity import (
+    ATTRIBUTION_ROWS,
+    WHO_REPORTED,
+    _clean,
+    judge_attribute,
+    reference_of,
+)
+from training.audit.groups import ATTRIBUTES, attribute_columns, base_labels
+from training.audit.metrics import group_table
+from training.audit.pooling import pool_groups
+from training.audit.stats import divide
+from training.data import History
+from training.model import EscalationModel
+from training.reliability import calibration_summary
+
+
+@dataclass
+class Audited:
+    """The audited rows: labels, probabilities, queues and group sources, row-aligned."""
+
+    y: np.ndarray
+    p: np.ndarray
+    sel1: np.ndarray
+    sel12: np.ndarray
+    base: pd.DataFrame
+    """``PREDICTION_GROUP_COLUMNS`` of each row (``groups.base_labels``)."""
+    thresholds: tuple[float, float]
+    truth: np.ndarray | None = None
+    comparators: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """Name → (P1 queue, P1+P2 queue) of a comparator on the same rows."""
+
+
+def oracle_queues(
+    truth: np.ndarray, thresholds: tuple[np.ndarray, np.ndarray] | tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The oracle's queues: ``p_true`` at the model's own thresholds (per row or one)."""
+    return truth >= thresholds[0], truth >= thresholds[1]
+
+
+def labelled(rows: Audited, cfg: AuditConfig) -> pd.DataFrame:
+    """Every row's group per attribute, pooled as configured (index 0..n-1)."""
+    groups = attribute_columns(rows.base, cfg.top_esps, cfg.large_country_share)
+    return pool_groups(groups, rows.base, rows.y, cfg).reset_index(drop=True)
+
+
+def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
+    """The judged disparities and per-group metrics of ``rows``, JSON-ready."""
+    groups = labelled(rows, cfg)
+    arrays = {"y": rows.y, "sel1": rows.sel1, "sel12": rows.sel12}
+    for name, (first, both) in rows.comparators.items():
+        if name in cfg.compare_with:
+            arrays |= {f"{name}_sel1": first, f"{name}_sel12": both}
+    rng = np.random.default_rng(cfg.seed)
+    result: dict[str, Any] = {
+        "rows": len(rows.y),
+        "positives": int(rows.y.sum()),
+        "thresholds": {"p1": rows.thresholds[0], "p2": rows.thresholds[1]},
+        "has_truth": rows.truth is not None,
+        "compared_with": sorted(n for n in rows.comparators if n in cfg.compare_with),
+        "config": cfg.model_dump(),
+    }
+    result |= {"flags": [], "checked": [], "too_few_positives": [], "groups": []}
+    for attribute in ATTRIBUTES:
+        labels = groups[attribute]
+        table = group_table(
+            rows.y,
+            rows.p,
+            rows.thresholds,
+            labels,
+            rows.truth,
+            cfg.min_positives,
+            (rows.sel1, rows.sel12),
+        )
+        checked, too_few = judge_attribute(attribute, table, arrays, labels, cfg, rng)
+        result["flags"] += [c for c in checked if c["flagged"]]
+        result["checked"] += checked
+        result["too_few_positives"] += too_few
+        reference = reference_of(attribute, table, cfg)
+        for group, values in table.iterrows():
+            record: dict[str, Any] = {"attribute": attribute, "group": str(group)}
+            record |= {str(k): _clean(v) for k, v in values.items()}
+            record["reference"] = group == reference
+            result["groups"].append(record)
+    result["calibration"] = calibration_summary(rows.y, rows.p, rows.thresholds)
+    result["groups_pooled"] = dict(cfg.pool)
+    return result
+
+
+def attribution(
+    model: EscalationModel, matrix: np.ndarray, groups: pd.DataFrame, seed: int
+) -> dict[str, Any]:
+    """Share of total |SHAP| carried by platform- and location-related features."""
+    rng = np.random.default_rng(seed)
+    rows = np.sort(
+        rng.choice(len(matrix), size=min(ATTRIBUTION_ROWS, len(matrix)), replace=False)
+    )
+    contributions = np.abs(
+        model.scores(matrix[rows], explain=True).feature_contributions
+    )
+    who = np.array([f.name in WHO_REPORTED for f in FEATURE_SPEC])
+    per_row_who, per_row_all = (
+        contributions[:, who].sum(axis=1),
+        contributions.sum(axis=1),
+    )
+    sample = groups.iloc[rows]
+
+    def share(mask: np.ndarray) -> float | None:
+        return _clean(divide(per_row_who[mask].sum(), per_row_all[mask].sum()))
+
+    return {
+        "features": sorted(WHO_REPORTED),
+        "rows": len(rows),
+        "overall_share": share(np.ones(len(rows), bool)) or 0.0,
+        "by_group": {
+            attribute: {
+                str(g): share((sample[attribute] == g).to_numpy())
+                for g in sample[attribute].unique()
+            }
+            for attribute in groups.columns
+        },
+    }
+
+
+def run_audit(
+    model: EscalationModel,
+    history: History,
+    rows: slice,
+    cfg: AuditConfig,
+    reference: EscalationModel | None = None,
+) -> dict[str, Any]:
+    """The whole audit of ``model`` on ``rows`` of ``history`` as a JSON-ready dict.
+
+    ``reference`` is the model trained without the platform and location features
+    (``training.audit.reference``); without it the reference-model comparison is left out.
+    """
+    from training.audit.reference import hidden
+
+    flat = history.flat.iloc[rows]
+    y = history.labels[rows]
+    p = model.scores(history.matrix[rows]).probability
+    thresholds = (model.policy.p1_threshold, model.policy.p2_threshold)
+    truth = history.p_true[rows] if history.p_true is not None else None
+    if truth is not None and not np.isfinite(truth).all():
+        truth = None  # analysts' rows have no p_true: judge against labels only
+    audited = Audited(
+        y,
+        p,
+        p >= thresholds[0],
+        p >= thresholds[1],
+        base_labels(flat),
+        thresholds,
+        truth,
+    )
+    if truth is not None:
+        audited.comparators["oracle"] = oracle_queues(truth, thresholds)
+    if reference is not None:
+        theirs = reference.scores(hidden(history.matrix[rows])).priority
+        audited.comparators["reference_model"] = (theirs <= 1, theirs <= 2)
+    result = audit_frame(audited, cfg)
+    result["attribution"] = attribution(
+        model, history.matrix[rows], labelled(audited, cfg), cfg.seed
+    )
+    return result
