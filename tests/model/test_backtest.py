@@ -12,8 +12,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.model.conftest import history_file
+from training.audit.predictions import AUDIT_COLUMNS
 from training.backtest.job import BacktestJob, BacktestResult, run_backtest
-from training.backtest.report import GROUP_SOURCE_COLUMNS, PREDICTION_COLUMNS
+from training.backtest.report import PREDICTION_COLUMNS
 from training.config import TrainConfig, load_train_config
 from training.dask.cluster import local_cluster
 
@@ -61,7 +62,9 @@ def test_each_period_is_scored_out_of_time_once(
     assert list(predictions.columns[: len(PREDICTION_COLUMNS)]) == list(
         PREDICTION_COLUMNS
     )
-    assert set(GROUP_SOURCE_COLUMNS) <= set(predictions.columns)
+    assert PREDICTION_COLUMNS == AUDIT_COLUMNS  # what the bias audit reads
+    assert {"reference_priority", "p1_threshold", "received_at"} <= set(predictions)
+    assert predictions["reference_priority"].isin([1, 2, 3]).all()
     assert predictions["report_id"].is_unique
     periods = ["2024-10-01", "2024-11-01", "2024-12-01"]
     assert sorted(predictions["period"].unique()) == periods
@@ -122,3 +125,26 @@ def test_dask_fits_the_same_folds_in_parallel(
     assert ours["report_id"].tolist() == theirs["report_id"].tolist()
     # the same fit; LightGBM's threads may order sums differently
     np.testing.assert_allclose(ours["probability"], theirs["probability"], atol=1e-3)
+
+
+def test_the_pooled_predictions_are_what_the_audit_reads(
+    local: BacktestResult, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from tipscore.cli import app
+
+    out = tmp_path / "audit"
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            "--predictions",
+            str(local.paths["predictions"].parent),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code in (0, 1), result.output
+    audit = (out / "audit.json").read_text()
+    assert '"source": "predictions"' in audit and "reference_model" in audit

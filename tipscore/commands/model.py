@@ -221,6 +221,14 @@ def backtest(
     folds: Annotated[
         int, typer.Option(min=1, help="How many of the latest periods to score.")
     ] = 6,
+    reference_rows: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Per fold, also fit the audit's reference model (platform and location "
+            "hidden) on at most this many rows, for `audit --predictions`; 0: none.",
+        ),
+    ] = 200_000,
     engine: Annotated[
         Engine,
         typer.Option(help="'local' (folds one after another) or 'dask' (in parallel)."),
@@ -256,7 +264,13 @@ def backtest(
 
     check_engine(engine, scheduler)
     cfg, text = train_config(config)
-    job = BacktestJob(data=data, out=out, step=step, folds=folds)
+    job = BacktestJob(
+        data=data,
+        out=out,
+        step=step,
+        folds=folds,
+        reference_rows=reference_rows or None,
+    )
     try:
         if engine == "dask":
             _quiet_dask()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from training.audit.reference import hidden
 from training.backtest.folds import Fold
 from training.config import TrainConfig
 from training.fit import fit_model
@@ -30,24 +31,57 @@ class FoldScores:
     priority: np.ndarray
     thresholds: tuple[float, float]
     trees: int
+    reference_priority: np.ndarray | None = None
+    """The fold's reference model's priorities (platform and location hidden), for the
+    audit's comparison (``training.audit.reference``); None when not asked for."""
 
 
 def fit_fold(
-    config: TrainConfig, matrix: np.ndarray, labels: np.ndarray, fold: Fold
+    config: TrainConfig,
+    matrix: np.ndarray,
+    labels: np.ndarray,
+    fold: Fold,
+    reference_rows: int | None = None,
 ) -> FoldScores:
-    """Fit on the fold's known rows, then score its period (final labels to learn from)."""
+    """Fit on the fold's known rows, then score its period (final labels to learn from).
+
+    With ``reference_rows``, also fit the audit's reference model on the same rows (at
+    most that many training rows: every escalation and a seeded sample of the rest) with
+    the platform and location features hidden, and keep its priorities for the period.
+    """
     model = fit_model(
         config,
         (matrix[fold.train], labels[fold.train]),
         (matrix[fold.valid], labels[fold.valid]),
     )
     scores = model.scores(matrix[fold.test])
+    reference = None
+    if reference_rows is not None:
+        rows = _sample(labels, fold.train, reference_rows, config.seed)
+        blind = fit_model(
+            config,
+            (hidden(matrix[rows]), labels[rows]),
+            (hidden(matrix[fold.valid]), labels[fold.valid]),
+        )
+        reference = blind.scores(hidden(matrix[fold.test])).priority
     return FoldScores(
         probability=scores.probability,
         priority=scores.priority,
         thresholds=(model.policy.p1_threshold, model.policy.p2_threshold),
         trees=model.booster.num_trees(),
+        reference_priority=reference,
     )
+
+
+def _sample(labels: np.ndarray, rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """Every escalation of ``rows`` and a seeded sample of the rest, at most ``limit``."""
+    if len(rows) <= limit:
+        return rows
+    positive, rest = rows[labels[rows]], rows[~labels[rows]]
+    keep = min(max(limit - len(positive), 0), len(rest))
+    sample = np.random.default_rng(seed).choice(rest, size=keep, replace=False)
+    chosen: np.ndarray = np.sort(np.concatenate([positive, sample]))
+    return chosen
 
 
 def period_metrics(

@@ -42,6 +42,8 @@ class BacktestJob:
     out: Path
     step: Step = "month"
     folds: int = 6
+    reference_rows: int | None = 200_000
+    """Fit the audit's reference model per fold on at most this many rows (None: no)."""
 
 
 @dataclass(frozen=True)
@@ -54,25 +56,36 @@ class BacktestResult:
 
 
 def _local(
-    config: TrainConfig, history: History, folds: list[Fold]
+    config: TrainConfig, history: History, folds: list[Fold], reference: int | None
 ) -> Iterator[tuple[int, FoldScores]]:
     for index, fold in enumerate(folds):
-        yield index, fit_fold(config, history.matrix, history.labels, fold)
+        yield index, fit_fold(config, history.matrix, history.labels, fold, reference)
 
 
 def _dask(
-    config: TrainConfig, history: History, folds: list[Fold], client: Any
+    config: TrainConfig,
+    history: History,
+    folds: list[Fold],
+    reference: int | None,
+    client: Any,
 ) -> Iterator[tuple[int, FoldScores]]:
     from distributed import as_completed
 
     matrix = client.scatter(history.matrix, broadcast=True)
     labels = client.scatter(history.labels, broadcast=True)
     futures = {
-        client.submit(fit_fold, config, matrix, labels, fold, pure=False): index
+        client.submit(
+            fit_fold, config, matrix, labels, fold, reference, pure=False
+        ): index
         for index, fold in enumerate(folds)
     }
     for future in as_completed(futures):  # type: ignore[no-untyped-call]
         yield futures[future], future.result()
+
+
+def _per_row(folds: list[Fold], values: list[float]) -> np.ndarray:
+    """One value per fold, repeated for each of its period's rows."""
+    return np.repeat(np.asarray(values, dtype=np.float64), [len(f.test) for f in folds])
 
 
 def _period(
@@ -147,9 +160,9 @@ def run_backtest(
     share = valid_share(config.split.valid_fraction, config.split.test_fraction)
     folds = make_folds(history.micros, decided, job.step, job.folds, share)
     fitted = (
-        _dask(config, history, folds, client)
+        _dask(config, history, folds, job.reference_rows, client)
         if client
-        else _local(config, history, folds)
+        else _local(config, history, folds, job.reference_rows)
     )
     results: dict[int, FoldScores] = {}
     with tqdm(
@@ -160,31 +173,34 @@ def run_backtest(
             bar.set_postfix_str(folds[index].period)
             bar.update()
     periods = [_period(history, f, results[i], config) for i, f in enumerate(folds)]
+    order = range(len(folds))
     rows = np.concatenate([f.test for f in folds])
-    probability = np.concatenate([results[i].probability for i in range(len(folds))])
-    priority = np.concatenate([results[i].priority for i in range(len(folds))])
-    predictions = prediction_frame(
-        history.flat.iloc[rows],
-        {
-            "period": np.repeat(
-                [f.period for f in folds], [len(f.test) for f in folds]
-            ),
-            "probability": probability,
-            "priority": priority,
-            "label": history.labels[rows],
-            "p_true": (
-                history.p_true[rows]
-                if history.p_true is not None
-                else np.full(len(rows), np.nan)
-            ),
-        },
-    )
+    probability = np.concatenate([results[i].probability for i in order])
+    priority = np.concatenate([results[i].priority for i in order])
+    columns = {
+        "period": np.repeat([f.period for f in folds], [len(f.test) for f in folds]),
+        "probability": probability,
+        "priority": priority,
+        "label": history.labels[rows],
+        "p_true": (
+            history.p_true[rows]
+            if history.p_true is not None
+            else np.full(len(rows), np.nan)
+        ),
+        "p1_threshold": _per_row(folds, [results[i].thresholds[0] for i in order]),
+        "p2_threshold": _per_row(folds, [results[i].thresholds[1] for i in order]),
+    }
+    references = [results[i].reference_priority for i in order]
+    if all(r is not None for r in references):
+        columns["reference_priority"] = np.concatenate(references)  # type: ignore[arg-type]
+    predictions = prediction_frame(history.flat.iloc[rows], columns)
     result = {
         "data": str(job.data),
         "data_sha256": history.sha256,
         "step": job.step,
         "folds": job.folds,
         "engine": "dask" if client else "local",
+        "reference_model_rows": job.reference_rows,
         "predictions": len(rows),
         "config_sha256": config_hash(config_text),
         "periods": periods,

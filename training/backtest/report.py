@@ -2,8 +2,8 @@
 
 ``predictions.parquet`` is a public format (docs/model.md, "Backtests"): one row per
 report of the scored periods, its out-of-time probability and priority, its final label,
-``p_true`` where known, and the report's own metadata that the bias audit groups by, so
-``tipscore audit --predictions DIR`` needs nothing else.
+``p_true`` where known, the group sources the bias audit reads, each fold's thresholds and
+the reference model's priority, so ``tipscore audit --predictions DIR`` needs nothing else.
 """
 
 from __future__ import annotations
@@ -17,36 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from training.audit.groups import base_labels
+from training.audit.predictions import AUDIT_COLUMNS
 from training.audit.report import _png
 from training.backtest.fit import HEADLINE
 from training.plots import pyplot
 
-PREDICTION_COLUMNS = (
-    "report_id",
-    "period",
-    "received_at",
-    "probability",
-    "priority",
-    "label",
-    "p_true",
-)
-"""The first columns of ``predictions.parquet``, in order (``p_true`` null when unknown)."""
-GROUP_SOURCE_COLUMNS = (
-    "reporter_type",
-    "esp",
-    "country_code",
-    "location_source",
-    "incident_type",
-    "rp_esp_user_id",
-    "rp_screen_name",
-    "rp_email",
-    "rp_phone",
-    "rp_upload_ip",
-    "files_count",
-    "files_viewed",
-    "bundle_batched",
-)
-"""The flat columns after them: what ``training.audit.groups`` builds its groups from."""
+PREDICTION_COLUMNS = AUDIT_COLUMNS
+"""The columns of ``predictions.parquet`` the bias audit reads (``training.audit.
+predictions.AUDIT_COLUMNS``: the prediction, then the group sources), then ``received_at``,
+``reference_priority`` (when the reference model was fitted) and each fold's
+``p1_threshold`` and ``p2_threshold``."""
 LABELS = {
     "pr_auc": "PR-AUC",
     "p1_recall": "priority-1 recall",
@@ -59,13 +40,12 @@ LABELS = {
 def prediction_frame(
     flat: pd.DataFrame, columns: dict[str, np.ndarray]
 ) -> pd.DataFrame:
-    """Scored rows' predictions (``columns``) beside their metadata (rows of ``flat``)."""
+    """Scored rows' predictions (``columns``) beside their group sources (rows of ``flat``)."""
     frame = pd.DataFrame(columns)
-    frame.insert(0, "report_id", flat["report_id"].to_numpy())
-    frame.insert(2, "received_at", flat["received_at"].to_numpy())
-    for name in GROUP_SOURCE_COLUMNS:
-        if name in flat.columns:
-            frame[name] = flat[name].to_numpy()
+    frame.insert(0, "report_id", flat["report_id"].astype(str).to_numpy())
+    groups = base_labels(flat).reset_index(drop=True)
+    frame = pd.concat([frame.reset_index(drop=True), groups], axis=1)
+    frame["received_at"] = flat["received_at"].to_numpy()
     ordered = [c for c in PREDICTION_COLUMNS if c in frame] + [
         c for c in frame if c not in PREDICTION_COLUMNS
     ]
