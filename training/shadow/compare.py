@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.flat import FLAT_COLUMNS, rows_frame
-from training.audit.groups import SHORT_TYPES, esp_size_tiers, jurisdictions
+from training.audit.groups import base_labels, esp_size_tiers, jurisdictions
 
 PRIORITIES = (1, 2, 3)
 SHADOW_COLUMNS = (
@@ -112,14 +112,12 @@ def analyst_sides(frame: pd.DataFrame) -> dict[str, Any]:
 
 def group_labels(frame: pd.DataFrame, large_country_share: float) -> pd.DataFrame:
     """Platform size tier, jurisdiction and incident type of each row (the audit's)."""
+    base = base_labels(frame)
     return pd.DataFrame(
         {
-            "esp_size_tier": esp_size_tiers(frame),
-            "jurisdiction": jurisdictions(frame, large_country_share),
-            "incident_type": frame["incident_type"]
-            .astype(str)
-            .map(SHORT_TYPES)
-            .fillna("other"),
+            "esp_size_tier": esp_size_tiers(base["esp_name"].astype(str)),
+            "jurisdiction": jurisdictions(base["country"], large_country_share),
+            "incident_type": base["incident_type"],
         },
         index=frame.index,
     )
