@@ -49,3 +49,17 @@ def xsd() -> Path:
     if not XSD.is_file():
         pytest.fail(f"shared XSD not found at {XSD} (set TIPSCORE_SHARED_DIR)")
     return XSD
+
+
+@pytest.fixture(autouse=True)
+def _service_settings_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that starts a service of its own leaves the settings it loaded behind.
+
+    The service reads its settings once (``serving.settings.load``, process-wide) and its
+    middlewares read that reading. A test that starts another instance (its own state
+    folder) would otherwise hand its settings to the session's service (keys: 401s).
+    Session fixtures are set up before this one, so what is kept is theirs.
+    """
+    from serving import settings
+
+    monkeypatch.setattr(settings._Current, "settings", settings._Current.settings)
