@@ -65,7 +65,7 @@ class CasePage(BaseModel):
 class CaseRef(In):
     """Which case to open (a merged case's id opens the case it merged into)."""
 
-    case_id: Annotated[StrictInt, Field(ge=1)]
+    case_id: Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]  # an SQL integer
     limit: Annotated[StrictInt, Field(ge=1, le=500)] = 100
 
 
@@ -128,7 +128,7 @@ class CaseDecisionIn(In):
     as accepting it, as a single decision would have to be).
     """
 
-    case_id: Annotated[StrictInt, Field(ge=1)]
+    case_id: Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]  # an SQL integer
     action: Literal["accept", "override"]
     priority: Annotated[StrictInt, Field(ge=1, le=3)] | None = None
     designation: Literal["referral", "informational"] = "referral"
