@@ -138,6 +138,7 @@ def _decisions_from(history: Path, out: Path, rows: int) -> pd.DataFrame:
         suggested_priority=np.full(len(frame), 3),
         suggested_probability=0.001,
         suggested_by="tip-escalation/1",
+        decision_blind=False,
     )
     pq.write_table(
         pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), out
