@@ -47,6 +47,8 @@ def test_alerts_exit_1_with_fail_on_alert_and_name_the_platforms(
     assert f"ALERT completeness: {HALVED}: upload_ip" in output
     assert "drift skipped" in output and not no_mlflow.exists()
     assert (tmp_path / "out" / "monitor.html").exists()
+    status = db.parent / "monitor_status.json"
+    assert status.stat().st_mode & 0o777 == 0o600  # owner-only, as the state folder
     plain = _invoke(db, tmp_path / "out")
     assert plain.exit_code == 0
 

@@ -73,11 +73,16 @@ def status_of(result: dict[str, Any], generated_at: str) -> dict[str, Any]:
 
 
 def write_status(status: dict[str, Any], state_dir: Path) -> Path:
-    """Replace ``state_dir/monitor_status.json`` atomically (a scrape never reads half)."""
+    """Replace ``state_dir/monitor_status.json`` atomically (a scrape never reads half).
+
+    Owner-only (0600), as every file of the state folder (docs/security.md).
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / STATUS_FILE
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(status, indent=2) + "\n")
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(json.dumps(status, indent=2) + "\n")
     tmp.replace(path)
     return path
 
