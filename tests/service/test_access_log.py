@@ -90,8 +90,9 @@ def test_refusals_and_reads_leave_access_rows_without_bodies(
     deadline = (
         time.monotonic() + 10
     )  # a row of the test before may be among the first 5
-    while time.monotonic() < deadline and not any(
-        r["reason"].startswith("read model card (no analyst") for r in rows
+    while time.monotonic() < deadline and not any(  # this test's own GET, the last
+        r["method"] == "GET" and r["reason"].startswith("read model card (no analyst")
+        for r in rows
     ):
         time.sleep(0.1)
         rows = _access_rows(deployed, start, 5)
