@@ -24,7 +24,7 @@ from features.platforms import Platforms
 from features.schema import ReportSubmission, TipReport
 from features.xml.intake import IntakeOptions, parse_submission
 from features.xml.safe import XmlIntakeError, XmlLimits
-from serving import connections, live_metrics, logs
+from serving import connections, heap, live_metrics, logs
 from serving.access import AccessLog
 from serving.analyst.app import analyst_app
 from serving.auth import (
@@ -140,6 +140,7 @@ class TipScoring:
             max_wait_ms=self.settings.coalesce_wait_ms,
             inline_single=True,
         )
+        heap.settle()  # the loaded model and modules out of the collector's way
 
     def _model_about(self) -> tuple[str, str] | None:
         """(name, version) of the model serving now, for ``/metrics``."""

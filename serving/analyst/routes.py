@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from features.outcome import allowed_designations
+from serving import heap
 from serving.analyst.deps import Allowed, Backend, Service, json_body
 from serving.analyst.errors import (
     RELOAD_RESPONSES,
@@ -245,4 +246,5 @@ def reload(
     if shadow is not None:
         shadow.load(served)
         out["shadow"] = shadow.about()
+    heap.settle()  # the new model's objects are long-lived too (serving.heap)
     return out
