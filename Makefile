@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint fmt type check browser test test-reliability test-fast bench demo mlflow-ui clean
+.PHONY: help install lint fmt type check browser postgres test test-reliability test-fast bench demo mlflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,13 +43,19 @@ browser: ## Debian's Chromium for the browser tests (never `playwright install`:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: check browser ## install, check, and run the whole test suite (what CI runs)
+postgres: ## Debian's PostgreSQL server programs (initdb, pg_ctl) for the PostgreSQL state-store tests
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the PostgreSQL tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test: check browser postgres ## install, check, and run the whole test suite (what CI runs)
 	$(BIN)/pytest
 
-test-reliability: install ## the slow fuzz, load, crash and full-run tests (tests/reliability) and every issue-18 regression test
+test-reliability: install postgres ## the slow fuzz, load, crash and full-run tests (tests/reliability) and every issue-18 regression test
 	$(BIN)/pytest -m reliability
 
-test-fast: install browser ## the test suite without lint and type checks
+test-fast: install browser postgres ## the test suite without lint and type checks
 	$(BIN)/pytest -x -q
 
 bench: install ## run the benchmarks and update benchmarks/RESULTS.md

@@ -172,7 +172,8 @@ class TipScoring:
         served = self._served()
         # the ESP name is kept as its closed-vocabulary spelling (features.platforms)
         reports = [self.platforms.closed(job.report) for job in jobs]
-        with self._write:
+        # exclusive: on PostgreSQL the replicas' write lock, from linkage read to commit
+        with self._write, self.state.exclusive():
             responses, shadowed = self.scorer.score_shadowed(
                 served, reports, [j.warnings for j in jobs], self.shadow
             )

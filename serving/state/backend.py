@@ -3,8 +3,8 @@
 The store writes its SQL once (``serving.state.sql``, ``?`` placeholders, portable SQL) and
 asks the backend for the rest: how to connect (rows read by column name), the placeholder
 style, how to start a write transaction, the DDL, and the few expressions engines spell
-differently. SQLite is the only engine today; a PostgreSQL backend (a later issue) adds a
-class with the same attributes and its own DDL, and nothing else changes.
+differently. SQLite (here) is the default engine; PostgreSQL (``serving.state.pg_backend``,
+issue 22) is a class with the same attributes and its own schema (``pg_schema``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ class Backend(Protocol):
     @property
     def begin_write(self) -> str:
         """The statement that starts a write transaction holding the write lock."""
+        ...
+
+    @property
+    def write_lock(self) -> Sequence[str]:
+        """Statements run after ``begin_write`` to hold the database's one write lock
+        (none on SQLite, whose ``BEGIN IMMEDIATE`` holds it; PostgreSQL takes an advisory
+        lock, so replicas' writes are serialised as one file's are)."""
         ...
 
     @property
@@ -82,6 +89,7 @@ class SqliteBackend:
     name: str = "sqlite"
     placeholder: str = "?"
     begin_write: str = "BEGIN IMMEDIATE"
+    write_lock: tuple[str, ...] = ()
     begin_snapshot: str = "BEGIN"  # a WAL read transaction sees one snapshot throughout
     kinds_agg: str = "group_concat(DISTINCT o.kind)"
 
@@ -131,7 +139,8 @@ class Connection:
     def _sql(self, text: str) -> str:
         if self.backend.placeholder == "?":
             return text
-        return text.replace("?", self.backend.placeholder)
+        # psycopg's ``%s``: a literal ``%`` is written ``%%``
+        return text.replace("%", "%%").replace("?", self.backend.placeholder)
 
     def rows(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
         """Every row of a query."""
@@ -148,7 +157,11 @@ class Connection:
 
     def many(self, text: str, params: Iterable[Sequence[Any]]) -> None:
         """One statement for many parameter rows."""
-        self.raw.executemany(self._sql(text), [tuple(p) for p in params])
+        cursor = self.raw.cursor()  # psycopg's connections have no executemany
+        try:
+            cursor.executemany(self._sql(text), [tuple(p) for p in params])
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         """Close the connection."""

@@ -70,7 +70,8 @@ def open_state(
     """
     private_dir(settings.state_dir)
     private_files(legacy.path for legacy in legacy_files(settings))
-    store = StateStore.open(settings.reports_path)
+    # PostgreSQL when TIPSCORE_DATABASE_URL names one (issue 22), else the SQLite file
+    store = StateStore.connect(settings.database_url, settings.reports_path)
     try:
         for legacy in legacy_files(settings):
             migrate(store, legacy, settings.reports_path)

@@ -194,13 +194,36 @@ class StateStore(CaseReads):
                 self._readers.clear()
             self._writer.close()
 
+    @classmethod
+    def connect(cls, url: str | None, path: Path | str) -> StateStore:
+        """The store named by a database URL (PostgreSQL), else the SQLite file ``path``."""
+        if url:
+            from serving.state.pg_backend import PgBackend, is_postgres
+
+            if not is_postgres(url):
+                raise ValueError(
+                    "TIPSCORE_DATABASE_URL: only postgresql://... URLs are supported "
+                    "(leave it unset for the SQLite file in the state folder)"
+                )
+            return cls(PgBackend(url))
+        return cls.open(path)
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        Inside ``exclusive()`` (same thread) it is that transaction's, committed with it.
+        """
         db = self._writer
         with db.lock:
+            if getattr(self._local, "writing", False):
+                yield Transaction(db)  # the enclosing exclusive() commits or rolls back
+                return
             db.run(self.backend.begin_write)
+            self._local.writing = True
             try:
+                for statement in self.backend.write_lock:
+                    db.run(statement)
                 yield Transaction(db)
                 db.run("COMMIT")
             except BaseException:
@@ -209,6 +232,24 @@ class StateStore(CaseReads):
                 with suppress(Exception):
                     db.run("ROLLBACK")
                 raise
+            finally:
+                self._local.writing = False
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the write lock from a scored batch's linkage read to its commit.
+
+        Where several processes write one database (PostgreSQL replicas), a batch's
+        linkage counts and case placement must see every report committed before it,
+        and none may commit in between: the batch's ``transaction()`` starts here (and
+        takes the lock) and commits when this block ends. On SQLite one process owns the
+        file and its scoring lock already orders batches: nothing is held early.
+        """
+        if not self.backend.write_lock:
+            yield
+            return
+        with self.transaction():
+            yield
 
     def _reader(self) -> Connection:
         """This thread's reading connection (the writer's for an in-memory database)."""

@@ -1,0 +1,86 @@
+"""The PostgreSQL engine of the state store (issue 22), chosen by ``TIPSCORE_DATABASE_URL``.
+
+Several service replicas share one database. What SQLite gets from being one file with
+one writer, this backend gets from a transaction-level advisory lock taken at the start
+of every write transaction (``write_lock``): writes from every replica are serialised,
+exactly as ``BEGIN IMMEDIATE`` serialises them in one SQLite file, so
+
+- a scored batch's linkage reads and case placement (the service holds the lock from its
+  linkage read to its commit: ``StateStore.exclusive``) see every report any replica
+  committed before, and two replicas never build two cases for linked reports;
+- two decisions on one report from two replicas are ordered: the later one reads the
+  earlier as the report's latest and supersedes it; both rows are kept.
+
+The lock is released by COMMIT or ROLLBACK, and by the server when a replica's connection
+dies (a SIGKILLed replica holds nothing). Reads take no lock. The schema is Alembic's
+(``tipscore db upgrade``): the service checks the revision and never creates tables, so
+its role needs no more than ``pg_schema.grants``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+HEAD = "0001"
+"""The schema revision this code reads and writes (``serving/state/alembic/versions``)."""
+LOCK_KEY = 0x7469_7073_636F_7265 & 0x7FFF_FFFF_FFFF_FFFF
+"""The advisory lock every write transaction takes (the bytes of ``tipscore``)."""
+SCHEMES = ("postgresql://", "postgres://")
+
+CHECK_SCHEMA = f"""DO $check$
+BEGIN
+    IF to_regclass('alembic_version') IS NULL THEN
+        RAISE EXCEPTION 'the state database has no schema: run `tipscore db upgrade`';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM alembic_version WHERE version_num = '{HEAD}') THEN
+        RAISE EXCEPTION 'the state database is not at schema revision {HEAD}: '
+            'run `tipscore db upgrade`';
+    END IF;
+END
+$check$"""
+
+
+def is_postgres(url: str | None) -> bool:
+    """Whether a database URL names PostgreSQL."""
+    return bool(url) and str(url).startswith(SCHEMES)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL as SQLAlchemy (Alembic) names the psycopg 3 driver."""
+    for scheme in SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+@dataclass(frozen=True)
+class PgBackend:
+    """PostgreSQL through psycopg 3: autocommit connections, rows as dicts."""
+
+    url: str
+    name: str = "postgresql"
+    placeholder: str = "%s"
+    begin_write: str = "BEGIN ISOLATION LEVEL READ COMMITTED"
+    write_lock: tuple[str, ...] = (f"SELECT pg_advisory_xact_lock({LOCK_KEY})",)
+    # plain BEGIN reads each statement's own snapshot: linkage needs one for the batch
+    begin_snapshot: str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    kinds_agg: str = "string_agg(DISTINCT o.kind, ',')"
+    shares_one_connection: bool = False
+
+    def connect(self) -> Any:
+        """A connection in autocommit mode (the store sends BEGIN/COMMIT itself)."""
+        import psycopg
+        from psycopg.rows import dict_row
+
+        return psycopg.connect(
+            self.url,
+            autocommit=True,
+            row_factory=dict_row,
+            application_name="tipscore",
+        )
+
+    def ddl(self) -> Sequence[str]:
+        """No DDL: the schema is the migrations'; only a check that it is there."""
+        return (CHECK_SCHEMA,)

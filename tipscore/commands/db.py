@@ -1,0 +1,49 @@
+"""``tipscore db upgrade``: the state database's schema (Alembic; issue 22)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+db_app = typer.Typer(
+    help="The service's state database (SQLite file or PostgreSQL).",
+    no_args_is_help=True,
+)
+
+
+@db_app.command("upgrade")
+def upgrade(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="postgresql://... of a role that may create tables (the owner); "
+            "default $TIPSCORE_DATABASE_URL, else the SQLite state file.",
+            envvar="TIPSCORE_DATABASE_ADMIN_URL",
+        ),
+    ] = None,
+    grant_to: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL: the service's role, granted SELECT and INSERT on the "
+            "append-only logs and read/write on the rest (never UPDATE or DELETE on logs)."
+        ),
+    ] = None,
+) -> None:
+    """Create or migrate the state database's tables to this version's schema.
+
+    Run it before starting replicas on PostgreSQL (the service never creates tables
+    there) and after each upgrade of tipscore. On SQLite it is optional: the service
+    creates its tables itself; the upgrade records the revision. See docs/deployment.md.
+    """
+    from serving.settings import ServingSettings
+    from serving.state.upgrade import upgrade as run_upgrade
+
+    settings = ServingSettings()
+    target = url or settings.database_url
+    try:
+        revision = run_upgrade(target, settings.reports_path, grant_to)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    where = "PostgreSQL" if target else str(settings.reports_path)
+    typer.echo(f"state database ({where}) at schema revision {revision}")
