@@ -39,12 +39,11 @@ END
 $$"""
 
 
-def _refuse(table: str, message: str) -> tuple[str, ...]:
+def _refuse(table: str, message: str) -> str:
+    # per statement, so even a statement touching no row is refused
     return (
-        f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION tipscore_append_only('{message}')",
-        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION tipscore_append_only('{message}')",
+        f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE OR TRUNCATE "
+        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION tipscore_append_only('{message}')"
     )
 
 
@@ -126,7 +125,7 @@ PG_DDL: tuple[str, ...] = (
     *TABLES,
     *CASE_TABLES,
     REFUSE,
-    *(s for table, message in APPEND_ONLY.items() for s in _refuse(table, message)),
+    *(_refuse(table, message) for table, message in APPEND_ONLY.items()),
 )
 """The first migration's statements (``serving/state/alembic``: revision 0001)."""
 

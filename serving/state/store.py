@@ -167,8 +167,12 @@ class StateStore(CaseReads):
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._writer = Connection(backend.connect(), backend)
-        for statement in backend.ddl():
-            self._writer.run(statement)
+        try:
+            for statement in backend.ddl():
+                self._writer.run(statement)
+        except BaseException:  # e.g. a PostgreSQL database not migrated yet
+            self._writer.close()
+            raise
         # reads: one connection per thread (the service's scoring worker, the analyst
         # routes' threads), so a long analyst query never makes scoring wait for a lock
         self._local = threading.local()

@@ -1,0 +1,188 @@
+"""PostgreSQL state (issue 22): the service's role, migrations, and replicas sharing it.
+
+On a real PostgreSQL server (``tests/pg_fixtures.py``); the SQLite side of the migrations
+is here too (``tipscore db upgrade`` on a state folder the service made before Alembic).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from features.linkage import MICROS_PER_DAY
+from serving.analyst.schemas import DecisionIn, Reason
+from serving.state.cases import CaseConfig, CaseEntry
+from serving.state.pg_backend import HEAD
+from serving.state.pg_schema import APPEND_ONLY
+from serving.state.store import StateStore
+from serving.state.upgrade import upgrade
+from tests.pg_fixtures import OWNER, SERVICE, PgServer
+from tipscore.cli import app
+
+T0 = 1_700_000_000_000_000
+
+
+@pytest.fixture
+def database(pg_server: PgServer) -> str:
+    return pg_server.new_database()
+
+
+@pytest.fixture
+def replicas(pg_server: PgServer, database: str) -> Iterator[list[StateStore]]:
+    """Two stores on one database, as two service replicas hold them."""
+    stores = [
+        StateStore.connect(pg_server.url(SERVICE, database), "unused") for _ in range(2)
+    ]
+    yield stores
+    for store in stores:
+        store.close()
+
+
+@pytest.mark.parametrize("table", sorted(APPEND_ONLY))
+@pytest.mark.parametrize(
+    "statement", ["UPDATE {t} SET seq = seq", "DELETE FROM {t}", "TRUNCATE {t} CASCADE"]
+)
+def test_the_service_role_cannot_change_a_log(
+    pg_server: PgServer, database: str, table: str, statement: str
+) -> None:
+    """Refused by privileges to the service; by the trigger to the owner too."""
+    for role, refusal in ((SERVICE, "permission denied"), (OWNER, "append-only")):
+        with (
+            psycopg.connect(pg_server.url(role, database), autocommit=True) as db,
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match=refusal),
+        ):
+            db.execute(statement.format(t=table).encode())
+    with (
+        psycopg.connect(pg_server.url(SERVICE, database), autocommit=True) as db,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        db.execute(f"DROP TRIGGER {table}_no_change ON {table}".encode())
+
+
+def test_a_database_without_the_schema_is_refused_with_the_command_to_run(
+    pg_server: PgServer,
+) -> None:
+    pg_server.admin(f"CREATE DATABASE bare OWNER {OWNER}")
+    with pytest.raises(psycopg.Error, match="tipscore db upgrade"):
+        StateStore.connect(pg_server.url(OWNER, "bare"), "unused")
+    upgrade(pg_server.url(OWNER, "bare"), Path("unused"))
+    upgrade(pg_server.url(OWNER, "bare"), Path("unused"))  # idempotent
+    StateStore.connect(pg_server.url(OWNER, "bare"), "unused").close()
+
+
+def test_db_upgrade_keeps_an_existing_sqlite_state_folder(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "reports.db"
+    store = StateStore.open(path)  # made by the service, before Alembic
+    with store.transaction() as tx:
+        tx.record_links([("old-1", T0, {"link_accounts": ["a"]})])
+    store.close()
+    result = CliRunner().invoke(
+        app, ["db", "upgrade"], env={"TIPSCORE_STATE_DIR": str(tmp_path / "state")}
+    )
+    assert result.exit_code == 0, result.output
+    assert f"revision {HEAD}" in result.output
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (HEAD,)
+        ]
+        assert db.execute("SELECT report_id FROM link").fetchall() == [("old-1",)]
+    finally:
+        db.close()
+    reopened = StateStore.open(path)
+    assert reopened.lookup(T0 + 1, {"link_accounts": ["a"]})[
+        "hist_account_reports_365d"
+    ]
+    reopened.close()
+
+
+def test_a_report_kept_by_one_replica_links_on_the_other(
+    replicas: list[StateStore],
+) -> None:
+    a, b = replicas
+    with a.transaction() as tx:
+        tx.record_links([("r-a", T0, {"link_accounts": ["shared"]})])
+    counts = b.lookup(T0 + MICROS_PER_DAY, {"link_accounts": ["shared"]})
+    assert counts["hist_account_reports_365d"] == 1
+
+
+def _place(store: StateStore, report_id: str, t: int) -> None:
+    """What a replica does with a scored report, under the write lock from read to commit."""
+    links = {"link_accounts": ["one-offender"]}
+    with store.exclusive(), store.transaction() as tx:
+        store.lookup(t, links)  # the linkage read happens under the lock
+        tx.db.run(
+            "INSERT INTO queue (report_id, scored_seq, priority, probability) "
+            "VALUES (?, 0, 2, 0.5)",
+            (report_id,),
+        )
+        tx.record_links([(report_id, t, links)])
+        tx.maintain_cases([CaseEntry(report_id, t, links, 2, 0.5)], CaseConfig())
+
+
+def test_linked_reports_scored_at_once_on_two_replicas_form_one_case(
+    replicas: list[StateStore],
+) -> None:
+    """Without the lock, two replicas each saw no case yet and opened one each."""
+    go = threading.Barrier(2)
+
+    def replica(i: int) -> None:
+        go.wait()
+        for n in range(15):
+            _place(replicas[i], f"c-{i}-{n}", T0 + n)
+
+    threads = [threading.Thread(target=replica, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rows = replicas[0]._writer.rows(
+        "SELECT case_id, members FROM cases WHERE merged_into IS NULL"
+    )
+    assert [(r["members"]) for r in rows] == [30]
+    members = replicas[1]._writer.rows("SELECT DISTINCT case_id FROM case_member")
+    assert [r["case_id"] for r in members] == [rows[0]["case_id"]]
+
+
+def test_decisions_on_one_report_from_two_replicas_form_one_history(
+    replicas: list[StateStore],
+) -> None:
+    a, b = replicas
+    with a.transaction() as tx:
+        tx.db.run(
+            "INSERT INTO scored (report_id, request_id, scored_at, received_at, "
+            "incident_type, priority, probability, model_version, codes, response, "
+            "flat) VALUES ('d-1', 'r', 'x', 'x', 'x', 2, 0.5, 'm/1', '[]', '{}', '{}') "
+        )
+        tx.db.run(
+            "INSERT INTO queue (report_id, scored_seq, priority, probability) "
+            "SELECT 'd-1', MAX(seq), 2, 0.5 FROM scored"
+        )
+    go = threading.Barrier(8)
+
+    def decide(i: int) -> None:
+        go.wait()
+        decision = DecisionIn(
+            report_id="d-1", action="override", priority=1, reason=Reason.OTHER
+        )
+        (a, b)[i % 2].decide(decision, f"k{i}", f"Analyst {i}")
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    made = b.decisions("d-1")  # newest first
+    assert len(made) == 8
+    assert made[-1].supersedes is None
+    assert [d.supersedes for d in made[:-1]] == [d.decision_id for d in made[1:]]
+    latest = b._writer.one("SELECT decision_seq FROM queue WHERE report_id = 'd-1'")
+    newest = b._writer.one("SELECT MAX(seq) AS seq FROM decisions")
+    assert latest is not None and newest is not None
+    assert latest["decision_seq"] == newest["seq"]  # the queue shows the later one
