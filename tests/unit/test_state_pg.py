@@ -186,3 +186,24 @@ def test_decisions_on_one_report_from_two_replicas_form_one_history(
     newest = b._writer.one("SELECT MAX(seq) AS seq FROM decisions")
     assert latest is not None and newest is not None
     assert latest["decision_seq"] == newest["seq"]  # the queue shows the later one
+
+
+def test_commands_read_the_configured_postgresql_by_default(
+    pg_server: PgServer,
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """export-decisions, monitor, compare: the default store is the service's database."""
+    from serving.settings import ServingSettings
+    from serving.state.command_store import open_for_command
+
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("TIPSCORE_DATABASE_URL", pg_server.url(SERVICE, database))
+    store = open_for_command(ServingSettings().reports_path)
+    try:
+        assert store.backend.name == "postgresql"
+    finally:
+        store.close()
+    with pytest.raises(FileNotFoundError, match="nothing scored yet"):
+        open_for_command(tmp_path / "elsewhere.db")  # an explicit file stays a file
