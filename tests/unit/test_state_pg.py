@@ -207,3 +207,24 @@ def test_commands_read_the_configured_postgresql_by_default(
         store.close()
     with pytest.raises(FileNotFoundError, match="nothing scored yet"):
         open_for_command(tmp_path / "elsewhere.db")  # an explicit file stays a file
+
+
+def test_make_test_installs_postgresql_where_it_is_missing() -> None:
+    """The PostgreSQL tests run (never skipped) on a fresh machine: `make test` sees to it."""
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    target = next(line for line in makefile.splitlines() if line.startswith("test:"))
+    assert "postgres" in target.split("##")[0].split()
+    assert "apt-get install -y -qq postgresql" in makefile
+
+
+def test_db_upgrade_as_the_service_role_fails_clearly(
+    pg_server: PgServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pg_server.admin(f"CREATE DATABASE fresh OWNER {OWNER}")
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path))
+    result = CliRunner().invoke(
+        app, ["db", "upgrade", "--url", pg_server.url(SERVICE, "fresh")]
+    )
+    assert result.exit_code == 1
+    assert "the database refused the upgrade" in result.output
+    assert "permission denied" in result.output

@@ -41,9 +41,16 @@ def upgrade(
 
     settings = ServingSettings()
     target = url or settings.database_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         revision = run_upgrade(target, settings.reports_path, grant_to)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    except (
+        SQLAlchemyError
+    ) as exc:  # e.g. the service's role, which may not create tables
+        typer.echo(f"the database refused the upgrade: {exc.orig or exc}", err=True)
+        raise typer.Exit(1) from None
     where = "PostgreSQL" if target else str(settings.reports_path)
     typer.echo(f"state database ({where}) at schema revision {revision}")
