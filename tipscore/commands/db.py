@@ -50,7 +50,7 @@ def upgrade(
     except (
         SQLAlchemyError
     ) as exc:  # e.g. the service's role, which may not create tables
-        typer.echo(f"the database refused the upgrade: {exc.orig or exc}", err=True)
+        typer.echo(f"the database refused the upgrade: {getattr(exc, "orig", None) or exc}", err=True)
         raise typer.Exit(1) from None
     where = "PostgreSQL" if target else str(settings.reports_path)
     typer.echo(f"state database ({where}) at schema revision {revision}")
