@@ -47,10 +47,10 @@ def upgrade(
         revision = run_upgrade(target, settings.reports_path, grant_to)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    except (
-        SQLAlchemyError
-    ) as exc:  # e.g. the service's role, which may not create tables
-        typer.echo(f"the database refused the upgrade: {getattr(exc, "orig", None) or exc}", err=True)
+    except SQLAlchemyError as exc:
+        # e.g. the service's role, which may not create tables
+        reason = getattr(exc, "orig", None) or exc
+        typer.echo(f"the database refused the upgrade: {reason}", err=True)
         raise typer.Exit(1) from None
     where = "PostgreSQL" if target else str(settings.reports_path)
     typer.echo(f"state database ({where}) at schema revision {revision}")
