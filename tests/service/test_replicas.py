@@ -239,6 +239,7 @@ def _acknowledged_load(
         thread.join()
 
 
+@pytest.mark.reliability  # a crash test: `make test-reliability` runs it too
 def test_a_replica_killed_under_load_loses_no_acknowledged_report(
     replicas: Replicas, deployed: Deployed
 ) -> None:

@@ -228,3 +228,16 @@ def test_db_upgrade_as_the_service_role_fails_clearly(
     assert result.exit_code == 1
     assert "the database refused the upgrade" in result.output
     assert "permission denied" in result.output
+
+
+def test_info_names_the_state_database_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv(
+        "TIPSCORE_DATABASE_URL", "postgresql://svc:s3cret@db.internal:5432/tipscore"
+    )
+    result = CliRunner().invoke(app, ["info"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "postgresql://svc:***@db.internal:5432/tipscore" in result.output
+    assert "s3cret" not in result.output
