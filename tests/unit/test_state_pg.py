@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from features.identifiers import IdentifierHasher
 from features.linkage import MICROS_PER_DAY
 from serving.analyst.schemas import DecisionIn, Reason
 from serving.state.cases import CaseConfig, CaseEntry
@@ -241,3 +242,62 @@ def test_info_names_the_state_database_without_its_password(
     assert result.exit_code == 0, result.output
     assert "postgresql://svc:***@db.internal:5432/tipscore" in result.output
     assert "s3cret" not in result.output
+
+
+def test_a_sqlite_state_copies_into_postgresql_whole_and_once(
+    pg_server: PgServer, database: str, tmp_path: Path, hasher: IdentifierHasher
+) -> None:
+    from datetime import date
+
+    from serving.analyst.schemas import QueueQuery
+    from serving.state.copy import copy_sqlite
+    from tests.state_backends import counts
+    from tests.unit.test_state import TABLES, _keep, _scored
+
+    path = tmp_path / "state" / "reports.db"
+    old = StateStore.open(path)
+    _keep(old, [_scored(hasher, f"s-{i}", 1 + i % 3) for i in range(6)])
+    old.decide(
+        DecisionIn(report_id="s-1", action="override", priority=1, reason=Reason.OTHER),
+        "k",
+        "Analyst",
+    )
+    with old.transaction() as tx:
+        tx.mark_migrated("esp_vocabulary", "scored", 0)  # the service closed the names
+    today = date(2024, 12, 10)
+    before = (old.queue(QueueQuery(), today), old.decisions("s-1"), counts(old, TABLES))
+    old.close()
+    copied = copy_sqlite(path, pg_server.url(OWNER, database))
+    assert copied["scored"] == 6 and copied["decisions"] == 1
+    new = StateStore.connect(pg_server.url(SERVICE, database), "unused")
+    try:
+        after = (
+            new.queue(QueueQuery(), today),
+            new.decisions("s-1"),
+            counts(new, TABLES),
+        )
+        assert after == before
+        assert new.linked_to("s-2") == []  # same instant: as on SQLite
+        _keep(new, [_scored(hasher, "s-new", 2)])  # the keys continue after the copied
+        assert new.latest("s-new")["seq"] == 7
+    finally:
+        new.close()
+    with pytest.raises(ValueError, match="already holds rows"):
+        copy_sqlite(path, pg_server.url(OWNER, database))
+
+
+def test_db_copy_says_what_is_missing(
+    pg_server: PgServer, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("TIPSCORE_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["db", "copy"])
+    assert result.exit_code == 2 and "no PostgreSQL URL" in result.output
+    url = pg_server.url(OWNER, database)
+    result = runner.invoke(app, ["db", "copy", "--url", url])
+    assert result.exit_code == 1 and "no SQLite state file" in result.output
+    StateStore.open(tmp_path / "reports.db").close()
+    result = runner.invoke(app, ["db", "copy", "--url", url])
+    assert result.exit_code == 0, result.output
+    assert "no rows" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,3 +55,45 @@ def upgrade(
         raise typer.Exit(1) from None
     where = "PostgreSQL" if target else str(settings.reports_path)
     typer.echo(f"state database ({where}) at schema revision {revision}")
+
+
+@db_app.command("copy")
+def copy(
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="The SQLite state file; default the service's ($TIPSCORE_REPORTS_DB).",
+            dir_okay=False,
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="postgresql://... of the owner of the new, migrated, empty database; "
+            "default $TIPSCORE_DATABASE_URL.",
+            envvar="TIPSCORE_DATABASE_ADMIN_URL",
+        ),
+    ] = None,
+) -> None:
+    """Copy a SQLite state file into an empty PostgreSQL database (one transaction).
+
+    For moving one replica on SQLite to several on PostgreSQL: stop the service, run
+    `tipscore db upgrade --url ...`, then this, then start the replicas with
+    TIPSCORE_DATABASE_URL. Every row keeps its keys; the SQLite file is only read.
+    """
+    from serving.settings import ServingSettings
+    from serving.state.copy import copy_sqlite
+
+    settings = ServingSettings()
+    target = url or settings.database_url
+    if not target:
+        raise typer.BadParameter("no PostgreSQL URL (--url or TIPSCORE_DATABASE_URL)")
+    path = (source or settings.reports_path).absolute()
+    try:
+        copied = copy_sqlite(path, target)
+    except (ValueError, FileNotFoundError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    rows = ", ".join(f"{table} {n}" for table, n in copied.items() if n)
+    typer.echo(f"copied {path} into PostgreSQL: {rows or 'no rows'}")
