@@ -176,7 +176,7 @@ class StateStore(CaseReads):
         # reads: one connection per thread (the service's scoring worker, the analyst
         # routes' threads), so a long analyst query never makes scoring wait for a lock
         self._local = threading.local()
-        self._readers: list[Connection] = []
+        self._readers: list[tuple[threading.Thread, Connection]] = []
         self._readers_lock = threading.Lock()
         self._closed = threading.Event()
 
@@ -193,7 +193,7 @@ class StateStore(CaseReads):
         if not self._closed.is_set():
             self._closed.set()
             with self._readers_lock:
-                for reader in self._readers:
+                for _, reader in self._readers:
                     reader.close()
                 self._readers.clear()
             self._writer.close()
@@ -266,9 +266,27 @@ class StateStore(CaseReads):
                 if self._closed.is_set():
                     reader.close()
                     raise RuntimeError("the state store is closed")
-                self._readers.append(reader)
+                self._prune_readers()
+                self._readers.append((threading.current_thread(), reader))
             self._local.reader = reader
         return reader
+
+    def _prune_readers(self) -> None:
+        """Close the readers of threads that have ended (under ``_readers_lock``).
+
+        AnyIO retires idle worker threads and starts new ones, each opening a reader:
+        kept open, they added up (on PostgreSQL each is a server connection counted
+        against ``max_connections`` by every replica). A thread that ended uses its
+        reader no more, so at most one reader per live thread stays open.
+        """
+        alive: list[tuple[threading.Thread, Connection]] = []
+        for thread, reader in self._readers:
+            if thread.is_alive():
+                alive.append((thread, reader))
+            else:
+                with suppress(Exception):
+                    reader.close()
+        self._readers[:] = alive
 
     @contextmanager
     def _read(self, snapshot: bool = False) -> Iterator[Connection]:
