@@ -147,7 +147,8 @@ class TipScoring:
         return None if current is None else (current.name, current.version)
 
     def __is_ready__(self) -> bool:
-        return self.holder.current is not None
+        # on PostgreSQL also the database: a replica that cannot reach it is taken out
+        return self.holder.current is not None and self.state.reachable()
 
     @bentoml.on_shutdown
     def write_pending_access(self) -> None:

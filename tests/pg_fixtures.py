@@ -76,6 +76,20 @@ class PgServer:
 
     root: Path
     port: int
+    options: str = ""
+
+    def ctl(self, *args: str) -> None:
+        """``pg_ctl`` on this cluster (``stop -m fast``, ``restart``): a database restart."""
+        command = [str(bindir() / "pg_ctl"), "-D", str(self.root / "data"), "-w"]
+        if args[0] in ("start", "restart"):
+            command += ["-l", str(self.root / "server.log"), "-o", self.options]
+        done = subprocess.run(
+            _as_server_user([*command, "-t", "60", *args]),
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl {' '.join(args)}: {done.stdout}{done.stderr}")
 
     def admin_url(self, database: str = "postgres") -> str:
         """The bootstrap superuser over the unix socket."""
@@ -122,7 +136,7 @@ def start(root: Path) -> PgServer:
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} {SETTINGS}"
     run([str(bins / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
          "-w", "-t", "60", "start"])  # fmt: skip
-    server = PgServer(root, port)
+    server = PgServer(root, port, options)
     for role, password in PASSWORDS.items():
         server.admin(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
     server.admin(f"CREATE DATABASE {TEMPLATE} OWNER {OWNER}")

@@ -9,6 +9,7 @@ issue 22) is a class with the same attributes and its own schema (``pg_schema``)
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -142,18 +143,64 @@ class Connection:
         # psycopg's ``%s``: a literal ``%`` is written ``%%``
         return text.replace("%", "%%").replace("?", self.backend.placeholder)
 
+    @property
+    def broken(self) -> bool:
+        """Whether the connection is closed or lost (a database restart, a failover).
+
+        SQLite's never is; psycopg marks a connection broken once a statement found it
+        lost.
+        """
+        return bool(
+            getattr(self.raw, "closed", False) or getattr(self.raw, "broken", False)
+        )
+
+    def _idle(self) -> bool:
+        """Whether no transaction is open on the connection (nothing would be lost)."""
+        info = getattr(self.raw, "info", None)
+        if info is None:  # sqlite3
+            return not bool(getattr(self.raw, "in_transaction", False))
+        from psycopg.pq import TransactionStatus
+
+        return bool(info.transaction_status == TransactionStatus.IDLE)
+
+    def reopen_if_broken(self) -> None:
+        """A new connection in place of a lost one; only between transactions."""
+        if self.broken:
+            with contextlib.suppress(Exception):
+                self.raw.close()
+            self.raw = self.backend.connect()
+
+    def _execute(self, text: str, params: Sequence[Any]) -> Any:
+        """Execute; a read or BEGIN that found the connection lost runs again on a new one.
+
+        Only when no transaction was open (a lost transaction's writes are never
+        replayed) and only a statement that changes nothing (``SELECT``, ``BEGIN``): the
+        first request after a database restart succeeds instead of failing. A connection
+        lost inside a transaction is not replaced here: the transaction fails, and the
+        store replaces it before the next one (``reopen_if_broken``).
+        """
+        idle = not self.broken and self._idle()
+        try:
+            return self.raw.execute(self._sql(text), tuple(params))
+        except Exception:
+            retry = text.lstrip().upper().startswith(("SELECT", "BEGIN"))
+            if not (idle and retry and self.broken):
+                raise
+        self.reopen_if_broken()
+        return self.raw.execute(self._sql(text), tuple(params))
+
     def rows(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
         """Every row of a query."""
-        return list(self.raw.execute(self._sql(text), tuple(params)).fetchall())
+        return list(self._execute(text, params).fetchall())
 
     def one(self, text: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query, or None."""
-        row: Row | None = self.raw.execute(self._sql(text), tuple(params)).fetchone()
+        row: Row | None = self._execute(text, params).fetchone()
         return row
 
     def run(self, text: str, params: Sequence[Any] = ()) -> None:
         """A statement whose result is not needed."""
-        self.raw.execute(self._sql(text), tuple(params))
+        self._execute(text, params)
 
     def many(self, text: str, params: Iterable[Sequence[Any]]) -> None:
         """One statement for many parameter rows."""

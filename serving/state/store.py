@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
@@ -35,6 +36,10 @@ from serving.state import (
 from serving.state.backend import Backend, Connection, SqliteBackend
 from serving.state.case_store import CaseReads
 from serving.state.records import LinkRecord, NotFound, Scored
+
+
+REACHABLE_CHECK_S = 1.0
+"""How long ``StateStore.reachable``'s answer is kept (a load balancer polls often)."""
 
 
 def _iso(value: Any) -> Any:
@@ -179,6 +184,7 @@ class StateStore(CaseReads):
         self._readers: list[tuple[threading.Thread, Connection]] = []
         self._readers_lock = threading.Lock()
         self._closed = threading.Event()
+        self._checked: tuple[float, bool] = (-REACHABLE_CHECK_S, True)  # (when, answer)
 
     @classmethod
     def open(cls, path: Path | str) -> StateStore:
@@ -223,6 +229,7 @@ class StateStore(CaseReads):
             if getattr(self._local, "writing", False):
                 yield Transaction(db)  # the enclosing exclusive() commits or rolls back
                 return
+            db.reopen_if_broken()  # e.g. after a database restart; never mid-transaction
             db.run(self.backend.begin_write)
             self._local.writing = True
             try:
@@ -292,6 +299,7 @@ class StateStore(CaseReads):
     def _read(self, snapshot: bool = False) -> Iterator[Connection]:
         db = self._reader()
         with db.lock:
+            db.reopen_if_broken()
             if not snapshot:
                 yield db
                 return
@@ -300,6 +308,27 @@ class StateStore(CaseReads):
                 yield db
             finally:
                 db.run("COMMIT")
+
+    def reachable(self) -> bool:
+        """Whether the database answers (``/readyz``): a ``SELECT 1`` at most once a second.
+
+        On PostgreSQL a replica whose database is down or failing over answers every
+        request with an error: it reports itself not ready, so a load balancer takes it
+        out until the database is back. SQLite is a local file: always reachable.
+        """
+        if self.backend.name == "sqlite":
+            return True
+        now = time.monotonic()
+        if now - self._checked[0] < REACHABLE_CHECK_S:
+            return self._checked[1]
+        try:
+            with self._read() as db:
+                db.one("SELECT 1")
+            ok = True
+        except Exception:  # noqa: BLE001 - any failure means not reachable
+            ok = False
+        self._checked = (now, ok)
+        return ok
 
     def record_scored(
         self,

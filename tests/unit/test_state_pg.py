@@ -301,3 +301,39 @@ def test_db_copy_says_what_is_missing(
     result = runner.invoke(app, ["db", "copy", "--url", url])
     assert result.exit_code == 0, result.output
     assert "no rows" in result.output
+
+
+def test_the_store_works_again_after_a_database_restart(
+    pg_server: PgServer, database: str
+) -> None:
+    """Before, every connection stayed broken: each replica answered 500 until restarted.
+
+    Readiness (``reachable``, ``/readyz``) is false while the database is down, so a
+    load balancer takes the replica out; after the restart reads and writes go on.
+    """
+    store = StateStore.connect(pg_server.url(SERVICE, database), "unused")
+    try:
+        with store.transaction() as tx:
+            tx.record_links([("before", T0, {"link_accounts": ["a"]})])
+        assert store.in_queue(["x"]) == set() and store.reachable()
+        pg_server.ctl("stop", "-m", "fast")
+        try:
+            store._checked = (0.0, True)  # as if the last check was long ago
+            assert not store.reachable()
+        finally:
+            pg_server.ctl("start")
+        store._checked = (0.0, False)
+        assert store.reachable()  # a new reader for this thread
+        assert store.in_queue(["x"]) == set()
+        with store.transaction() as tx:  # the writer: replaced before its BEGIN
+            tx.record_links([("after", T0 + 1, {"link_accounts": ["a"]})])
+        pg_server.ctl("restart", "-m", "fast")
+        # reads and a write at once, as if nothing happened (a lost idle connection)
+        assert (
+            store.lookup(T0 + 2, {"link_accounts": ["a"]})["hist_account_reports_365d"]
+            == 2
+        )
+        with store.transaction() as tx:
+            tx.record_links([("later", T0 + 2, {"link_accounts": ["a"]})])
+    finally:
+        store.close()
