@@ -138,7 +138,9 @@ class TipScoring:
             self._score_jobs,
             max_batch=self.settings.coalesce_max,
             max_wait_ms=self.settings.coalesce_wait_ms,
-            inline_single=True,
+            # a batch of one on the event loop saves a thread hop on SQLite; on
+            # PostgreSQL its write-lock wait would block the loop: a worker thread
+            inline_single=not self.state.backend.write_lock,
         )
 
     def _model_about(self) -> tuple[str, str] | None:

@@ -28,6 +28,16 @@ HEAD = "0001"
 LOCK_KEY = 0x7469_7073_636F_7265 & 0x7FFF_FFFF_FFFF_FFFF
 """The advisory lock every write transaction takes (the bytes of ``tipscore``)."""
 SCHEMES = ("postgresql://", "postgres://")
+LOCK_TIMEOUT_MS = 10_000
+"""How long a write waits for the replicas' write lock before failing (``lock_timeout``)."""
+CONNECT_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+"""libpq connection parameters the service sets unless its URL gives them."""
 
 CHECK_SCHEMA = f"""DO $check$
 BEGIN
@@ -63,22 +73,43 @@ class PgBackend:
     name: str = "postgresql"
     placeholder: str = "%s"
     begin_write: str = "BEGIN ISOLATION LEVEL READ COMMITTED"
-    write_lock: tuple[str, ...] = (f"SELECT pg_advisory_xact_lock({LOCK_KEY})",)
+    lock_timeout_ms: int = LOCK_TIMEOUT_MS
     # plain BEGIN reads each statement's own snapshot: linkage needs one for the batch
     begin_snapshot: str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     kinds_agg: str = "string_agg(DISTINCT o.kind, ',')"
     shares_one_connection: bool = False
 
+    @property
+    def write_lock(self) -> tuple[str, ...]:
+        """The replicas' one write lock, waited for ``lock_timeout_ms`` at most.
+
+        A replica stuck holding it (a hung transaction) makes the others' writes fail
+        after the wait with ``lock_timeout``'s error instead of queueing forever.
+        """
+        return (
+            f"SET LOCAL lock_timeout = {int(self.lock_timeout_ms)}",
+            f"SELECT pg_advisory_xact_lock({LOCK_KEY})",
+        )
+
     def connect(self) -> Any:
-        """A connection in autocommit mode (the store sends BEGIN/COMMIT itself)."""
+        """A connection in autocommit mode (the store sends BEGIN/COMMIT itself).
+
+        With a connect timeout and TCP keepalives (``CONNECT_DEFAULTS``) unless the URL
+        sets them: a database host that vanished (failover, a cut network) is noticed in
+        about a minute instead of the operating system's two hours.
+        """
         import psycopg
+        from psycopg.conninfo import conninfo_to_dict
         from psycopg.rows import dict_row
 
+        given = conninfo_to_dict(self.url)
+        extra = {k: v for k, v in CONNECT_DEFAULTS.items() if k not in given}
         return psycopg.connect(
             self.url,
             autocommit=True,
             row_factory=dict_row,
             application_name="tipscore",
+            **extra,
         )
 
     def ddl(self) -> Sequence[str]:

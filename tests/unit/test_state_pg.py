@@ -337,3 +337,44 @@ def test_the_store_works_again_after_a_database_restart(
             tx.record_links([("later", T0 + 2, {"link_accounts": ["a"]})])
     finally:
         store.close()
+
+
+def test_a_write_waits_for_the_write_lock_no_longer_than_lock_timeout(
+    pg_server: PgServer, database: str
+) -> None:
+    """A replica stuck holding the lock made every other replica's writes wait forever."""
+    import time
+
+    from serving.state.pg_backend import LOCK_KEY, PgBackend
+
+    url = pg_server.url(SERVICE, database)
+    store = StateStore(PgBackend(url, lock_timeout_ms=300))
+    try:
+        with psycopg.connect(url, autocommit=True) as stuck:
+            stuck.execute("BEGIN")
+            stuck.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})".encode())
+            started = time.monotonic()
+            with (
+                pytest.raises(psycopg.errors.LockNotAvailable),
+                store.transaction() as tx,
+            ):
+                tx.record_links([("waited", T0, {"link_accounts": ["a"]})])
+            assert time.monotonic() - started < 5
+            stuck.execute("ROLLBACK")
+        with store.transaction() as tx:  # the lock is free again: the writer is usable
+            tx.record_links([("later", T0, {"link_accounts": ["a"]})])
+    finally:
+        store.close()
+
+
+def test_connections_have_a_connect_timeout_and_keepalives_unless_the_url_says(
+    pg_server: PgServer, database: str
+) -> None:
+    from serving.state.pg_backend import PgBackend
+
+    url = pg_server.url(SERVICE, database)
+    with PgBackend(url).connect() as db:
+        given = db.info.get_parameters()
+        assert given["connect_timeout"] == "10" and given["keepalives_idle"] == "30"
+    with PgBackend(url + "?connect_timeout=3").connect() as db:
+        assert db.info.get_parameters()["connect_timeout"] == "3"
