@@ -13,6 +13,8 @@ Prometheus expects of a new process).
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,14 +22,50 @@ from pathlib import Path
 DEFAULT_PORT = 3000  # bentoml serve's
 
 
+PROMETHEUS_FILE = re.compile(r"(counter|histogram|summary|gauge_[a-z]+)_[\w.-]+\.db")
+"""What prometheus_client's multiprocess mode names its files (``counter_1234.db``)."""
+
+
 def port_of(argv: Sequence[str]) -> int:
-    """The ``--port`` of a ``bentoml serve`` command line (BentoML's default if absent)."""
+    """The port of a ``bentoml serve`` command line.
+
+    ``--port N``, ``--port=N``, ``-p N``, ``-pN``, else ``BENTOML_PORT`` (as BentoML's
+    option reads it), else BentoML's default.
+    """
     for i, arg in enumerate(argv):
-        if arg == "--port" and i + 1 < len(argv):
+        if arg in ("--port", "-p") and i + 1 < len(argv):
             return int(argv[i + 1])
         if arg.startswith("--port="):
             return int(arg.split("=", 1)[1])
-    return DEFAULT_PORT
+        if arg.startswith("-p") and arg[2:].isdigit():
+            return int(arg[2:])
+    return int(os.environ.get("BENTOML_PORT") or DEFAULT_PORT)
+
+
+def check_metrics_dir(path: Path) -> None:
+    """Refuse a folder BentoML would wipe that holds anything but Prometheus files.
+
+    BentoML empties the multiprocess folder at every start (``shutil.rmtree`` of the
+    whole folder): ``TIPSCORE_METRICS_DIR`` set to the state folder, or to any folder
+    with other files, would delete the reports database, the HMAC key and the keys file.
+    Raises ``SystemExit`` naming the files, before BentoML starts.
+    """
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise SystemExit(f"TIPSCORE_METRICS_DIR: {path} is not a folder")
+    others = sorted(
+        p.name
+        for p in path.iterdir()
+        if not (p.is_file() and PROMETHEUS_FILE.fullmatch(p.name))
+    )
+    if others:
+        raise SystemExit(
+            f"TIPSCORE_METRICS_DIR: {path} holds files other than Prometheus metrics "
+            f"({', '.join(others[:5])}{' ...' if len(others) > 5 else ''}); BentoML "
+            "empties the metrics folder at start and would delete them: give the "
+            "service a folder of its own (e.g. a new subfolder)"
+        )
 
 
 def metrics_dir(argv: Sequence[str]) -> Path:
@@ -43,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bentoml_cli.cli import cli
 
     args = list(sys.argv[1:] if argv is None else argv)
-    BentoMLContainer.prometheus_multiproc_dir.set(str(metrics_dir(args)))
+    folder = metrics_dir(args)
+    check_metrics_dir(folder)
+    BentoMLContainer.prometheus_multiproc_dir.set(str(folder))
     cli(args=args)
 
 

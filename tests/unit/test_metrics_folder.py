@@ -42,3 +42,43 @@ def test_two_services_get_two_folders_and_bentoml_empties_only_its_own(
         BentoMLContainer.prometheus_multiproc_dir.reset()
     monkeypatch.setenv("TIPSCORE_METRICS_DIR", str(tmp_path / "mine"))
     assert metrics_dir(["serve", "--port", "9"]) == tmp_path / "mine"  # the setting
+
+
+def test_the_port_is_read_from_p_and_bentoml_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BENTOML_PORT", raising=False)
+    assert port_of(["serve", "x", "-p", "4001"]) == 4001
+    assert port_of(["serve", "x", "-p4002"]) == 4002
+    monkeypatch.setenv("BENTOML_PORT", "4003")
+    assert port_of(["serve", "x"]) == 4003
+
+
+def test_a_metrics_folder_with_other_files_is_refused_before_bentoml_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BentoML rmtree's the folder at start: the state folder would lose its database."""
+    from serving.bento_main import main
+
+    state = tmp_path / "state"
+    state.mkdir()
+    for name in ("reports.db", "hmac.key", "api_keys.json"):
+        (state / name).write_bytes(b"precious")
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(state))
+    monkeypatch.setenv("TIPSCORE_METRICS_DIR", str(state))
+    with pytest.raises(SystemExit, match="holds files other than Prometheus"):
+        main(["serve", "service:TipScoring", "--port", "3999"])
+    assert sorted(p.name for p in state.iterdir()) == [
+        "api_keys.json",
+        "hmac.key",
+        "reports.db",
+    ]
+    assert all(p.read_bytes() == b"precious" for p in state.iterdir())
+    own = tmp_path / "metrics"
+    own.mkdir()
+    (own / "counter_12.db").write_bytes(b"")
+    (own / "gauge_livesum_12.db").write_bytes(b"")
+    from serving.bento_main import check_metrics_dir
+
+    check_metrics_dir(own)  # a metrics folder of its own: accepted
+    check_metrics_dir(tmp_path / "new")  # not there yet: accepted
