@@ -51,6 +51,31 @@ BEGIN
 END
 $check$"""
 
+LOGS = ("requests", "scored", "decisions", "access", "shadow", "case_events")
+"""The append-only logs (``pg_schema.APPEND_ONLY``), which the service must not own."""
+CHECK_SERVICE_ROLE = f"""DO $check$
+DECLARE
+    found text;
+BEGIN
+    SELECT string_agg(c.relname, ', ' ORDER BY c.relname) INTO found
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema() AND c.relkind = 'r'
+        AND c.relname IN ({", ".join(f"'{t}'" for t in LOGS)})
+        AND (pg_has_role(current_user, c.relowner, 'USAGE')
+             OR has_table_privilege(c.oid, 'UPDATE')
+             OR has_table_privilege(c.oid, 'DELETE')
+             OR has_table_privilege(c.oid, 'TRUNCATE'));
+    IF found IS NOT NULL THEN
+        RAISE EXCEPTION 'the service''s database role "%" owns or may change the '
+            'append-only logs (%): give TIPSCORE_DATABASE_URL the service''s own role, '
+            'granted by `tipscore db upgrade --grant-to ROLE` (docs/deployment.md)',
+            current_user, found;
+    END IF;
+END
+$check$"""
+"""Refuses, at service start, a role that owns a log or may UPDATE, DELETE or TRUNCATE it:
+as the owner, the service could drop the append-only triggers and rewrite history."""
+
 
 def is_postgres(url: str | None) -> bool:
     """Whether a database URL names PostgreSQL."""

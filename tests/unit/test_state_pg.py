@@ -378,3 +378,36 @@ def test_connections_have_a_connect_timeout_and_keepalives_unless_the_url_says(
         assert given["connect_timeout"] == "10" and given["keepalives_idle"] == "30"
     with PgBackend(url + "?connect_timeout=3").connect() as db:
         assert db.info.get_parameters()["connect_timeout"] == "3"
+
+
+def test_db_upgrade_on_postgresql_requires_the_owners_url(
+    pg_server: PgServer, database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Falling back to the service's URL would make the service's role own the tables."""
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("TIPSCORE_DATABASE_URL", pg_server.url(SERVICE, database))
+    monkeypatch.delenv("TIPSCORE_DATABASE_ADMIN_URL", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["db", "upgrade"], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "TIPSCORE_DATABASE_ADMIN_URL" in result.output
+    monkeypatch.setenv("TIPSCORE_DATABASE_ADMIN_URL", pg_server.url(OWNER, database))
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_service_refuses_to_start_as_a_role_that_may_change_the_logs(
+    pg_server: PgServer, database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from serving.settings import ServingSettings
+    from serving.state.migrate import open_state
+
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("TIPSCORE_DATABASE_URL", pg_server.url(OWNER, database))
+    with pytest.raises(psycopg.Error, match="owns or may change the append-only logs"):
+        open_state(ServingSettings())
+    monkeypatch.setenv("TIPSCORE_DATABASE_URL", pg_server.url(SERVICE, database))
+    open_state(ServingSettings()).close()  # the service's own role: accepted
+    pg_server.admin(f"GRANT DELETE ON decisions TO {SERVICE}", database)
+    with pytest.raises(psycopg.Error, match=r"\(decisions\)"):
+        open_state(ServingSettings())

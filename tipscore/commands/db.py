@@ -19,7 +19,8 @@ def upgrade(
         str | None,
         typer.Option(
             help="postgresql://... of a role that may create tables (the owner); "
-            "default $TIPSCORE_DATABASE_URL, else the SQLite state file.",
+            "required on PostgreSQL (never $TIPSCORE_DATABASE_URL, the service's "
+            "role); without it, the SQLite state file.",
             envvar="TIPSCORE_DATABASE_ADMIN_URL",
         ),
     ] = None,
@@ -41,7 +42,14 @@ def upgrade(
     from serving.state.upgrade import upgrade as run_upgrade
 
     settings = ServingSettings()
-    target = url or settings.database_url
+    if not url and settings.database_url:
+        # the service's role must never own the tables (it could drop the triggers)
+        raise typer.BadParameter(
+            "TIPSCORE_DATABASE_URL is set: on PostgreSQL give the owner's URL with --url "
+            "or TIPSCORE_DATABASE_ADMIN_URL (the service's own role must not create or "
+            "own the tables); docs/deployment.md"
+        )
+    target = url
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
