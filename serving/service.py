@@ -52,6 +52,7 @@ from serving.schemas import (
 from serving.scoring import Scorer, audit_rows
 from serving.settings import load as load_settings
 from serving.shadow import ShadowHolder, answers
+from serving.state.key_check import check_key
 from serving.state.migrate import open_state
 from serving.state.records import Scored
 from serving.triage import case_entries
@@ -121,6 +122,7 @@ class TipScoring:
         self.shadow = ShadowHolder(self.settings.challenger_uri)
         self.shadow.load(self.holder.current)
         self.state = open_state(self.settings, self.platforms)  # old ESP names closed
+        check_key(self.state, self.hasher)  # PostgreSQL: every replica's one secret
         live_metrics.install(  # /metrics: suggestions, decisions, monitor status, model
             live_metrics.LiveFigures(
                 self.state,

@@ -411,3 +411,19 @@ def test_the_service_refuses_to_start_as_a_role_that_may_change_the_logs(
     pg_server.admin(f"GRANT DELETE ON decisions TO {SERVICE}", database)
     with pytest.raises(psycopg.Error, match=r"\(decisions\)"):
         open_state(ServingSettings())
+
+
+def test_a_replica_with_another_hmac_secret_refuses_to_start(
+    replicas: list[StateStore],
+) -> None:
+    """Before, a replica without the shared key file made a fresh one: linkage split."""
+    from serving.state.key_check import KeyMismatch, check_key
+
+    a, b = replicas
+    shared = IdentifierHasher(b"s" * 32)
+    check_key(a, shared)  # the first start keeps the fingerprint
+    check_key(b, shared)  # the same key: accepted
+    with pytest.raises(KeyMismatch, match="TIPSCORE_HMAC_KEY_FILE"):
+        check_key(b, IdentifierHasher(b"o" * 32))
+    kept = a._writer.rows("SELECT source_table FROM migrated")
+    assert all(b"s" * 32 not in r["source_table"].encode() for r in kept)
