@@ -6,7 +6,8 @@ The same tables, columns and indexes as SQLite's (``serving.state.schema``,
 - text columns collate as ``"C"`` (byte order, as SQLite compares), so queue and case
   cursors page in the same order whatever the database's locale;
 - ``REAL`` is ``DOUBLE PRECISION`` (SQLite's REAL is 8 bytes); microsecond times and
-  sequence numbers are ``BIGINT``; SQLite's ``AUTOINCREMENT`` keys are identity columns;
+  sequence numbers are ``BIGINT``; SQLite's ``AUTOINCREMENT`` keys are identity columns
+  (the service's role may not name a log's ``seq`` in an INSERT: ``grants``);
 - the queue has an explicit ``rowid`` (identity) where SQLite has its implicit one: the
   order a report first entered the queue (``priority_age``); an upsert keeps it;
 - the five logs (and ``case_events``) refuse UPDATE, DELETE and TRUNCATE by trigger,
@@ -139,16 +140,40 @@ def grants(role: str) -> list[str]:
     """What the service's database role may do: read and append the logs, keep the rest.
 
     The logs: SELECT and INSERT only (no UPDATE, DELETE or TRUNCATE: a stolen service
-    credential cannot rewrite history; the triggers refuse it even to the owner). The
+    credential cannot rewrite history; the triggers refuse it even to the owner), and
+    INSERT of every column but ``seq`` (a row naming its own ``seq`` could forge the
+    log's order or take the number the next row gets). No privilege for PUBLIC. The
     indexes over them (queue, link, cases ...): SELECT, INSERT, UPDATE, DELETE. Identity
     sequences: USAGE. ``role`` is quoted as an identifier by the caller's driver.
     """
     logs = ", ".join(APPEND_ONLY)
     kept = ", ".join(t for t in ALL_TABLES if t not in APPEND_ONLY)
     return [
+        f"REVOKE ALL ON {', '.join(ALL_TABLES)}, alembic_version FROM PUBLIC",
         f"REVOKE ALL ON {', '.join(ALL_TABLES)} FROM {role}",
-        f"GRANT SELECT, INSERT ON {logs} TO {role}",
+        f"GRANT SELECT ON {logs} TO {role}",
+        _insert_but_seq(role),
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {kept} TO {role}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
         f"GRANT SELECT ON alembic_version TO {role}",
     ]
+
+
+def _insert_but_seq(role: str) -> str:
+    """GRANT INSERT on each log's columns except ``seq`` (read from the catalogue)."""
+    tables = ", ".join(f"'{t}'" for t in APPEND_ONLY)
+    role_literal = role.replace("'", "''")
+    return f"""DO $grant$
+DECLARE
+    t text;
+    cols text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY[{tables}] LOOP
+        SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
+        INTO cols FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = t
+            AND column_name <> 'seq';
+        EXECUTE format('GRANT INSERT (%s) ON %I TO %s', cols, t, '{role_literal}');
+    END LOOP;
+END
+$grant$"""

@@ -166,19 +166,22 @@ def test_review_stats_compare_blind_and_shown(store: StateStore) -> None:
     _score(store, "b1", T0 + 1, {}, priority=2)
     with store.transaction() as tx:
         # the suggestion the decisions name (PostgreSQL checks the reference)
-        tx.db.run(
-            "INSERT INTO scored (seq, report_id, request_id, scored_at, received_at, "
+        # its seq is the database's to give (PostgreSQL: GENERATED ALWAYS)
+        made = tx.db.one(
+            "INSERT INTO scored (report_id, request_id, scored_at, received_at, "
             "incident_type, priority, probability, model_version, codes, response, "
-            "flat) VALUES (0, 's1', 'r', 'x', 'x', 'x', 2, 0.5, 'm/1', '[]', '{}', '{}')"
+            "flat) VALUES ('s1', 'r', 'x', 'x', 'x', 2, 0.5, 'm/1', '[]', '{}', '{}') "
+            "RETURNING seq"
         )
+        assert made is not None
         tx.db.run("UPDATE case_member SET blind = 1 WHERE report_id = 'b1'")
         for rid, decided in (("s1", 2), ("b1", 3)):
             tx.db.run(
                 "INSERT INTO decisions (decision_id, report_id, scored_seq, decided_at, "
                 "key_id, analyst, action, priority, designation, reason, note, "
-                "suggested_priority, model_version) VALUES (?, ?, 0, ?, 'k', 'a', "
+                "suggested_priority, model_version) VALUES (?, ?, ?, ?, 'k', 'a', "
                 "'accept', ?, 'referral', 'other', '', 2, 'm/1')",
-                (f"d-{rid}", rid, "2999-01-01T00:00:00+00:00", decided),
+                (f"d-{rid}", rid, made["seq"], "2999-01-01T00:00:00+00:00", decided),
             )
             tx.db.run(
                 "UPDATE queue SET decided = 1, decision_seq = "

@@ -427,3 +427,26 @@ def test_a_replica_with_another_hmac_secret_refuses_to_start(
         check_key(b, IdentifierHasher(b"o" * 32))
     kept = a._writer.rows("SELECT source_table FROM migrated")
     assert all(b"s" * 32 not in r["source_table"].encode() for r in kept)
+
+
+def test_the_service_role_cannot_choose_a_logs_sequence_number(
+    pg_server: PgServer, database: str
+) -> None:
+    """An explicit ``seq`` forged a log's order, or took the number the next row gets."""
+    with psycopg.connect(pg_server.url(SERVICE, database), autocommit=True) as db:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            db.execute(
+                "INSERT INTO requests (seq, request_id, at, key_id, endpoint) "
+                "VALUES (1, 'r', 'x', 'k', '/score')"
+            )
+        row = db.execute(
+            "INSERT INTO requests (request_id, at, key_id, endpoint) "
+            "VALUES ('r', 'x', 'k', '/score') RETURNING seq"
+        ).fetchone()
+        assert row == (1,)
+    with psycopg.connect(pg_server.admin_url(database), autocommit=True) as db:
+        public = db.execute(
+            "SELECT count(*) FROM information_schema.role_table_grants "
+            "WHERE grantee = 'PUBLIC' AND table_schema = 'public'"
+        ).fetchone()
+        assert public == (0,)
