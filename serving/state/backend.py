@@ -129,6 +129,10 @@ class SqliteBackend:
         return (*SQLITE_DDL, WRITER_CACHE)
 
 
+class RolledBack(RuntimeError):
+    """A COMMIT the database answered by rolling back (nothing was kept)."""
+
+
 @dataclass
 class Connection:
     """One connection with its lock: SQL with ``?`` in, rows by name out."""
@@ -201,6 +205,20 @@ class Connection:
     def run(self, text: str, params: Sequence[Any] = ()) -> None:
         """A statement whose result is not needed."""
         self._execute(text, params)
+
+    def commit(self) -> None:
+        """COMMIT, raising ``RolledBack`` if the database rolled the transaction back.
+
+        PostgreSQL answers COMMIT of a transaction in which a statement failed (an error
+        the caller caught and went on) with ``ROLLBACK`` and no error: nothing was kept,
+        which must not pass for success.
+        """
+        cursor = self._execute("COMMIT", ())
+        if getattr(cursor, "statusmessage", None) == "ROLLBACK":
+            raise RolledBack(
+                "the transaction was rolled back by the database (a statement in it "
+                "failed): nothing of it was kept"
+            )
 
     def many(self, text: str, params: Iterable[Sequence[Any]]) -> None:
         """One statement for many parameter rows."""

@@ -236,7 +236,7 @@ class StateStore(CaseReads):
                 for statement in self.backend.write_lock:
                     db.run(statement)
                 yield Transaction(db)
-                db.run("COMMIT")
+                db.commit()  # raises if the database rolled it back instead
             except BaseException:
                 # also when COMMIT failed: never leave the writer inside a transaction;
                 # the error that stopped it is the one raised

@@ -450,3 +450,30 @@ def test_the_service_role_cannot_choose_a_logs_sequence_number(
             "WHERE grantee = 'PUBLIC' AND table_schema = 'public'"
         ).fetchone()
         assert public == (0,)
+
+
+def test_a_commit_the_database_turned_into_a_rollback_is_an_error(
+    pg_server: PgServer, database: str
+) -> None:
+    """A statement's error caught inside the block: COMMIT kept nothing, silently."""
+    from serving.state.backend import RolledBack
+
+    store = StateStore.connect(pg_server.url(SERVICE, database), "unused")
+    try:
+
+        def caught_and_went_on() -> None:
+            with store.transaction() as tx:
+                tx.record_links([("lost", T0, {"link_accounts": ["a"]})])
+                with pytest.raises(psycopg.errors.DivisionByZero):
+                    tx.db.run("SELECT 1 / 0")
+
+        with pytest.raises(RolledBack):
+            caught_and_went_on()
+        assert (
+            store.lookup(T0 + 1, {"link_accounts": ["a"]})["hist_account_reports_365d"]
+            == 0
+        )
+        with store.transaction() as tx:  # the writer is usable again
+            tx.record_links([("kept", T0, {"link_accounts": ["a"]})])
+    finally:
+        store.close()
