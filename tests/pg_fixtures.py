@@ -1,7 +1,7 @@
 """A real PostgreSQL server for the tests (issue 22): started once per session, never mocked.
 
-PostgreSQL 15's server programs come with Debian's ``postgresql`` package (``make test``
-installs it where they are missing). ``initdb`` and ``postgres`` refuse to run as root, so
+PostgreSQL's server programs come with Debian's ``postgresql-15`` package (``make test``
+installs the distribution's version where they are missing, creating no system cluster). ``initdb`` and ``postgres`` refuse to run as root, so
 as root they run as the ``postgres`` system user (``runuser``), in a folder of a fresh
 temporary directory that user owns. The server listens on a unix socket in that folder
 (the bootstrap superuser, trusted) and on a free port of 127.0.0.1 (password roles):
@@ -52,7 +52,7 @@ def bindir() -> Path:
     if not candidates:
         raise RuntimeError(
             "PostgreSQL server programs (initdb, pg_ctl) not found: install Debian's "
-            "`postgresql` package (`make test` does)"
+            "`postgresql-15` package (`make postgres` does)"
         )
     return Path(candidates[-1]).parent
 
@@ -171,7 +171,8 @@ def stop(root: Path) -> None:
 def pg_server() -> Iterator[PgServer]:
     """The session's PostgreSQL server (started on first use)."""
     # not under pytest's tmp folder: the postgres user must reach it (/tmp is open)
-    root = Path(tempfile.mkdtemp(prefix="tipscore-pg-"))
+    # /tmp itself, whatever TMPDIR says: a TMPDIR under a private home would stop initdb
+    root = Path(tempfile.mkdtemp(prefix="tipscore-pg-", dir="/tmp"))
     try:
         server = start(root)
         yield server

@@ -492,3 +492,14 @@ def test_the_baseline_revision_keeps_its_own_statements() -> None:
         if isinstance(node, ast.ImportFrom)
     ]
     assert not [m for m in imported if m and m.startswith("serving")]
+
+
+def test_installing_postgresql_creates_no_system_cluster_and_the_server_lives_in_tmp(
+    pg_server: PgServer,
+) -> None:
+    """The ``postgresql`` metapackage made (and started) a cluster on port 5432."""
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "create_main_cluster = false" in makefile
+    assert "apt-get install -y -qq postgresql >" not in makefile
+    # a TMPDIR the postgres user cannot reach must not stop initdb
+    assert pg_server.root.parent == Path("/tmp")
