@@ -9,8 +9,9 @@ Run: .venv/bin/python benchmarks/pg_bench.py [--store sqlite:///mlruns/mlflow.db
      [--single 300] [--clients 8] [--per-client 40] [--no-write]
 Without ``--store`` a champion is trained on a small generated history first. A throwaway
 PostgreSQL server is started (``tests/pg_fixtures.py``: Debian's server programs, as
-``make test`` installs them; fsync off, so its commits cost less than a production
-server's). ``--no-write`` prints the
+``make test`` installs them), durable as a production server is (fsync and
+synchronous_commit on, as SQLite runs with ``synchronous=FULL``): the comparison is
+of two stores that both keep what they acknowledged. ``--no-write`` prints the
 figures without touching RESULTS.md (a smoke run).
 
 What two cores can show: the clients, each replica's worker and PostgreSQL share the same
@@ -118,8 +119,12 @@ def postgres() -> tuple[Any, Any]:
     """A throwaway server and a way to make a fresh migrated database: (new_url, stop)."""
     from tests import pg_fixtures
 
-    root = Path(tempfile.mkdtemp(prefix="tipscore-pg-bench-"))
-    server = pg_fixtures.start(root)
+    root = Path(tempfile.mkdtemp(prefix="tipscore-pg-bench-", dir="/tmp"))
+    try:
+        server = pg_fixtures.start(root, pg_fixtures.DURABLE)
+    except BaseException:
+        pg_fixtures.stop(root)  # a server that started but failed later, its folder
+        raise
 
     def new_url() -> str:
         return server.url(pg_fixtures.SERVICE, server.new_database())
@@ -175,9 +180,10 @@ def main() -> None:
             TIPSCORE_KEYS_FILE=str(keys),
             TIPSCORE_HMAC_KEY_FILE=str(tmp / "hmac.key"),
         )
-        new_url, stop_pg = postgres()
         found: dict[str, dict[str, Any]] = {}
+        stop_pg: Any = None
         try:
+            new_url, stop_pg = postgres()
             found["sqlite-1"] = setup("sqlite-1", 1, None, shared, args, tmp)
             found["postgresql-1"] = setup(
                 "postgresql-1", 1, new_url(), shared, args, tmp
@@ -186,7 +192,8 @@ def main() -> None:
                 "postgresql-2", 2, new_url(), shared, args, tmp
             )
         finally:
-            stop_pg()
+            if stop_pg is not None:
+                stop_pg()
     body = table(found, args)
     command = "python benchmarks/pg_bench.py " + " ".join(sys.argv[1:])
     if args.no_write:

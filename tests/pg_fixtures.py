@@ -37,6 +37,10 @@ SETTINGS = (  # a throwaway cluster: speed over crash safety of the server itsel
     "-c fsync=off -c full_page_writes=off -c synchronous_commit=off "
     "-c max_connections=200 -c shared_buffers=64MB"
 )
+DURABLE = (  # a production server's commit cost (benchmarks/pg_bench.py)
+    "-c fsync=on -c full_page_writes=on -c synchronous_commit=on "
+    "-c max_connections=200 -c shared_buffers=64MB"
+)
 
 
 def bindir() -> Path:
@@ -113,8 +117,12 @@ class PgServer:
         return name
 
 
-def start(root: Path) -> PgServer:
-    """initdb, start, make the roles and the migrated template; the server's log on failure."""
+def start(root: Path, settings: str = SETTINGS) -> PgServer:
+    """initdb, start, make the roles and the migrated template; the server's log on failure.
+
+    ``settings``: the server's ``-c`` options (``SETTINGS``: fast; ``DURABLE``: as a
+    production server commits, for benchmarks).
+    """
     bins = bindir()
     data, log = root / "data", root / "server.log"
     if os.geteuid() == 0:
@@ -133,7 +141,7 @@ def start(root: Path) -> PgServer:
     run([str(bins / "initdb"), "-D", str(data), "-U", "postgres", "--no-sync",
          "--auth-local=trust", "--auth-host=scram-sha-256", "--locale=C", "-E", "UTF8"])  # fmt: skip
     port = _free_port()
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} {SETTINGS}"
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} {settings}"
     run([str(bins / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
          "-w", "-t", "60", "start"])  # fmt: skip
     server = PgServer(root, port, options)
