@@ -278,3 +278,18 @@ def test_readers_of_threads_that_ended_are_closed(store: StateStore) -> None:
     store.in_queue(["x"])  # this thread's reader: the ended threads' are closed now
     assert len(store._readers) == 1
     store.close()
+
+
+def test_reports_linked_at_one_instant_are_listed_in_one_order(
+    store: StateStore,
+) -> None:
+    """Ties in receipt time were listed in whatever order the engine met them."""
+    t = 1_700_000_000_000_000
+    with store.transaction() as tx:
+        tx.record_links(
+            [(rid, t, {"link_accounts": ["tied"]}) for rid in ("z-1", "b-1", "m-1")]
+        )
+        tx.record_links([("me", t + 1, {"link_accounts": ["tied"]})])
+    linked = store.linked_to("me")
+    assert [r["report_id"] for r in linked] == ["b-1", "m-1", "z-1"]
+    store.close()
