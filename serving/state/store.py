@@ -229,7 +229,7 @@ class StateStore(CaseReads):
             if getattr(self._local, "writing", False):
                 yield Transaction(db)  # the enclosing exclusive() commits or rolls back
                 return
-            db.reopen_if_broken()  # e.g. after a database restart; never mid-transaction
+            self._reopen_if_broken(db)  # after a database restart; never mid-transaction
             db.run(self.backend.begin_write)
             self._local.writing = True
             try:
@@ -278,6 +278,12 @@ class StateStore(CaseReads):
             self._local.reader = reader
         return reader
 
+    def _reopen_if_broken(self, db: Connection) -> None:
+        """A new connection for a lost one, unless the store was closed (then an error)."""
+        if db.broken and self._closed.is_set():
+            raise RuntimeError("the state store is closed")
+        db.reopen_if_broken()
+
     def _prune_readers(self) -> None:
         """Close the readers of threads that have ended (under ``_readers_lock``).
 
@@ -299,7 +305,7 @@ class StateStore(CaseReads):
     def _read(self, snapshot: bool = False) -> Iterator[Connection]:
         db = self._reader()
         with db.lock:
-            db.reopen_if_broken()
+            self._reopen_if_broken(db)
             if not snapshot:
                 yield db
                 return

@@ -503,3 +503,15 @@ def test_installing_postgresql_creates_no_system_cluster_and_the_server_lives_in
     assert "apt-get install -y -qq postgresql >" not in makefile
     # a TMPDIR the postgres user cannot reach must not stop initdb
     assert pg_server.root.parent == Path("/tmp")
+
+
+def test_a_closed_store_opens_no_new_connection(
+    pg_server: PgServer, database: str
+) -> None:
+    store = StateStore.connect(pg_server.url(SERVICE, database), "unused")
+    store.in_queue(["x"])
+    store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        store.in_queue(["x"])
+    with pytest.raises(RuntimeError, match="closed"), store.transaction():
+        pass
