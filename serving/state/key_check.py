@@ -12,8 +12,6 @@ write), so no schema revision is needed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from features.identifiers import IdentifierHasher
 from serving.state.store import StateStore
 

@@ -37,7 +37,6 @@ from serving.state.backend import Backend, Connection, SqliteBackend
 from serving.state.case_store import CaseReads
 from serving.state.records import LinkRecord, NotFound, Scored
 
-
 REACHABLE_CHECK_S = 1.0
 """How long ``StateStore.reachable``'s answer is kept (a load balancer polls often)."""
 
@@ -229,7 +228,8 @@ class StateStore(CaseReads):
             if getattr(self._local, "writing", False):
                 yield Transaction(db)  # the enclosing exclusive() commits or rolls back
                 return
-            self._reopen_if_broken(db)  # after a database restart; never mid-transaction
+            # a connection lost since (a database restart): replaced, never mid-transaction
+            self._reopen_if_broken(db)
             db.run(self.backend.begin_write)
             self._local.writing = True
             try:
@@ -331,7 +331,7 @@ class StateStore(CaseReads):
             with self._read() as db:
                 db.one("SELECT 1")
             ok = True
-        except Exception:  # noqa: BLE001 - any failure means not reachable
+        except Exception:  # any failure (refused, lost, timed out): not reachable
             ok = False
         self._checked = (now, ok)
         return ok

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
