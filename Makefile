@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint fmt type check browser test test-reliability test-fast bench demo mlflow-ui clean
+.PHONY: help install lint fmt type check browser postgres test test-reliability test-fast bench demo mlflow-ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,13 +43,28 @@ browser: ## Debian's Chromium for the browser tests (never `playwright install`:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: check browser ## install, check, and run the whole test suite (what CI runs)
+# the distribution's server package (postgresql-15 on bookworm), not the `postgresql`
+# metapackage's default cluster: create_main_cluster = false, so installing it creates and
+# starts no system cluster on port 5432 (the tests start their own, tests/pg_fixtures.py)
+postgres: ## Debian's PostgreSQL server programs (initdb, pg_ctl) for the PostgreSQL state-store tests
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's PostgreSQL server programs for the PostgreSQL tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-common >/dev/null && \
+	  $$SUDO mkdir -p /etc/postgresql-common/createcluster.d && \
+	  echo "create_main_cluster = false" | \
+	    $$SUDO tee /etc/postgresql-common/createcluster.d/tipscore-no-main-cluster.conf >/dev/null && \
+	  PG=$$(apt-cache depends postgresql | awk '/Depends: postgresql-[0-9]+$$/ {print $$2; exit}') && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq "$$PG" >/dev/null; }
+
+test: check browser postgres ## install, check, and run the whole test suite (what CI runs)
 	$(BIN)/pytest
 
-test-reliability: install ## the slow fuzz, load, crash and full-run tests (tests/reliability) and every issue-18 regression test
+test-reliability: install postgres ## the slow fuzz, load, crash and full-run tests (tests/reliability) and every issue-18 regression test
 	$(BIN)/pytest -m reliability
 
-test-fast: install browser ## the test suite without lint and type checks
+test-fast: install browser postgres ## the test suite without lint and type checks
 	$(BIN)/pytest -x -q
 
 bench: install ## run the benchmarks and update benchmarks/RESULTS.md

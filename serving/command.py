@@ -10,11 +10,15 @@ SERVICE = "serving.service:TipScoring"
 
 
 def serve_command(host: str, port: int) -> list[str]:
-    """``python -m bentoml serve`` for the service, from the project folder."""
+    """``bentoml serve`` for the service, from the project folder.
+
+    Through ``serving.bento_main``: BentoML's command line, with this service's own
+    Prometheus multiprocess folder (issue 22).
+    """
     return [
         sys.executable,
         "-m",
-        "bentoml",
+        "serving.bento_main",
         "serve",
         SERVICE,
         "--host",

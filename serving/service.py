@@ -52,6 +52,7 @@ from serving.schemas import (
 from serving.scoring import Scorer, audit_rows
 from serving.settings import load as load_settings
 from serving.shadow import ShadowHolder, answers
+from serving.state.key_check import check_key
 from serving.state.migrate import open_state
 from serving.state.records import Scored
 from serving.triage import case_entries
@@ -121,6 +122,7 @@ class TipScoring:
         self.shadow = ShadowHolder(self.settings.challenger_uri)
         self.shadow.load(self.holder.current)
         self.state = open_state(self.settings, self.platforms)  # old ESP names closed
+        check_key(self.state, self.hasher)  # PostgreSQL: every replica's one secret
         live_metrics.install(  # /metrics: suggestions, decisions, monitor status, model
             live_metrics.LiveFigures(
                 self.state,
@@ -138,7 +140,9 @@ class TipScoring:
             self._score_jobs,
             max_batch=self.settings.coalesce_max,
             max_wait_ms=self.settings.coalesce_wait_ms,
-            inline_single=True,
+            # a batch of one on the event loop saves a thread hop on SQLite; on
+            # PostgreSQL its write-lock wait would block the loop: a worker thread
+            inline_single=not self.state.backend.write_lock,
         )
         heap.settle()  # the loaded model and modules out of the collector's way
 
@@ -148,7 +152,8 @@ class TipScoring:
         return None if current is None else (current.name, current.version)
 
     def __is_ready__(self) -> bool:
-        return self.holder.current is not None
+        # on PostgreSQL also the database: a replica that cannot reach it is taken out
+        return self.holder.current is not None and self.state.reachable()
 
     @bentoml.on_shutdown
     def write_pending_access(self) -> None:
@@ -173,7 +178,8 @@ class TipScoring:
         served = self._served()
         # the ESP name is kept as its closed-vocabulary spelling (features.platforms)
         reports = [self.platforms.closed(job.report) for job in jobs]
-        with self._write:
+        # exclusive: on PostgreSQL the replicas' write lock, from linkage read to commit
+        with self._write, self.state.exclusive():
             responses, shadowed = self.scorer.score_shadowed(
                 served, reports, [j.warnings for j in jobs], self.shadow
             )

@@ -69,6 +69,8 @@ class ServingSettings(HomeSettings):
     audit_log: Path | None = None
     linkage_db: Path | None = None
     reports_db: Path | None = None
+    database_url: str | None = None
+    metrics_dir: Path | None = None
     model_uri: str = "models:/tip-escalation@champion"
     challenger_uri: str | None = None
     dev_mode: bool = False
@@ -134,6 +136,10 @@ class ServingSettings(HomeSettings):
     def reports_path(self) -> Path:
         """The state store's database (everything the service keeps)."""
         return self.reports_db or self.state_dir / "reports.db"
+
+    def metrics_path(self, port: int) -> Path:
+        """The Prometheus multiprocess folder of the service listening on ``port``."""
+        return self.metrics_dir or self.state_dir / "metrics" / str(port)
 
 
 class _Current:

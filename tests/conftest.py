@@ -9,13 +9,18 @@ from pathlib import Path
 import pytest
 
 from features.identifiers import IdentifierHasher
+from tests.pg_fixtures import pg_database, pg_server
 from tests.serving_fixtures import deployed, pinned_store, server
+from tests.state_backends import store_opener
 
 __all__ = [
     "deployed",
+    "pg_database",
+    "pg_server",
     "pinned_store",
     "server",
-]  # session fixtures for the service and browser tests
+    "store_opener",
+]  # session fixtures for the service and browser tests; PostgreSQL (issue 22)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TIPSCORE_SHARED_DIR", ROOT.parent / "shared"))

@@ -17,6 +17,7 @@ import typer
 
 from tipscore.commands import (
     data,
+    db,
     info,
     intake,
     model,
@@ -60,6 +61,7 @@ app.command()(monitor.monitor)
 app.command()(model.score)
 app.add_typer(service.keys_app, name="keys")
 app.command()(service.serve)
+app.add_typer(db.db_app, name="db")
 app.command()(info.info)
 
 

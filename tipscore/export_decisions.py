@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 
 from features.flat import rows_frame
 from features.outcome import decision_outcome
-from serving.state.store import StateStore
+from serving.state.command_store import open_for_command
 from training.data_format import history_schema, provenance_schema
 
 SCHEMA = pa.schema(
@@ -113,9 +113,7 @@ def export_decisions(reports_db: Path, out: Path) -> ExportSummary:
     Raises:
         FileNotFoundError: there is no report store at ``reports_db``.
     """
-    if not reports_db.exists():
-        raise FileNotFoundError(f"{reports_db}: no report store (nothing scored yet)")
-    store = StateStore.open(reports_db)
+    store = open_for_command(reports_db)  # PostgreSQL when configured (issue 22)
     try:
         rows = list(store.decided())
     finally:

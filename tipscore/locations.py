@@ -62,6 +62,7 @@ def _state() -> list[Location]:
             serving.reports_path,
             _source(ServingSettings, "reports_db", "STATE_DIR/reports.db"),
         ),
+        *_database(serving),
         _path(
             "HMAC secret",
             intake.key_file,
@@ -73,6 +74,20 @@ def _state() -> list[Location]:
             _source(IntakeSettings, "xsd_path", "none (parse --strict needs --xsd)"),
         ),
     ]
+
+
+def _database(serving: ServingSettings) -> list[Location]:
+    """The PostgreSQL state database, if one is set (issue 22), its password hidden."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not serving.database_url:
+        return []
+    parts = urlsplit(serving.database_url)
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username}:***@{host}")
+    source = _source(ServingSettings, "database_url", "unset")
+    return [Location("state database", urlunsplit(parts), None, source)]
 
 
 def _models() -> list[Location]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from serving.state.store import StateStore
+from serving.state.command_store import open_for_command
 from training.monitor.analyse import analyse, window
 from training.monitor.config import MonitorConfig
 from training.monitor.job import Reference, finish
@@ -51,15 +51,11 @@ def monitor(
     Raises:
         FileNotFoundError: there is no report store at ``reports_db``.
     """
-    if not request.reports_db.exists():
-        raise FileNotFoundError(
-            f"{request.reports_db}: no report store (nothing scored yet)"
-        )
+    store = open_for_command(request.reports_db)  # PostgreSQL when configured
     bar = tqdm(
         total=len(STEPS), desc="monitor", unit="step", disable=not request.progress
     )
     bar.set_postfix_str(STEPS[0])
-    store = StateStore.open(request.reports_db)
     try:
         rows = store.served(_iso(request.since, EARLIEST), _iso(request.until, LATEST))
         served = served_frame(rows)

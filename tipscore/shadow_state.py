@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from serving.state.command_store import open_for_command
 from serving.state.store import StateStore
 from training.shadow.compare import compare, shadow_frame
 from training.shadow.report import write_comparison
@@ -41,9 +42,7 @@ def _iso(moment: datetime | None, default: str) -> str:
 
 
 def _open(reports_db: Path) -> StateStore:
-    if not reports_db.exists():
-        raise FileNotFoundError(f"{reports_db}: no report store (nothing scored yet)")
-    return StateStore.open(reports_db)
+    return open_for_command(reports_db)  # PostgreSQL when configured (issue 22)
 
 
 def shadow_rows(reports_db: Path, run_id: str) -> list[dict[str, Any]]:

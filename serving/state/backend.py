@@ -3,12 +3,13 @@
 The store writes its SQL once (``serving.state.sql``, ``?`` placeholders, portable SQL) and
 asks the backend for the rest: how to connect (rows read by column name), the placeholder
 style, how to start a write transaction, the DDL, and the few expressions engines spell
-differently. SQLite is the only engine today; a PostgreSQL backend (a later issue) adds a
-class with the same attributes and its own DDL, and nothing else changes.
+differently. SQLite (here) is the default engine; PostgreSQL (``serving.state.pg_backend``,
+issue 22) is a class with the same attributes and its own schema (``pg_schema``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,6 +42,13 @@ class Backend(Protocol):
     @property
     def begin_write(self) -> str:
         """The statement that starts a write transaction holding the write lock."""
+        ...
+
+    @property
+    def write_lock(self) -> Sequence[str]:
+        """Statements run after ``begin_write`` to hold the database's one write lock
+        (none on SQLite, whose ``BEGIN IMMEDIATE`` holds it; PostgreSQL takes an advisory
+        lock, so replicas' writes are serialised as one file's are)."""
         ...
 
     @property
@@ -82,6 +90,7 @@ class SqliteBackend:
     name: str = "sqlite"
     placeholder: str = "?"
     begin_write: str = "BEGIN IMMEDIATE"
+    write_lock: tuple[str, ...] = ()
     begin_snapshot: str = "BEGIN"  # a WAL read transaction sees one snapshot throughout
     kinds_agg: str = "group_concat(DISTINCT o.kind)"
 
@@ -120,6 +129,10 @@ class SqliteBackend:
         return (*SQLITE_DDL, WRITER_CACHE)
 
 
+class RolledBack(RuntimeError):
+    """A COMMIT the database answered by rolling back (nothing was kept)."""
+
+
 @dataclass
 class Connection:
     """One connection with its lock: SQL with ``?`` in, rows by name out."""
@@ -131,24 +144,89 @@ class Connection:
     def _sql(self, text: str) -> str:
         if self.backend.placeholder == "?":
             return text
-        return text.replace("?", self.backend.placeholder)
+        # psycopg's ``%s``: a literal ``%`` is written ``%%``
+        return text.replace("%", "%%").replace("?", self.backend.placeholder)
+
+    @property
+    def broken(self) -> bool:
+        """Whether the connection is closed or lost (a database restart, a failover).
+
+        SQLite's never is; psycopg marks a connection broken once a statement found it
+        lost.
+        """
+        return bool(
+            getattr(self.raw, "closed", False) or getattr(self.raw, "broken", False)
+        )
+
+    def _idle(self) -> bool:
+        """Whether no transaction is open on the connection (nothing would be lost)."""
+        info = getattr(self.raw, "info", None)
+        if info is None:  # sqlite3
+            return not bool(getattr(self.raw, "in_transaction", False))
+        from psycopg.pq import TransactionStatus
+
+        return bool(info.transaction_status == TransactionStatus.IDLE)
+
+    def reopen_if_broken(self) -> None:
+        """A new connection in place of a lost one; only between transactions."""
+        if self.broken:
+            with contextlib.suppress(Exception):
+                self.raw.close()
+            self.raw = self.backend.connect()
+
+    def _execute(self, text: str, params: Sequence[Any]) -> Any:
+        """Execute; a read or BEGIN that found the connection lost runs again on a new one.
+
+        Only when no transaction was open (a lost transaction's writes are never
+        replayed) and only a statement that changes nothing (``SELECT``, ``BEGIN``): the
+        first request after a database restart succeeds instead of failing. A connection
+        lost inside a transaction is not replaced here: the transaction fails, and the
+        store replaces it before the next one (``reopen_if_broken``).
+        """
+        idle = not self.broken and self._idle()
+        try:
+            return self.raw.execute(self._sql(text), tuple(params))
+        except Exception:
+            retry = text.lstrip().upper().startswith(("SELECT", "BEGIN"))
+            if not (idle and retry and self.broken):
+                raise
+        self.reopen_if_broken()
+        return self.raw.execute(self._sql(text), tuple(params))
 
     def rows(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
         """Every row of a query."""
-        return list(self.raw.execute(self._sql(text), tuple(params)).fetchall())
+        return list(self._execute(text, params).fetchall())
 
     def one(self, text: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query, or None."""
-        row: Row | None = self.raw.execute(self._sql(text), tuple(params)).fetchone()
+        row: Row | None = self._execute(text, params).fetchone()
         return row
 
     def run(self, text: str, params: Sequence[Any] = ()) -> None:
         """A statement whose result is not needed."""
-        self.raw.execute(self._sql(text), tuple(params))
+        self._execute(text, params)
+
+    def commit(self) -> None:
+        """COMMIT, raising ``RolledBack`` if the database rolled the transaction back.
+
+        PostgreSQL answers COMMIT of a transaction in which a statement failed (an error
+        the caller caught and went on) with ``ROLLBACK`` and no error: nothing was kept,
+        which must not pass for success.
+        """
+        cursor = self._execute("COMMIT", ())
+        if getattr(cursor, "statusmessage", None) == "ROLLBACK":
+            raise RolledBack(
+                "the transaction was rolled back by the database (a statement in it "
+                "failed): nothing of it was kept"
+            )
 
     def many(self, text: str, params: Iterable[Sequence[Any]]) -> None:
         """One statement for many parameter rows."""
-        self.raw.executemany(self._sql(text), [tuple(p) for p in params])
+        cursor = self.raw.cursor()  # psycopg's connections have no executemany
+        try:
+            cursor.executemany(self._sql(text), [tuple(p) for p in params])
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         """Close the connection."""

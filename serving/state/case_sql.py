@@ -74,7 +74,8 @@ FILE_REPORTS = (
     "SELECT DISTINCT m.report_id, m.case_id FROM link AS l "
     "JOIN case_member AS m ON m.report_id = l.report_id "
     "WHERE l.kind = 'link_file_hashes' AND l.hash = ? "
-    "AND l.received_us >= ? AND l.received_us <= ?"
+    "AND l.received_us >= ? AND l.received_us <= ? "
+    "ORDER BY m.report_id"  # the burst's events in one order on every engine
 )
 EVENT = insert("case_events", ("at", "event", "case_id", "other_id", "report_id"))
 ONE_DECIDED = (
@@ -111,7 +112,9 @@ MEMBERS = (
     "LEFT JOIN decisions AS d ON d.seq = q.decision_seq "
     "ORDER BY m.priority, m.probability DESC, m.report_id"
 )
-LINKS_OF = "SELECT kind, hash FROM link WHERE report_id IN ({marks})"
+LINKS_OF = (  # ordered: ties among the most shared keep one order on every engine
+    "SELECT kind, hash FROM link WHERE report_id IN ({marks}) ORDER BY kind, hash"
+)
 MERGED_FROM = (
     "SELECT other_id FROM case_events WHERE case_id = ? AND event = 'merge' ORDER BY seq"
 )

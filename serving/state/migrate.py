@@ -70,8 +70,11 @@ def open_state(
     """
     private_dir(settings.state_dir)
     private_files(legacy.path for legacy in legacy_files(settings))
-    store = StateStore.open(settings.reports_path)
+    # PostgreSQL when TIPSCORE_DATABASE_URL names one (issue 22), else the SQLite file
+    store = StateStore.connect(settings.database_url, settings.reports_path)
     try:
+        if store.backend.name == "postgresql":
+            _refuse_owner_role(store)
         for legacy in legacy_files(settings):
             migrate(store, legacy, settings.reports_path)
         if platforms is not None:
@@ -80,6 +83,14 @@ def open_state(
         store.close()
         raise
     return store
+
+
+def _refuse_owner_role(store: StateStore) -> None:
+    """The service's PostgreSQL role must not be able to change the logs (issue 22)."""
+    from serving.state.pg_backend import CHECK_SERVICE_ROLE
+
+    with store.transaction() as tx:
+        tx.db.run(CHECK_SERVICE_ROLE)
 
 
 def migrate(store: StateStore, legacy: Legacy, target: Path) -> int | None:

@@ -180,7 +180,7 @@ LINKED_TO = (
     "ON o.kind = me.kind AND o.hash = me.hash AND o.report_id != me.report_id "
     "AND o.received_us < me.received_us AND o.received_us >= me.received_us - ? "
     "WHERE me.report_id = ? GROUP BY o.report_id "
-    "ORDER BY MAX(o.received_us) DESC LIMIT ?"
+    "ORDER BY MAX(o.received_us) DESC, o.report_id LIMIT ?"
 )
 SET_ESCALATED = "UPDATE link SET escalated = ? WHERE report_id = ?"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
@@ -35,6 +36,9 @@ from serving.state import (
 from serving.state.backend import Backend, Connection, SqliteBackend
 from serving.state.case_store import CaseReads
 from serving.state.records import LinkRecord, NotFound, Scored
+
+REACHABLE_CHECK_S = 1.0
+"""How long ``StateStore.reachable``'s answer is kept (a load balancer polls often)."""
 
 
 def _iso(value: Any) -> Any:
@@ -167,14 +171,19 @@ class StateStore(CaseReads):
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._writer = Connection(backend.connect(), backend)
-        for statement in backend.ddl():
-            self._writer.run(statement)
+        try:
+            for statement in backend.ddl():
+                self._writer.run(statement)
+        except BaseException:  # e.g. a PostgreSQL database not migrated yet
+            self._writer.close()
+            raise
         # reads: one connection per thread (the service's scoring worker, the analyst
         # routes' threads), so a long analyst query never makes scoring wait for a lock
         self._local = threading.local()
-        self._readers: list[Connection] = []
+        self._readers: list[tuple[threading.Thread, Connection]] = []
         self._readers_lock = threading.Lock()
         self._closed = threading.Event()
+        self._checked: tuple[float, bool] = (-REACHABLE_CHECK_S, True)  # (when, answer)
 
     @classmethod
     def open(cls, path: Path | str) -> StateStore:
@@ -189,26 +198,69 @@ class StateStore(CaseReads):
         if not self._closed.is_set():
             self._closed.set()
             with self._readers_lock:
-                for reader in self._readers:
+                for _, reader in self._readers:
                     reader.close()
                 self._readers.clear()
             self._writer.close()
 
+    @classmethod
+    def connect(cls, url: str | None, path: Path | str) -> StateStore:
+        """The store named by a database URL (PostgreSQL), else the SQLite file ``path``."""
+        if url:
+            from serving.state.pg_backend import PgBackend, is_postgres
+
+            if not is_postgres(url):
+                raise ValueError(
+                    "TIPSCORE_DATABASE_URL: only postgresql://... URLs are supported "
+                    "(leave it unset for the SQLite file in the state folder)"
+                )
+            return cls(PgBackend(url))
+        return cls.open(path)
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        Inside ``exclusive()`` (same thread) it is that transaction's, committed with it.
+        """
         db = self._writer
         with db.lock:
+            if getattr(self._local, "writing", False):
+                yield Transaction(db)  # the enclosing exclusive() commits or rolls back
+                return
+            # a connection lost since (a database restart): replaced, never mid-transaction
+            self._reopen_if_broken(db)
             db.run(self.backend.begin_write)
+            self._local.writing = True
             try:
+                for statement in self.backend.write_lock:
+                    db.run(statement)
                 yield Transaction(db)
-                db.run("COMMIT")
+                db.commit()  # raises if the database rolled it back instead
             except BaseException:
                 # also when COMMIT failed: never leave the writer inside a transaction;
                 # the error that stopped it is the one raised
                 with suppress(Exception):
                     db.run("ROLLBACK")
                 raise
+            finally:
+                self._local.writing = False
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the write lock from a scored batch's linkage read to its commit.
+
+        Where several processes write one database (PostgreSQL replicas), a batch's
+        linkage counts and case placement must see every report committed before it,
+        and none may commit in between: the batch's ``transaction()`` starts here (and
+        takes the lock) and commits when this block ends. On SQLite one process owns the
+        file and its scoring lock already orders batches: nothing is held early.
+        """
+        if not self.backend.write_lock:
+            yield
+            return
+        with self.transaction():
+            yield
 
     def _reader(self) -> Connection:
         """This thread's reading connection (the writer's for an in-memory database)."""
@@ -221,14 +273,39 @@ class StateStore(CaseReads):
                 if self._closed.is_set():
                     reader.close()
                     raise RuntimeError("the state store is closed")
-                self._readers.append(reader)
+                self._prune_readers()
+                self._readers.append((threading.current_thread(), reader))
             self._local.reader = reader
         return reader
+
+    def _reopen_if_broken(self, db: Connection) -> None:
+        """A new connection for a lost one, unless the store was closed (then an error)."""
+        if db.broken and self._closed.is_set():
+            raise RuntimeError("the state store is closed")
+        db.reopen_if_broken()
+
+    def _prune_readers(self) -> None:
+        """Close the readers of threads that have ended (under ``_readers_lock``).
+
+        AnyIO retires idle worker threads and starts new ones, each opening a reader:
+        kept open, they added up (on PostgreSQL each is a server connection counted
+        against ``max_connections`` by every replica). A thread that ended uses its
+        reader no more, so at most one reader per live thread stays open.
+        """
+        alive: list[tuple[threading.Thread, Connection]] = []
+        for thread, reader in self._readers:
+            if thread.is_alive():
+                alive.append((thread, reader))
+            else:
+                with suppress(Exception):
+                    reader.close()
+        self._readers[:] = alive
 
     @contextmanager
     def _read(self, snapshot: bool = False) -> Iterator[Connection]:
         db = self._reader()
         with db.lock:
+            self._reopen_if_broken(db)
             if not snapshot:
                 yield db
                 return
@@ -237,6 +314,27 @@ class StateStore(CaseReads):
                 yield db
             finally:
                 db.run("COMMIT")
+
+    def reachable(self) -> bool:
+        """Whether the database answers (``/readyz``): a ``SELECT 1`` at most once a second.
+
+        On PostgreSQL a replica whose database is down or failing over answers every
+        request with an error: it reports itself not ready, so a load balancer takes it
+        out until the database is back. SQLite is a local file: always reachable.
+        """
+        if self.backend.name == "sqlite":
+            return True
+        now = time.monotonic()
+        if now - self._checked[0] < REACHABLE_CHECK_S:
+            return self._checked[1]
+        try:
+            with self._read() as db:
+                db.one("SELECT 1")
+            ok = True
+        except Exception:  # any failure (refused, lost, timed out): not reachable
+            ok = False
+        self._checked = (now, ok)
+        return ok
 
     def record_scored(
         self,

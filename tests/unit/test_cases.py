@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
 from features.linkage import MICROS_PER_DAY
 from serving.state.cases import CaseConfig, CaseEntry
 from serving.state.store import StateStore
+from tests.state_backends import DatabaseError, owner_run
 
 HOUR = 3_600_000_000
 T0 = 1_700_000_000_000_000
@@ -17,10 +17,9 @@ DEFAULT = CaseConfig()
 
 
 @pytest.fixture
-def store() -> Iterator[StateStore]:
-    s = StateStore.open(":memory:")
-    yield s
-    s.close()
+def store(store_opener: Callable[[], StateStore]) -> StateStore:
+    """A store on each engine (issue 22: SQLite and PostgreSQL)."""
+    return store_opener()
 
 
 def _score(
@@ -79,9 +78,11 @@ def test_a_merge_keeps_the_older_id_and_is_logged(store: StateStore) -> None:
     assert case["kinds"] == "link_accounts,link_emails"
     assert _case(store, newer)["merged_into"] == older
     events = store._writer.rows("SELECT event, case_id, other_id FROM case_events")
-    assert [tuple(e) for e in events] == [("merge", older, newer)]
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store._writer.run("DELETE FROM case_events")
+    assert [(e["event"], e["case_id"], e["other_id"]) for e in events] == [
+        ("merge", older, newer)
+    ]
+    with pytest.raises(DatabaseError, match="append-only"):  # even for the owner
+        owner_run(store, "DELETE FROM case_events")
 
 
 def test_reports_outside_the_window_do_not_link(store: StateStore) -> None:
@@ -164,14 +165,23 @@ def test_review_stats_compare_blind_and_shown(store: StateStore) -> None:
     _score(store, "s1", T0, {}, priority=2)
     _score(store, "b1", T0 + 1, {}, priority=2)
     with store.transaction() as tx:
+        # the suggestion the decisions name (PostgreSQL checks the reference)
+        # its seq is the database's to give (PostgreSQL: GENERATED ALWAYS)
+        made = tx.db.one(
+            "INSERT INTO scored (report_id, request_id, scored_at, received_at, "
+            "incident_type, priority, probability, model_version, codes, response, "
+            "flat) VALUES ('s1', 'r', 'x', 'x', 'x', 2, 0.5, 'm/1', '[]', '{}', '{}') "
+            "RETURNING seq"
+        )
+        assert made is not None
         tx.db.run("UPDATE case_member SET blind = 1 WHERE report_id = 'b1'")
         for rid, decided in (("s1", 2), ("b1", 3)):
             tx.db.run(
                 "INSERT INTO decisions (decision_id, report_id, scored_seq, decided_at, "
                 "key_id, analyst, action, priority, designation, reason, note, "
-                "suggested_priority, model_version) VALUES (?, ?, 0, ?, 'k', 'a', "
+                "suggested_priority, model_version) VALUES (?, ?, ?, ?, 'k', 'a', "
                 "'accept', ?, 'referral', 'other', '', 2, 'm/1')",
-                (f"d-{rid}", rid, "2999-01-01T00:00:00+00:00", decided),
+                (f"d-{rid}", rid, made["seq"], "2999-01-01T00:00:00+00:00", decided),
             )
             tx.db.run(
                 "UPDATE queue SET decided = 1, decision_seq = "

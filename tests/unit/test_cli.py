@@ -160,4 +160,5 @@ def test_every_command_is_listed_in_order() -> None:
         "serve",
         "info",
         "keys",
+        "db",  # issue 22: tipscore db upgrade
     ]
