@@ -46,16 +46,20 @@ class Backend(Protocol):
 
     @property
     def write_lock(self) -> Sequence[str]:
-        """Statements run after ``begin_write`` to hold the database's one write lock
-        (none on SQLite, whose ``BEGIN IMMEDIATE`` holds it; PostgreSQL takes an advisory
-        lock, so replicas' writes are serialised as one file's are)."""
+        """Statements run after ``begin_write`` to hold the database's one write lock.
+
+        None on SQLite, whose ``BEGIN IMMEDIATE`` holds it; PostgreSQL takes an advisory
+        lock, so replicas' writes are serialised as one file's are.
+        """
         ...
 
     @property
     def begin_snapshot(self) -> str:
-        """The statement that starts a read transaction seeing one snapshot throughout
-        (``BEGIN`` on SQLite in WAL; ``BEGIN ISOLATION LEVEL REPEATABLE READ`` on
-        PostgreSQL, whose plain ``BEGIN`` reads each statement's own snapshot)."""
+        """The statement that starts a read transaction seeing one snapshot throughout.
+
+        ``BEGIN`` on SQLite in WAL; ``BEGIN ISOLATION LEVEL REPEATABLE READ`` on
+        PostgreSQL, whose plain ``BEGIN`` reads each statement's own snapshot.
+        """
         ...
 
     @property

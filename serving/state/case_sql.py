@@ -19,13 +19,19 @@ SUMMARY = (
     "kinds",
 )
 NEW_CASE = insert(
-    "cases", ("created_at", "kind", "burst_hash", "accounts", *SUMMARY), "RETURNING case_id"
+    "cases",
+    ("created_at", "kind", "burst_hash", "accounts", *SUMMARY),
+    "RETURNING case_id",
 )
 CASE_ROW = "SELECT * FROM cases WHERE case_id = ?"
-SET_SUMMARY = "UPDATE cases SET " + ", ".join(f"{c} = ?" for c in SUMMARY) + (
-    " WHERE case_id = ?"
+SET_SUMMARY = (
+    "UPDATE cases SET "
+    + ", ".join(f"{c} = ?" for c in SUMMARY)
+    + (" WHERE case_id = ?")
 )
-SET_MERGED = "UPDATE cases SET merged_into = ?, members = 0, undecided = 0 WHERE case_id = ?"
+SET_MERGED = (
+    "UPDATE cases SET merged_into = ?, members = 0, undecided = 0 WHERE case_id = ?"
+)
 SET_ACCOUNTS = "UPDATE cases SET accounts = ? WHERE case_id = ?"
 RECOMPUTE = (
     "SELECT COUNT(*) AS members, COALESCE(SUM(1 - q.decided), 0) AS undecided, "
@@ -38,7 +44,15 @@ RECOMPUTE = (
 MEMBER_OF = "SELECT case_id, blind FROM case_member WHERE report_id = ?"
 ADD_MEMBER = insert(
     "case_member",
-    ("report_id", "case_id", "received_us", "queued_at", "blind", "priority", "probability"),
+    (
+        "report_id",
+        "case_id",
+        "received_us",
+        "queued_at",
+        "blind",
+        "priority",
+        "probability",
+    ),
 )
 RESCORED = "UPDATE case_member SET priority = ?, probability = ? WHERE report_id = ?"
 MOVE_MEMBERS = "UPDATE case_member SET case_id = ? WHERE case_id = ?"
@@ -67,9 +81,7 @@ RECENT_ACCOUNTS = (
     "AND last_us >= ? AND last_us <= ? LIMIT ?) AS recent"
 )
 ALL_ACCOUNTS = "SELECT COUNT(*) AS n FROM file_account WHERE hash = ?"
-BURST_OF = (
-    "SELECT case_id FROM cases WHERE burst_hash = ? AND merged_into IS NULL"
-)
+BURST_OF = "SELECT case_id FROM cases WHERE burst_hash = ? AND merged_into IS NULL"
 FILE_REPORTS = (
     "SELECT DISTINCT m.report_id, m.case_id FROM link AS l "
     "JOIN case_member AS m ON m.report_id = l.report_id "
@@ -115,9 +127,7 @@ MEMBERS = (
 LINKS_OF = (  # ordered: ties among the most shared keep one order on every engine
     "SELECT kind, hash FROM link WHERE report_id IN ({marks}) ORDER BY kind, hash"
 )
-MERGED_FROM = (
-    "SELECT other_id FROM case_events WHERE case_id = ? AND event = 'merge' ORDER BY seq"
-)
+MERGED_FROM = "SELECT other_id FROM case_events WHERE case_id = ? AND event = 'merge' ORDER BY seq"
 UNDECIDED_MEMBERS = (
     "SELECT m.report_id, q.priority FROM case_member AS m "
     "JOIN queue AS q ON q.report_id = m.report_id "

@@ -148,7 +148,8 @@ def _burst(
             case = int(row["case_id"])
             if value in fresh:
                 db.run(
-                    "UPDATE cases SET accounts = accounts + 1 WHERE case_id = ?", (case,)
+                    "UPDATE cases SET accounts = accounts + 1 WHERE case_id = ?",
+                    (case,),
                 )
             return case
     k = config.burst_accounts
@@ -231,7 +232,15 @@ def _add(db: Connection, case: int, e: CaseEntry, now: str, kinds: set[str]) -> 
     """The report joins ``case``; the case's figures take it in (no re-read of members)."""
     db.run(
         q.ADD_MEMBER,
-        (e.report_id, case, e.received_us, now, int(e.blind), e.priority, e.probability),
+        (
+            e.report_id,
+            case,
+            e.received_us,
+            now,
+            int(e.blind),
+            e.priority,
+            e.probability,
+        ),
     )
     row = db.one(q.CASE_ROW, (case,))
     assert row is not None
@@ -253,7 +262,8 @@ def _add(db: Connection, case: int, e: CaseEntry, now: str, kinds: set[str]) -> 
 def _merge(db: Connection, keep: int, other: int, report_id: str, now: str) -> None:
     """Case ``other`` joins the older case ``keep``, which keeps its id."""
     a, b = db.one(q.CASE_ROW, (keep,)), db.one(q.CASE_ROW, (other,))
-    assert a is not None and b is not None
+    assert a is not None
+    assert b is not None
     s, o = _summary(a), _summary(b)
     s["members"] += o["members"]
     s["undecided"] += o["undecided"]

@@ -200,9 +200,7 @@ DECIDED_BETWEEN = (
     "JOIN scored AS s ON s.seq = d.scored_seq "
     "WHERE s.received_at >= ? AND s.received_at < ? ORDER BY s.received_at"
 )
-SCORED_COUNTS = (
-    "SELECT priority, esp, COUNT(*) AS n FROM scored GROUP BY priority, esp"
-)  # on the covering index scored_by_priority (grouping by an expression is 6x slower)
+SCORED_COUNTS = "SELECT priority, esp, COUNT(*) AS n FROM scored GROUP BY priority, esp"  # on the covering index scored_by_priority (grouping by an expression is 6x slower)
 DECISION_COUNTS = (
     "SELECT suggested_priority, COUNT(*) AS decided, COALESCE(SUM(CASE WHEN "
     "priority != suggested_priority THEN 1 ELSE 0 END), 0) AS overridden "
