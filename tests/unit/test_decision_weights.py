@@ -1,0 +1,110 @@
+"""Issue 21 point 4: training can weight blind decisions and followed suggestions."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pydantic import ValidationError
+
+from features.extract import CATEGORICAL_INDEX
+from features.spec import FEATURE_NAMES
+from training.config import DataConfig, TrainConfig
+from training.data import load_history
+from training.fit import fit_booster, fit_model
+from training.synth.config import load_config
+from training.synth.generate import GenerateRequest, generate
+from training.weights import (
+    BLIND,
+    FOLLOWED,
+    NOT_DECIDED,
+    OVERRIDDEN,
+    review_kinds,
+    sample_weights,
+)
+
+
+def test_review_kinds_tell_blind_followed_and_overridden_apart() -> None:
+    table = pa.table(
+        {
+            "suggested_priority": [0, 1, 2, 3, 3],
+            "priority": ["1", "1", "3", "3", "2"],
+            "decision_blind": [False, False, False, True, None],
+        }
+    )
+    kinds = review_kinds(table).tolist()
+    assert kinds == [NOT_DECIDED, FOLLOWED, OVERRIDDEN, BLIND, OVERRIDDEN]
+    assert review_kinds(pa.table({"priority": ["1"]})).tolist() == [NOT_DECIDED]
+
+
+def test_weights_are_one_unless_asked_and_follow_the_kinds() -> None:
+    kinds = np.array([NOT_DECIDED, BLIND, FOLLOWED, OVERRIDDEN], dtype=np.int8)
+    assert sample_weights(kinds, 1.0, 1.0) is None
+    assert sample_weights(None, 5.0, 0.0) is None
+    weights = sample_weights(kinds, 5.0, 0.0)
+    assert weights is not None
+    assert weights.tolist() == [1.0, 5.0, 0.0, 1.0]
+
+
+def test_config_refuses_negative_weights() -> None:
+    assert DataConfig().blind_weight == 1.0
+    with pytest.raises(ValidationError, match="blind_weight"):
+        DataConfig(blind_weight=-1.0)
+    with pytest.raises(ValidationError, match="followed_suggestion_weight"):
+        DataConfig.model_validate({"followed_suggestion_weight": -0.5})
+
+
+def test_load_history_keeps_each_decisions_rows_review_kind(tmp_path: Path) -> None:
+    history = tmp_path / "h.parquet"
+    generate(
+        GenerateRequest(
+            3_000, 5, date(2024, 1, 1), date(2024, 3, 31), history, progress=False
+        ),
+        load_config(),
+    )
+    table = pq.read_table(history).drop_columns(["p_true"]).slice(2_000)
+    n = len(table)
+    suggested = np.where(np.arange(n) % 2 == 0, 3, 2)  # half agree with priority 3
+    table = table.append_column("suggested_priority", pa.array(suggested))
+    table = table.append_column("decision_blind", pa.array(np.arange(n) % 10 == 1))
+    decisions = tmp_path / "d.parquet"
+    pq.write_table(table, decisions)
+    loaded = load_history(history, [decisions])
+    assert loaded.review is not None
+    expected = review_kinds(table)
+    assert np.bincount(loaded.review, minlength=4)[1:].tolist() == (
+        np.bincount(expected, minlength=4)[1:].tolist()
+    )
+    assert (loaded.review == NOT_DECIDED).sum() == 2_000
+    assert load_history(history).review is not None
+
+
+def test_zero_weight_rows_do_not_teach_the_booster() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4_000, len(FEATURE_NAMES)))
+    x[:, list(CATEGORICAL_INDEX)] = rng.integers(0, 3, size=(4_000, 5))
+    y = x[:, 1] > 1.0  # a signal on a numeric feature
+    small = {"n_estimators": 50, "early_stopping_rounds": 10, "min_child_samples": 20}
+    config = TrainConfig.model_validate({"model": small})
+    plain = fit_booster(config, (x[:3_000], y[:3_000]), (x[3_000:], y[3_000:]))
+    zero = np.where(y, 0.0, 1.0)  # every positive dropped: nothing left to learn
+    weighted = fit_booster(
+        config,
+        (x[:3_000], y[:3_000]),
+        (x[3_000:], y[3_000:]),
+        (zero[:3_000], zero[3_000:]),
+    )
+    top = x[:, 1] > 2.0
+    assert plain.predict(x[top]).mean() > 0.5
+    assert weighted.predict(x[top]).mean() < 0.05
+    model = fit_model(
+        config,
+        (x[:3_000], y[:3_000]),
+        (x[3_000:], y[3_000:]),
+        (zero[:3_000], zero[3_000:]),
+    )
+    assert model.booster.num_trees() >= 1
