@@ -24,6 +24,7 @@ from tipscore.commands import (
     release,
     service,
     shadow,
+    simulate,
 )
 
 EPILOG = (
@@ -57,6 +58,7 @@ app.command()(shadow.challenger)
 app.command()(shadow.compare)
 app.command("export-decisions")(service.export_decisions)
 app.command()(monitor.monitor)
+app.command()(simulate.simulate)
 app.command()(model.score)
 app.add_typer(service.keys_app, name="keys")
 app.command()(service.serve)
