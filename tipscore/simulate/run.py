@@ -186,6 +186,7 @@ def mlflow_store(out: Path) -> Iterator[str]:
             os.environ.pop("MLFLOW_TRACKING_URI", None)
         else:
             os.environ["MLFLOW_TRACKING_URI"] = before
+            registry.configure(before)
 
 
 def simulate(request: SimulateRequest) -> dict[str, Any]:

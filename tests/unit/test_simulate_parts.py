@@ -1,0 +1,108 @@
+"""Issue 23: the simulation's parts, each on its own (the loop itself: tests/model)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from features.flat import FLAT_COLUMNS, flatten
+from features.identifiers import IdentifierHasher, to_contract
+from features.schema import ReportSubmission
+from tipscore.simulate.analysts import Decision
+from tipscore.simulate.config import SimulateConfigError, load_simulate_config
+from tipscore.simulate.history import known_at, months, read_history
+from tipscore.simulate.month import decision_body
+from tipscore.simulate.steps import StepLog
+from tipscore.simulate.submissions import submission
+from training.synth.config import load_config
+from training.synth.generate import GenerateRequest, generate
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sim") / "h.parquet"
+    generate(
+        GenerateRequest(2_000, 4, date(2024, 1, 1), date(2024, 3, 31), path, False),
+        load_config(),
+    )
+    return path
+
+
+def _same(column: str, sent: object, kept: object) -> bool:
+    if isinstance(sent, datetime) and isinstance(kept, datetime):
+        return sent.astimezone(UTC) == kept.astimezone(UTC)
+    return sent == kept
+
+
+def test_a_submission_flattens_back_to_its_history_row(history: Path) -> None:
+    hasher = IdentifierHasher(b"simulation-test-key-32-bytes-lng")
+    for row in pq.read_table(history).to_pylist():
+        contract = to_contract(ReportSubmission.model_validate(submission(row)), hasher)
+        flat = flatten(contract)
+        for column in FLAT_COLUMNS:
+            if column.startswith("link_"):  # re-hashed: as many, as distinct
+                assert len(flat[column]) == len(set(row[column])), column
+            else:
+                assert _same(column, flat[column], row[column]), (
+                    column,
+                    row["report_id"],
+                )
+
+
+def test_known_at_hides_labels_decided_later(history: Path) -> None:
+    table = read_history(history)
+    starts = months(table)
+    assert [s.month for s in starts] == [1, 2, 3]
+    known = known_at(table, starts[1]).to_pandas()
+    full = table.to_pandas().set_index("report_id").loc[known["report_id"]]
+    assert (known["received_at"] < starts[1]).all()
+    late = full["decided_at"].to_numpy() >= starts[1]
+    assert late.any()  # some January reports were decided in February or later
+    assert not known["escalated"].to_numpy()[late].any()
+    assert known["decided_at"][late].isna().all()
+    early = ~late
+    assert (
+        known["escalated"].to_numpy()[early] == full["escalated"].to_numpy()[early]
+    ).all()
+
+
+def test_a_failed_step_is_kept_with_its_error() -> None:
+    log = StepLog()
+    assert log.run("2024-05", "works", lambda: 3) == 3
+
+    def broken() -> None:
+        raise RuntimeError("no store")
+
+    assert log.run("2024-05", "retrain", broken) is None
+    assert [s["ok"] for s in log.steps] == [True, False]
+    assert log.failed[0]["error"] == "RuntimeError: no store"
+    assert log.failed[0]["step"] == "retrain"
+
+
+def test_blind_decisions_always_name_their_priority() -> None:
+    shown = Decision("r1", 2, "referral", False, 2, False)
+    assert decision_body(shown)["action"] == "accept"
+    blind = Decision("r2", 2, "referral", True, 2, False)
+    assert decision_body(blind) | {} == {
+        "report_id": "r2",
+        "designation": "referral",
+        "action": "override",
+        "priority": 2,
+        "reason": "model_missed_context",
+    }
+
+
+def test_config_refuses_unknown_keys_and_resolves_paths(tmp_path: Path) -> None:
+    cfg, _ = load_simulate_config()
+    assert cfg.analysts.automation_bias == 0.0 and cfg.service.blind_share == 0.02
+    path = tmp_path / "s.toml"
+    path.write_text('[retrain]\ntrain_config = "t.toml"\n[analysts]\nnoise = 1.0\n')
+    cfg, _ = load_simulate_config(path)
+    assert cfg.retrain.train_config == tmp_path / "t.toml"
+    path.write_text("[analysts]\ncapacity = 3\nautomation_bias = 2\n")
+    with pytest.raises(SimulateConfigError) as error:
+        load_simulate_config(path)
+    assert "capacity" in str(error.value) and "automation_bias" in str(error.value)
