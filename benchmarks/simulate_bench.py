@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,8 @@ def simulate(
     config = folder / f"{slug}.toml"
     config.write_text(config_text(args, RUNS[name]))
     out = folder / slug
+    if out.exists():  # a fresh state and MLflow store for every run
+        shutil.rmtree(out)
     command = [
         TIPSCORE,
         "simulate",

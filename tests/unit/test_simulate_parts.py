@@ -106,3 +106,19 @@ def test_config_refuses_unknown_keys_and_resolves_paths(tmp_path: Path) -> None:
     with pytest.raises(SimulateConfigError) as error:
         load_simulate_config(path)
     assert "capacity" in str(error.value) and "automation_bias" in str(error.value)
+
+
+def test_a_request_it_cannot_serve_is_refused(history: Path, tmp_path: Path) -> None:
+    from tipscore.simulate.run import SimulateRequest, SimulationError, prepare
+
+    cfg, text = load_simulate_config()
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "simulation.json").write_text("{}")
+    with pytest.raises(SimulationError, match="not empty"):
+        prepare(SimulateRequest(history, 1, 1, used, cfg, text))
+    with pytest.raises(SimulationError, match="spans 3 months"):
+        prepare(SimulateRequest(history, 2, 2, tmp_path / "new", cfg, text))
+    loop = prepare(SimulateRequest(history, 2, 1, tmp_path / "new", cfg, text))
+    assert [s.month for s in loop.starts] == [1, 2, 3]
+    assert len(loop.truth) == 2_000

@@ -108,6 +108,11 @@ def _train_config(cfg: SimulateConfig) -> tuple[TrainConfig, str]:
 
 def prepare(request: SimulateRequest) -> Loop:
     """Read the history and configs; refuse a request it cannot serve."""
+    if request.out.exists() and any(request.out.iterdir()):
+        raise SimulationError(
+            f"--out: {request.out} is not empty (a simulation starts from a fresh "
+            "state store and MLflow store); give a new folder"
+        )
     if not request.history.exists():
         raise SimulationError(f"--history: no history at {request.history}")
     table = read_history(request.history)
