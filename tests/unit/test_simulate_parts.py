@@ -122,3 +122,16 @@ def test_a_request_it_cannot_serve_is_refused(history: Path, tmp_path: Path) -> 
     loop = prepare(SimulateRequest(history, 2, 1, tmp_path / "new", cfg, text))
     assert [s.month for s in loop.starts] == [1, 2, 3]
     assert len(loop.truth) == 2_000
+
+
+def test_a_bad_training_config_is_refused_before_anything_runs(
+    history: Path, tmp_path: Path
+) -> None:
+    from tipscore.simulate.run import SimulateRequest, SimulationError, prepare
+
+    path = tmp_path / "s.toml"
+    path.write_text('[retrain]\ntrain_config = "missing.toml"\n')
+    cfg, text = load_simulate_config(path)
+    with pytest.raises(SimulationError, match=r"missing\.toml"):
+        prepare(SimulateRequest(history, 1, 1, tmp_path / "out", cfg, text))
+    assert not (tmp_path / "out").exists()

@@ -127,8 +127,11 @@ def prepare(request: SimulateRequest) -> Loop:
             f"--history spans {len(starts)} months; --start-months "
             f"{request.start_months} + --months {request.months} need {need}"
         )
-    train_cfg, text = _train_config(request.config)
-    audit_cfg = load_audit_config(request.config.retrain.audit_config)
+    try:
+        train_cfg, text = _train_config(request.config)
+        audit_cfg = load_audit_config(request.config.retrain.audit_config)
+    except ValueError as exc:  # a bad training or audit config names its problems
+        raise SimulationError(f"--config [retrain]: {exc}") from exc
     truth = table.select(["report_id", *TRUTH]).to_pandas().set_index("report_id")
     analysts = Analysts(request.config.analysts)
     return Loop(
