@@ -1,7 +1,7 @@
 """Issue 23: the small simulation runs end to end in the suite and fails on any failed step.
 
-60,000 synthetic reports over six months (escalations at 2% so two months have some),
-a champion on the first four, then two months day by day against a real ``bentoml serve``
+60,000 synthetic reports over a year (escalations at 2% so each month has about 100),
+a champion on the first ten, then two months day by day against a real ``bentoml serve``
 (its own state and MLflow store under the run's folder), analysts deciding 40 a day, a
 retrained candidate audited, shadowed for a week and judged by every gate.
 """
@@ -54,14 +54,14 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     escalation = cfg.escalation.model_copy(update={"base_rate": 0.02})
     generate(
         GenerateRequest(
-            60_000, 11, date(2024, 1, 1), date(2024, 6, 30), history, progress=False
+            60_000, 11, date(2024, 1, 1), date(2024, 12, 31), history, progress=False
         ),
         cfg.model_copy(update={"escalation": escalation}),
     )
     (folder / "fast_train.toml").write_text(FAST_TRAIN)
     (folder / "simulate.toml").write_text(SIMULATION)
     out = folder / "run"
-    args = ["simulate", "--history", str(history), "--start-months", "4"]
+    args = ["simulate", "--history", str(history), "--start-months", "10"]
     args += ["--months", "2", "--out", str(out), "--no-progress"]
     result = CliRunner().invoke(app, [*args, "--config", str(folder / "simulate.toml")])
     return out, result
@@ -77,9 +77,9 @@ def test_the_small_simulation_runs_every_step(small_run: tuple[Path, object]) ->
     for step in ("train champion", "promote champion"):
         assert ("start", step) in steps
     for step in ("serve days", "monitor", "export decisions", "retrain", "audit"):
-        assert ("2024-05", step) in steps
-    assert ("2024-05", "shadow candidate") in steps
-    assert ("2024-06", "promote candidate") in steps
+        assert ("2024-11", step) in steps
+    assert ("2024-11", "shadow candidate") in steps
+    assert ("2024-12", "promote candidate") in steps
     assert report["mlflow_run_id"]
     for name in ("simulation.md", "simulation.png", "service.log"):
         assert (out / name).stat().st_size > 0
@@ -90,12 +90,12 @@ def test_each_month_is_measured_against_the_oracle(
 ) -> None:
     out, _ = small_run
     months = json.loads((out / "simulation.json").read_text())["months"]
-    assert [m["month"] for m in months] == ["2024-05", "2024-06"]
+    assert [m["month"] for m in months] == ["2024-11", "2024-12"]
     for month in months:
-        assert month["scored"] == month["reports"] > 5_000
+        assert month["scored"] == month["reports"] > 4_000
         assert 0 < month["pr_auc"] <= 1 and 0 < month["oracle_pr_auc"] <= 1
         assert 0 <= month["p1_recall"] <= 1
-        days = 31 if month["month"] == "2024-05" else 30
+        days = 30 if month["month"] == "2024-11" else 31
         assert month["decided"] == 40 * days  # capacity, every day (the queue is long)
         assert month["decided_blind"] > 0
         assert month["served_by"]
@@ -112,10 +112,10 @@ def test_decisions_are_exported_at_their_simulated_times(
     small_run: tuple[Path, object],
 ) -> None:
     out, _ = small_run
-    decisions = pd.read_parquet(out / "2024-05" / "decisions.parquet")
-    assert len(decisions) == 40 * 31
+    decisions = pd.read_parquet(out / "2024-11" / "decisions.parquet")
+    assert len(decisions) == 40 * 30
     decided = pd.to_datetime(decisions["decided_at"], utc=True)
-    assert decided.min() >= pd.Timestamp("2024-05-01", tz="UTC")
-    assert decided.max() < pd.Timestamp("2024-06-01", tz="UTC")
+    assert decided.min() >= pd.Timestamp("2024-11-01", tz="UTC")
+    assert decided.max() < pd.Timestamp("2024-12-01", tz="UTC")
     assert (decided >= pd.to_datetime(decisions["received_at"], utc=True)).all()
     assert decisions["decision_blind"].any()
