@@ -108,3 +108,12 @@ def test_zero_weight_rows_do_not_teach_the_booster() -> None:
         (zero[:3_000], zero[3_000:]),
     )
     assert model.booster.num_trees() >= 1
+
+
+def test_the_dask_engine_refuses_weights_it_would_ignore(tmp_path: Path) -> None:
+    from tipscore.engines import train_with
+
+    data = DataConfig(blind_weight=5.0)
+    config = TrainConfig().model_copy(update={"data": data})
+    with pytest.raises(ValueError, match="only with --engine local"):
+        train_with("dask", tmp_path / "none.parquet", config, "", (None, 1), False)
