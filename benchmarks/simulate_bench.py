@@ -91,6 +91,7 @@ def simulate(
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     report = json.loads((out / "simulation.json").read_text())
     report["wall_s"] = time.perf_counter() - began
+    report["out"] = str(out)
     report["exit_code"] = done.returncode
     if done.returncode not in (0, 1):  # 1: a step failed, and the report says which
         raise RuntimeError(done.stderr[-3000:])
@@ -154,7 +155,7 @@ def comparison(reports: dict[str, dict[str, Any]]) -> str:
     )
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
@@ -174,45 +175,32 @@ def main() -> None:
     parser.add_argument(
         "--no-write", action="store_true", help="print, leave RESULTS.md"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def history_file(args: argparse.Namespace, folder: Path) -> tuple[Path, str]:
+    """The generated history (made once per --keep folder) and its last day."""
     import pandas as pd
 
     start = pd.Timestamp(args.start)
-    end = args.end or str(
-        (
-            start
-            + pd.DateOffset(months=args.start_months + args.months)
-            - pd.Timedelta(days=1)
-        ).date()
-    )
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="simulate-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    span = pd.DateOffset(months=args.start_months + args.months)
+    end = args.end or str((start + span - pd.Timedelta(days=1)).date())
     history = folder / "history.parquet"
     if not history.exists():
-        subprocess.run(
-            [
-                TIPSCORE,
-                "generate",
-                "--rows",
-                str(args.rows),
-                "--seed",
-                str(args.seed),
-                "--start",
-                args.start,
-                "--end",
-                end,
-                "--out",
-                str(history),
-                "--no-progress",
-            ],
-            check=True,
-            cwd=ROOT,
-        )
+        command = [TIPSCORE, "generate", "--rows", str(args.rows), "--seed"]
+        command += [str(args.seed), "--start", args.start, "--end", end]
+        subprocess.run([*command, "--out", str(history), "--no-progress"], check=True)
+    return history, end
+
+
+def main() -> None:
+    args = arguments()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="simulate-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    history, end = history_file(args, folder)
     reports = {}
     for name in RUNS:
         reports[name] = simulate(args, history, folder, name)
-        slug = name.replace(" ", "-").replace("+", "plus").replace(".", "")
-        reports[name]["out"] = str(folder / slug)
         print(
             f"{name}: {reports[name]['wall_s'] / 60:.1f} min, "
             f"{len(reports[name]['failed'])} failed steps",

@@ -109,7 +109,7 @@ def test_config_refuses_unknown_keys_and_resolves_paths(tmp_path: Path) -> None:
 
 
 def test_a_request_it_cannot_serve_is_refused(history: Path, tmp_path: Path) -> None:
-    from tipscore.simulate.run import SimulateRequest, SimulationError, prepare
+    from tipscore.simulate.loop import SimulateRequest, SimulationError, prepare
 
     cfg, text = load_simulate_config()
     used = tmp_path / "used"
@@ -127,7 +127,7 @@ def test_a_request_it_cannot_serve_is_refused(history: Path, tmp_path: Path) -> 
 def test_a_bad_training_config_is_refused_before_anything_runs(
     history: Path, tmp_path: Path
 ) -> None:
-    from tipscore.simulate.run import SimulateRequest, SimulationError, prepare
+    from tipscore.simulate.loop import SimulateRequest, SimulationError, prepare
 
     path = tmp_path / "s.toml"
     path.write_text('[retrain]\ntrain_config = "missing.toml"\n')

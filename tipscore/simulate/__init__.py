@@ -10,7 +10,7 @@ ends with an export, a retrained and audited candidate, a shadow week and the ga
 - ``service``: the real ``bentoml serve`` on a free port and its HTTP client;
 - ``month``: one simulated month, day by day; ``steps``: the month-end steps;
 - ``metrics``, ``report``: what each month measured, as JSON, a table, plots, MLflow;
-- ``run``: the whole loop.
+- ``loop``: the request and the state between steps; ``run``: the whole loop.
 
 Why in ``tipscore/``: the loop composes training (train, audit, promote) and serving (the
 service, the state store's export), which may not import each other.
