@@ -135,3 +135,35 @@ def test_a_bad_training_config_is_refused_before_anything_runs(
     with pytest.raises(SimulationError, match=r"missing\.toml"):
         prepare(SimulateRequest(history, 1, 1, tmp_path / "out", cfg, text))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_simulated_generator_escalation_reaches_training_only_if_decided(
+    history: Path,
+) -> None:
+    """Reports of the simulated months carry the analysts' labels, never the generator's."""
+    import pyarrow as pa
+
+    from training.data import with_decisions
+
+    table = read_history(history)
+    starts = months(table)
+    end = datetime(2024, 4, 1, tzinfo=UTC)
+    known = known_at(table, end, None, starts[1])
+    frame = known.to_pandas()
+    simulated = (frame["received_at"] >= starts[1]).to_numpy()
+    assert simulated.any() and (~simulated).any()
+    assert not frame["escalated"].to_numpy()[simulated].any()
+    assert frame["decided_at"][simulated].isna().all()
+    assert frame["escalated"].to_numpy()[~simulated].any()  # the known history kept
+    generated = table.to_pandas()
+    escalated = generated[
+        (generated["received_at"] >= starts[1]) & generated["escalated"]
+    ]["report_id"].tolist()
+    assert len(escalated) >= 2
+    decided = table.filter(pa.array(generated["report_id"].isin(escalated[:1])))
+    decided = decided.append_column(
+        "suggested_priority", pa.array([2] * len(decided), pa.int64())
+    )
+    combined = with_decisions(known, [decided]).to_pandas().set_index("report_id")
+    assert combined.loc[escalated[:1], "escalated"].all()
+    assert not combined.loc[escalated[1:], "escalated"].any()

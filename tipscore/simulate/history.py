@@ -3,8 +3,11 @@
 - ``months``: the calendar months a history spans, in order;
 - ``known_at``: the history as it stood at a moment — reports received before it, and an
   outcome only where it had been decided before it (``decided_at``); a later decision is
-  not known yet, so its row is "never reviewed" (not escalated, no ``decided_at``). Every
-  training in the simulation reads this, so no label arrives before its time;
+  not known yet, so its row is "never reviewed" (not escalated, no ``decided_at``). A row
+  received on or after the simulation's start (``simulated_from``) carries no outcome
+  from the generator at all: only the simulated analysts decide those reports, and their
+  labels come from the decisions export alone. Every training in the simulation reads
+  this, so no label arrives before its time and none the analysts never gave;
 - ``with_simulated_times``: a decisions export whose decision times are the simulated
   days' (the service stamps the wall clock; the simulation's clock is the history's).
 """
@@ -50,19 +53,23 @@ def between(table: pa.Table, start: datetime, end: datetime) -> pa.Table:
 
 
 def known_at(
-    table: pa.Table, moment: datetime, start: datetime | None = None
+    table: pa.Table,
+    moment: datetime,
+    start: datetime | None = None,
+    simulated_from: datetime | None = None,
 ) -> pa.Table:
-    """The history as known at ``moment``: received before it, labels decided before it."""
+    """The history as known at ``moment``: received before it, labels decided before it.
+
+    Rows received on or after ``simulated_from`` keep no generator outcome (the
+    simulated analysts decide them; their labels come from the decisions export).
+    """
     rows = between(table, start or datetime(1990, 1, 1, tzinfo=UTC), moment)
     if "decided_at" not in rows.column_names:
         return rows
-    decided = rows.column("decided_at")
-    late = pc.fill_null(
-        pc.greater_equal(decided, pa.scalar(moment, decided.type)), False
-    )
-    late_np = np.asarray(late.to_numpy(zero_copy_only=False), dtype=bool)
+    late_np = _unknown(rows, moment, simulated_from)
     if not late_np.any():
         return rows
+    decided = rows.column("decided_at")
     escalated = np.asarray(rows.column("escalated").to_numpy(zero_copy_only=False))
     priority = np.asarray(
         rows.column("priority").to_numpy(zero_copy_only=False), dtype=object
@@ -78,6 +85,22 @@ def known_at(
     for name, column in columns.items():
         rows = rows.set_column(rows.column_names.index(name), name, column)
     return rows
+
+
+def _unknown(
+    rows: pa.Table, moment: datetime, simulated_from: datetime | None
+) -> np.ndarray:
+    """Rows whose outcome is not known: decided at or after ``moment``, or simulated."""
+    decided = rows.column("decided_at")
+    late = pc.fill_null(
+        pc.greater_equal(decided, pa.scalar(moment, decided.type)), False
+    )
+    unknown = np.asarray(late.to_numpy(zero_copy_only=False), dtype=bool)
+    if simulated_from is not None:
+        received = rows.column("received_at")
+        simulated = pc.greater_equal(received, pa.scalar(simulated_from, received.type))
+        unknown |= np.asarray(simulated.to_numpy(zero_copy_only=False), dtype=bool)
+    return unknown
 
 
 def with_simulated_times(export: Path, times: dict[str, datetime], out: Path) -> int:

@@ -138,9 +138,14 @@ def bounds(loop: Loop, index: int) -> tuple[datetime, datetime]:
 
 
 def known_file(loop: Loop, moment: datetime) -> Path:
-    """The history as known at ``moment``, written once under ``data/``."""
+    """The history as known at ``moment``, written once under ``data/``.
+
+    Reports received from the first simulated month on keep no generator outcome: their
+    labels are the simulated analysts' decisions (the export the retraining joins).
+    """
     path = loop.out / "data" / f"known-{moment:%Y-%m-%d}.parquet"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(known_at(loop.table, moment), path)
+        simulated_from = loop.starts[loop.request.start_months]
+        pq.write_table(known_at(loop.table, moment, None, simulated_from), path)
     return path
