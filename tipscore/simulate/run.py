@@ -32,6 +32,7 @@ from tipscore.simulate.loop import (
 from tipscore.simulate.metrics import month_figures
 from tipscore.simulate.month import MonthRun
 from tipscore.simulate.report import write_report
+from tipscore.simulate.seed import seed_links
 from tipscore.simulate.service import Service, make_keys, running, service_env
 from training import registry
 
@@ -100,6 +101,14 @@ def _serve_months(loop: Loop, store: str) -> None:
     state = loop.out / "state"
     state.mkdir(parents=True, exist_ok=True)
     keys = make_keys(state)
+    start = loop.starts[loop.request.start_months]
+    seeded = loop.log.run(
+        "start",
+        "seed linkage",
+        lambda: seed_links(loop.table, state / "hmac.key", loop.reports_db, start),
+    )
+    if seeded is None:
+        return
     env = service_env(state, store, cfg.service.blind_share)
     env["TIPSCORE_MODEL_URI"] = f"models:/{loop.name}@champion"
     log = loop.out / "service.log"
