@@ -167,3 +167,47 @@ def test_a_simulated_generator_escalation_reaches_training_only_if_decided(
     combined = with_decisions(known, [decided]).to_pandas().set_index("report_id")
     assert combined.loc[escalated[:1], "escalated"].all()
     assert not combined.loc[escalated[1:], "escalated"].any()
+
+
+def test_the_service_reads_no_project_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project's .env or TIPSCORE_* variables never point the service elsewhere."""
+    import os
+
+    from serving.intake import IntakeSettings
+    from serving.settings import ServingSettings
+    from tipscore.simulate.service import service_env
+
+    project = tmp_path / "project"
+    project.mkdir()
+    real = tmp_path / "real"
+    (project / ".env").write_text(
+        f"TIPSCORE_REPORTS_DB={real / 'reports.db'}\n"
+        f"TIPSCORE_KEYS_FILE={real / 'keys.json'}\n"
+        f"TIPSCORE_HMAC_KEY_FILE={real / 'hmac.key'}\n"
+        "TIPSCORE_CHALLENGER_URI=\n"
+        "TIPSCORE_MAX_BATCH=10\n"
+    )
+    monkeypatch.setenv("TIPSCORE_HOME", str(project))
+    monkeypatch.setenv("TIPSCORE_AUDIT_LOG", str(real / "audit.db"))
+    state = tmp_path / "out" / "state"
+    env = service_env(state, "sqlite:///x.db", 0.1, "tip-escalation", 500)
+    for name in [k for k in os.environ if k.startswith("TIPSCORE_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    serving, intake = ServingSettings(), IntakeSettings()
+    paths = [
+        serving.state_dir,
+        serving.keys_path,
+        serving.audit_path,
+        serving.linkage_path,
+        serving.reports_path,
+        intake.state_dir,
+        intake.key_file,
+    ]
+    assert all(p == state or p.parent == state for p in paths), paths
+    assert serving.challenger_uri == "models:/tip-escalation@challenger"
+    assert serving.model_uri == "models:/tip-escalation@champion"
+    assert serving.max_batch >= 500

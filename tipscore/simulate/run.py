@@ -109,8 +109,9 @@ def _serve_months(loop: Loop, store: str) -> None:
     )
     if seeded is None:
         return
-    env = service_env(state, store, cfg.service.blind_share)
-    env["TIPSCORE_MODEL_URI"] = f"models:/{loop.name}@champion"
+    env = service_env(
+        state, store, cfg.service.blind_share, loop.name, cfg.service.batch_size
+    )
     log = loop.out / "service.log"
     try:
         with running(env, keys, cfg.service.start_timeout_s, log) as service:

@@ -25,7 +25,7 @@ import httpx
 from serving.command import serve_command
 from serving.keys import KeyStore, Role
 
-KEPT = ("TIPSCORE_HOME", "TIPSCORE_ESP_NAMES")
+KEPT = ("TIPSCORE_ESP_NAMES",)
 """The ``TIPSCORE_*`` settings the service inherits; the others are the simulation's own."""
 
 
@@ -40,15 +40,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def service_env(state: Path, store: str, blind_share: float) -> dict[str, str]:
-    """The service's environment: this state folder and store, nothing else inherited."""
+def service_env(
+    state: Path, store: str, blind_share: float, model: str, batch: int
+) -> dict[str, str]:
+    """The service's environment: this state folder and store, nothing else inherited.
+
+    The home is the simulation's folder (``state``'s parent), so no project ``.env`` is
+    read, and every path setting names a file in ``state`` explicitly besides: a service
+    that read the project's ``TIPSCORE_REPORTS_DB`` would score into the real store.
+    """
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("TIPSCORE_") or k in KEPT
     }
     return env | {
+        "TIPSCORE_HOME": str(state.parent),
         "TIPSCORE_STATE_DIR": str(state),
+        "TIPSCORE_KEYS_FILE": str(state / "api_keys.json"),
+        "TIPSCORE_AUDIT_LOG": str(state / "audit.db"),
+        "TIPSCORE_LINKAGE_DB": str(state / "linkage.db"),
+        "TIPSCORE_REPORTS_DB": str(state / "reports.db"),
+        "TIPSCORE_HMAC_KEY_FILE": str(state / "hmac.key"),
+        "TIPSCORE_MODEL_URI": f"models:/{model}@champion",
+        "TIPSCORE_CHALLENGER_URI": f"models:/{model}@challenger",
+        "TIPSCORE_MAX_BATCH": str(max(batch, 1000)),
         "MLFLOW_TRACKING_URI": store,
         "TIPSCORE_BLIND_SHARE": str(blind_share),
         "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
