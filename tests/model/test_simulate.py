@@ -81,6 +81,9 @@ def test_the_small_simulation_runs_every_step(small_run: tuple[Path, object]) ->
     assert ("2024-11", "shadow candidate") in steps
     assert ("2024-12", "promote candidate") in steps
     assert report["mlflow_run_id"]
+    first = report["first_champion"]["promotion"]
+    # a first champion forced past a failed gate would hide a broken training here
+    assert first["promoted"] and not first["forced"], first["failed"]
     for name in ("simulation.md", "simulation.png", "service.log"):
         assert (out / name).stat().st_size > 0
 
