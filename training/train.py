@@ -38,7 +38,7 @@ from training.monitor.profile import PROFILE_ARTIFACT, run_profile
 from training.provenance import log_provenance, window_dates
 from training.reliability import reliability_bins
 from training.splits import Split, temporal_split
-from training.weights import sample_weights
+from training.weights import history_weights
 
 logger = logging.getLogger(__name__)
 SHAP_ROWS = 5_000
@@ -253,11 +253,7 @@ def train(
     bar.update()
     bar.set_postfix_str(STAGES[1])
     x, y = history.matrix, history.labels
-    weights = sample_weights(
-        history.review,
-        config.data.blind_weight,
-        config.data.followed_suggestion_weight,
-    )
+    weights = history_weights(config, history)
     model = fit_model(
         config,
         (x[split.train], y[split.train]),

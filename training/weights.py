@@ -13,8 +13,14 @@ flat rows as ``REVIEW``; the weights are a pure function of it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from training.config import TrainConfig
+    from training.data import History
 
 REVIEW = "review_kind"
 """Column of the flat rows: how an analyst decided the row (one of the kinds below)."""
@@ -64,3 +70,16 @@ def sample_weights(
     weights[kinds == BLIND] = blind_weight
     weights[kinds == FOLLOWED] = followed_weight
     return weights
+
+
+def history_weights(config: TrainConfig, history: History) -> np.ndarray | None:
+    """Every row's weight in ``history`` under ``config``'s ``[data]`` weights (or None).
+
+    The one reading of the weights for every fit of a config — ``tipscore train``, each
+    backtest fold, the audit's reference model — so none of them fits another model.
+    """
+    return sample_weights(
+        history.review,
+        config.data.blind_weight,
+        config.data.followed_suggestion_weight,
+    )

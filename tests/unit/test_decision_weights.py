@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
@@ -117,3 +118,63 @@ def test_the_dask_engine_refuses_weights_it_would_ignore(tmp_path: Path) -> None
     config = TrainConfig().model_copy(update={"data": data})
     with pytest.raises(ValueError, match="only with --engine local"):
         train_with("dask", tmp_path / "none.parquet", config, "", (None, 1), False)
+
+
+def _signal(n: int = 4_000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, len(FEATURE_NAMES)))
+    x[:, list(CATEGORICAL_INDEX)] = rng.integers(0, 3, size=(n, 5))
+    return x, x[:, 1] > 1.0
+
+
+def test_a_backtest_fold_fits_with_the_decision_weights() -> None:
+    """Each fold's model (and its reference model) is weighted as ``train`` weights."""
+    from training.backtest.fit import fit_fold
+    from training.backtest.folds import Fold
+
+    x, y = _signal()
+    small = {"n_estimators": 50, "early_stopping_rounds": 10, "min_child_samples": 20}
+    config = TrainConfig.model_validate({"model": small})
+    fold = Fold(
+        "2024-01-01",
+        0,
+        1,
+        np.arange(2_500),
+        np.arange(2_500, 3_000),
+        np.arange(3_000, 4_000),
+    )
+    zero = np.where(y, 0.0, 1.0)  # every positive dropped from the booster's fit
+    plain = fit_fold(config, x, y, fold, reference_rows=2_000)
+    weighted = fit_fold(config, x, y, fold, reference_rows=2_000, weights=zero)
+    top = x[3_000:, 1] > 2.0
+    assert plain.probability[top].mean() > 0.5
+    assert weighted.probability[top].mean() < plain.probability[top].mean() / 2
+    assert plain.reference_priority is not None
+    assert weighted.reference_priority is not None
+    assert (weighted.reference_priority[top] > plain.reference_priority[top]).any()
+
+
+def test_the_audit_reference_model_fits_with_the_decision_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from training.audit import reference
+    from training.splits import Split
+
+    x, y = _signal(1_000)
+    kinds = np.where(np.arange(1_000) % 3 == 0, BLIND, NOT_DECIDED).astype(np.int8)
+    history = SimpleNamespace(matrix=x, labels=y, review=kinds)
+    seen: list[object] = []
+    monkeypatch.setattr(
+        reference,
+        "fit_model",
+        lambda cfg, train, valid, weights=None: seen.append(weights),
+    )
+    config = TrainConfig().model_copy(update={"data": DataConfig(blind_weight=4.0)})
+    split = Split(slice(0, 700), slice(700, 850), slice(850, 1_000))
+    reference.fit_reference_model(config, history, split, 300)  # type: ignore[arg-type]
+    (weights,) = seen
+    assert weights is not None
+    train_w, valid_w = weights  # type: ignore[misc]
+    assert len(train_w) == 300 and len(valid_w) == 150
+    assert set(np.unique(valid_w)) == {1.0, 4.0}
+    assert (valid_w == np.where(kinds[700:850] == BLIND, 4.0, 1.0)).all()
