@@ -111,7 +111,8 @@ class DataConfig(_Section):
     decided, issue 21): above 1 trusts the labels no suggestion could have swayed more."""
     followed_suggestion_weight: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
     """Weight of a decision made with the suggestion shown and equal to it: below 1
-    discounts labels that may only echo the model (automation bias); 0 drops them."""
+    discounts labels that may only echo the model (automation bias); 0 removes them
+    from the booster's fit only (calibration and thresholds are fitted unweighted)."""
 
 
 class HistoryConfig(_Section):
