@@ -89,12 +89,17 @@ def simulate(
     ]
     began = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    report = json.loads((out / "simulation.json").read_text())
+    report_file = out / "simulation.json"
+    # 1: a step failed, and the report says which; anything else, or no report: the
+    # command itself failed (a refused request, a crash), and its error is the answer
+    if done.returncode not in (0, 1) or not report_file.is_file():
+        raise RuntimeError(
+            f"tipscore simulate exited {done.returncode}: {done.stderr[-3000:]}"
+        )
+    report = json.loads(report_file.read_text())
     report["wall_s"] = time.perf_counter() - began
     report["out"] = str(out)
     report["exit_code"] = done.returncode
-    if done.returncode not in (0, 1):  # 1: a step failed, and the report says which
-        raise RuntimeError(done.stderr[-3000:])
     return report
 
 

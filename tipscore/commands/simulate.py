@@ -22,7 +22,10 @@ def simulate(
     ],
     out: Annotated[
         Path,
-        typer.Option(help="Folder for the run: its MLflow store, state and report."),
+        typer.Option(
+            help="Folder for the run (its MLflow store, state and report); must be "
+            "new or empty."
+        ),
     ],
     config: Annotated[
         Path | None,

@@ -27,7 +27,7 @@ class _Section(BaseModel):
 class AnalystsConfig(_Section):
     """How the simulated analysts work (``tipscore.simulate.analysts``)."""
 
-    capacity_per_day: Annotated[int, Field(ge=0, le=1_000_000)] = 300
+    capacity_per_day: Annotated[int, Field(ge=1, le=1_000_000)] = 300
     """Reports decided per simulated day, taken from the queue in its order."""
     noise: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     """Standard deviation of the noise on the log-odds of ``p_true`` they judge by."""

@@ -97,6 +97,8 @@ def _train_config(cfg: SimulateConfig) -> tuple[TrainConfig, str]:
 
 def prepare(request: SimulateRequest) -> Loop:
     """Read the history and configs; refuse a request it cannot serve."""
+    if request.out.exists() and not request.out.is_dir():
+        raise SimulationError(f"--out: {request.out} is a file; give a new folder")
     if request.out.exists() and any(request.out.iterdir()):
         raise SimulationError(
             f"--out: {request.out} is not empty (a simulation starts from a fresh "
@@ -104,12 +106,17 @@ def prepare(request: SimulateRequest) -> Loop:
         )
     if not request.history.exists():
         raise SimulationError(f"--history: no history at {request.history}")
-    table = read_history(request.history)
+    try:
+        table = read_history(request.history)
+        starts = months(table)
+    except (OSError, KeyError, ValueError, pa.ArrowException) as exc:
+        raise SimulationError(
+            f"--history: cannot read {request.history} as a history: {exc}"
+        ) from exc
     if "p_true" not in table.column_names:
         raise SimulationError(
             "--history: needs p_true (a synthetic history, `tipscore generate`)"
         )
-    starts = months(table)
     need = request.start_months + request.months
     if len(starts) < need:
         raise SimulationError(
