@@ -72,10 +72,19 @@ def analyst_figures(rows: pd.DataFrame, log: MonthLog) -> dict[str, float]:
 
 
 def month_figures(rows: pd.DataFrame, log: MonthLog) -> dict[str, Any]:
-    """Every figure of one month, and which model versions served it."""
+    """Every figure of one month, and which model versions served it.
+
+    A month whose champion changed (promoted after the shadow days) mixes two models in
+    its headline figures; ``by_model`` then has each version's own, on the reports it
+    answered.
+    """
     versions = sorted({s[2] for s in log.served.values()})
-    return {
+    figures: dict[str, Any] = {
         **model_figures(rows, log),
         **analyst_figures(rows, log),
         "served_by": versions,
     }
+    if len(versions) > 1:
+        by = np.array([log.served.get(r, (0, 0, ""))[2] for r in rows["report_id"]])
+        figures["by_model"] = {v: model_figures(rows[by == v], log) for v in versions}
+    return figures

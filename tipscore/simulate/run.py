@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import traceback
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -76,7 +77,7 @@ def mlflow_store(out: Path) -> Iterator[str]:
             os.environ.pop("MLFLOW_TRACKING_URI", None)
         else:
             os.environ["MLFLOW_TRACKING_URI"] = before
-            registry.configure(before)
+        registry.configure(before)  # the default store again when it was unset
 
 
 def simulate(request: SimulateRequest) -> dict[str, Any]:
@@ -113,6 +114,7 @@ def _serve_months(loop: Loop, store: str) -> None:
         state, store, cfg.service.blind_share, loop.name, cfg.service.batch_size
     )
     log = loop.out / "service.log"
+    done = 0
     try:
         with running(env, keys, cfg.service.start_timeout_s, log) as service:
             bar = tqdm(
@@ -123,17 +125,26 @@ def _serve_months(loop: Loop, store: str) -> None:
             )
             for index in bar:
                 _month(loop, service, index)
+                done += 1
             bar.close()
     except Exception as exc:
-        loop.log.steps.append(
-            {
-                "month": "service",
-                "step": "service",
-                "ok": False,
-                "error": f"{type(exc).__name__}: {exc}",
-                "seconds": 0.0,
-            }
-        )
+        _service_failed(loop, exc, done)
+
+
+def _service_failed(loop: Loop, exc: Exception, done: int) -> None:
+    """An error outside every step: recorded with its month, traceback and what it cost."""
+    skipped = [f"{bounds(loop, i)[0]:%Y-%m}" for i in range(done, loop.request.months)]
+    loop.log.steps.append(
+        {
+            "month": skipped[0] if skipped else "end",
+            "step": "service",
+            "ok": False,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=8),
+            "skipped_months": skipped,
+            "seconds": 0.0,
+        }
+    )
 
 
 def _month(loop: Loop, service: Service, index: int) -> None:
@@ -180,15 +191,16 @@ def _month(loop: Loop, service: Service, index: int) -> None:
 def _promote(loop: Loop, service: Service, pending: dict[str, Any]) -> dict[str, Any]:
     """The candidate's gates after its shadow week; the champion reloaded if promoted."""
     cfg = loop.request.config.retrain
-    result = steps.gates(
-        pending["run_id"],
-        loop.reports_db,
-        loop.audit_config,
-        cfg.require_shadow and cfg.shadow_days > 0,
-    )
-    registry.clear_alias(loop.name, registry.CHALLENGER)
-    service.reload()
-    return result
+    try:
+        return steps.gates(
+            pending["run_id"],
+            loop.reports_db,
+            loop.audit_config,
+            cfg.require_shadow and cfg.shadow_days > 0,
+        )
+    finally:  # shadowed once only, whatever the gates did
+        registry.clear_alias(loop.name, registry.CHALLENGER)
+        service.reload()
 
 
 def _month_end(
@@ -233,8 +245,16 @@ def _month_end(
 
 
 def _challenger(loop: Loop, service: Service, run_id: str) -> str:
+    """The candidate as the challenger; a failure unless the service now shadows it."""
     version = steps.make_challenger(run_id, loop.name)
-    service.reload()
+    shadow = service.reload().get("shadow") or {}
+    if not shadow.get("active") or str(shadow.get("model_version")) != str(version):
+        registry.clear_alias(loop.name, registry.CHALLENGER)
+        service.reload()
+        raise RuntimeError(
+            f"the service does not shadow version {version}: "
+            f"{shadow.get('reason') or shadow}"
+        )
     return version
 
 
