@@ -137,3 +137,17 @@ def test_a_month_served_by_two_models_has_each_ones_figures() -> None:
     assert figures["by_model"]["1"]["scored"] == 4 == figures["by_model"]["2"]["scored"]
     log.served = {k: (p, q, "1") for k, (p, q, _) in log.served.items()}
     assert "by_model" not in month_figures(rows, log)
+
+
+def test_the_table_names_the_months_a_failure_skipped() -> None:
+    from tipscore.simulate.report import markdown
+
+    failed = {
+        "month": "2024-03",
+        "step": "service",
+        "ok": False,
+        "error": "ConnectionError: gone",
+        "skipped_months": ["2024-03", "2024-04"],
+    }
+    text = markdown({"months": [], "failed": [failed], "seconds": 1.0})
+    assert "months not simulated: 2024-03, 2024-04" in text

@@ -81,7 +81,15 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append("")
     failed = report["failed"]
     lines.append(f"Failed steps: {len(failed)}")
-    lines += [f"- {s['month']} {s['step']}: {s['error']}" for s in failed]
+    lines += [
+        f"- {s['month']} {s['step']}: {s['error']}"
+        + (
+            f" (months not simulated: {', '.join(s['skipped_months'])})"
+            if s.get("skipped_months")
+            else ""
+        )
+        for s in failed
+    ]
     lines.append(f"\nTook {report['seconds']:.0f} s.")
     return "\n".join(lines) + "\n"
 
