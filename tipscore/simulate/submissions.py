@@ -87,6 +87,11 @@ def identifiers(row: dict[str, Any]) -> dict[str, list[str]]:
     return {kind: values for kind, values in ids.items() if values}
 
 
+def esp(row: dict[str, Any]) -> str | None:
+    """The row's ESP as the submission sends it."""
+    return None if pd.isna(row["esp"]) else str(row["esp"])
+
+
 def submission(row: dict[str, Any]) -> dict[str, Any]:
     """One history row (a dict of its columns) as a ``ReportSubmission`` JSON object."""
     country = row["country_code"]
@@ -96,7 +101,7 @@ def submission(row: dict[str, Any]) -> dict[str, Any]:
         "incident_at": _time(row["incident_at"]),
         "received_at": _time(row["received_at"]),
         "reporter_type": row["reporter_type"],
-        "esp": None if pd.isna(row["esp"]) else str(row["esp"]),
+        "esp": esp(row),
         "esp_escalated": bool(row["esp_escalated"]),
         "annotations": {a: bool(row[f"ann_{a}"]) for a in REPORT_ANNOTATIONS},
         "incident_kinds": {k: bool(row[f"inc_{k}"]) for k in INCIDENT_KINDS},
