@@ -25,6 +25,7 @@ from tipscore.commands import (
     release,
     service,
     shadow,
+    simulate,
 )
 
 EPILOG = (
@@ -58,6 +59,7 @@ app.command()(shadow.challenger)
 app.command()(shadow.compare)
 app.command("export-decisions")(service.export_decisions)
 app.command()(monitor.monitor)
+app.command()(simulate.simulate)
 app.command()(model.score)
 app.add_typer(service.keys_app, name="keys")
 app.command()(service.serve)

@@ -71,6 +71,11 @@ def train_with(
         from training.train import train
 
         return train(data, config, config_text, progress=progress)
+    if (config.data.blind_weight, config.data.followed_suggestion_weight) != (1.0, 1.0):
+        raise ValueError(
+            "[data] blind_weight and followed_suggestion_weight: only with "
+            "--engine local (the Dask fit does not weight rows)"
+        )
     from training.dask.train import train_dask
 
     _quiet_dask()

@@ -106,6 +106,13 @@ class DataConfig(_Section):
     """Exports of analysts' decisions (`tipscore export-decisions`): their rows join the
     history, the analyst's priority as the outcome; a decision replaces a history row with
     the same report id."""
+    blind_weight: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
+    """Weight in the booster's fit of a decision made blind (the suggestion hidden until
+    decided, issue 21): above 1 trusts the labels no suggestion could have swayed more."""
+    followed_suggestion_weight: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
+    """Weight of a decision made with the suggestion shown and equal to it: below 1
+    discounts labels that may only echo the model (automation bias); 0 removes them
+    from the booster's fit only (calibration and thresholds are fitted unweighted)."""
 
 
 class HistoryConfig(_Section):

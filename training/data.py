@@ -27,6 +27,7 @@ from training.decision_times import (
 )
 from training.partitions import PartsError, history_parts, part_files, read_parts
 from training.validate_data import validate_table
+from training.weights import REVIEW, review_kinds
 
 logger = logging.getLogger(__name__)
 TRUTH = "p_true"
@@ -68,6 +69,14 @@ class History:
             return None
         decided: np.ndarray = self.flat[DECIDED_US].to_numpy(dtype=np.int64)
         return decided
+
+    @property
+    def review(self) -> np.ndarray | None:
+        """Each row's review kind (``training.weights``: blind, followed, ...), if loaded."""
+        if REVIEW not in self.flat.columns:
+            return None
+        kinds: np.ndarray = self.flat[REVIEW].to_numpy(dtype=np.int8)
+        return kinds
 
     @property
     def months(self) -> np.ndarray:
@@ -164,6 +173,7 @@ def _part(table: pa.Table, source: int, truth: bool, lag_days: float) -> pa.Tabl
     part = part.append_column(SUGGESTED, suggested)
     decided = with_decision_times(table, lag_days).column(DECIDED_US)
     part = part.append_column(DECIDED_US, decided)
+    part = part.append_column(REVIEW, pa.array(review_kinds(table)))
     return part.append_column("_source", pa.array(np.full(n, source)))
 
 
@@ -227,6 +237,7 @@ def load_history(
         table = with_decisions(table, [_read(d) for d in decisions], assumed_lag_days)
     else:
         table = with_decision_times(table, assumed_lag_days)
+        table = table.append_column(REVIEW, pa.array(review_kinds(table)))
     included = tuple((str(d), file_sha256(d)) for d in decisions)
     sha256 = combined_sha256(file_sha256(path), [digest for _, digest in included])
     flat = history_rows(table)

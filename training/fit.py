@@ -53,20 +53,36 @@ def booster_params(config: TrainConfig) -> dict[str, object]:
     }
 
 
+Weights = tuple[np.ndarray, np.ndarray] | None
+"""Sample weights of the training and validation rows (``training.weights``), or None."""
+
+
 def fit_booster(
     config: TrainConfig,
     train: tuple[np.ndarray, np.ndarray],
     valid: tuple[np.ndarray, np.ndarray],
+    weights: Weights = None,
 ) -> lgb.Booster:
-    """Train with native categorical handling and early stopping on validation log-loss."""
+    """Train with native categorical handling and early stopping on validation log-loss.
+
+    ``weights`` (``[data] blind_weight``, ``followed_suggestion_weight``) weight the rows
+    of both windows in the fit and in early stopping; calibration and thresholds stay
+    unweighted (every report counts once in a queue).
+    """
     data = lgb.Dataset(
         train[0],
         label=train[1].astype(np.float64),
+        weight=None if weights is None else weights[0],
         feature_name=list(FEATURE_NAMES),
         categorical_feature=list(CATEGORICAL_INDEX),
         free_raw_data=True,
     )
-    check = lgb.Dataset(valid[0], label=valid[1].astype(np.float64), reference=data)
+    check = lgb.Dataset(
+        valid[0],
+        label=valid[1].astype(np.float64),
+        weight=None if weights is None else weights[1],
+        reference=data,
+    )
     booster = lgb.train(
         booster_params(config),
         data,
@@ -120,9 +136,10 @@ def fit_model(
     config: TrainConfig,
     train: tuple[np.ndarray, np.ndarray],
     valid: tuple[np.ndarray, np.ndarray],
+    weights: Weights = None,
 ) -> EscalationModel:
     """Booster, then calibration and thresholds on the validation window."""
-    booster = fit_booster(config, train, valid)
+    booster = fit_booster(config, train, valid, weights)
     return finish_model(
         config, booster, valid, booster.best_iteration or booster.current_iteration()
     )

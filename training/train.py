@@ -38,6 +38,7 @@ from training.monitor.profile import PROFILE_ARTIFACT, run_profile
 from training.provenance import log_provenance, window_dates
 from training.reliability import reliability_bins
 from training.splits import Split, temporal_split
+from training.weights import history_weights
 
 logger = logging.getLogger(__name__)
 SHAP_ROWS = 5_000
@@ -252,8 +253,12 @@ def train(
     bar.update()
     bar.set_postfix_str(STAGES[1])
     x, y = history.matrix, history.labels
+    weights = history_weights(config, history)
     model = fit_model(
-        config, (x[split.train], y[split.train]), (x[split.valid], y[split.valid])
+        config,
+        (x[split.train], y[split.train]),
+        (x[split.valid], y[split.valid]),
+        None if weights is None else (weights[split.train], weights[split.valid]),
     )
     bar.update()
     logistic = (build_features(history.flat.iloc[split.train]), y[split.train])

@@ -156,6 +156,7 @@ def test_every_command_is_listed_in_order() -> None:
         "compare",
         "export-decisions",
         "monitor",
+        "simulate",
         "score",
         "serve",
         "info",

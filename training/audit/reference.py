@@ -9,7 +9,8 @@ features (``WHO_REPORTED``) blanked to missing, so no tree can split on them.
 
 Kept cheap: at most ``reference_model_rows`` training rows, every escalation and a seeded
 sample of the rest. Calibration and thresholds come from the whole validation window, so
-the sample changes the ranking's precision only, not its scale or its queues.
+the sample changes the ranking's precision only, not its scale or its queues. The rows are
+weighted as the audited model's were (``[data]`` decision weights, ``training.weights``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from training.data import History
 from training.fit import fit_model
 from training.model import EscalationModel
 from training.splits import Split
+from training.weights import history_weights
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +74,10 @@ def fit_reference_model(
         "reference model: %d training rows, platform/location hidden", len(rows)
     )
     valid = np.arange(split.valid.start, split.valid.stop)
+    weights = history_weights(config, history)
     return fit_model(
         config,
         (hidden(history.matrix[rows]), labels[rows]),
         (hidden(history.matrix[valid]), labels[valid]),
+        None if weights is None else (weights[rows], weights[valid]),
     )

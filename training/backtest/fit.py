@@ -42,17 +42,21 @@ def fit_fold(
     labels: np.ndarray,
     fold: Fold,
     reference_rows: int | None = None,
+    weights: np.ndarray | None = None,
 ) -> FoldScores:
     """Fit on the fold's known rows, then score its period (final labels to learn from).
 
     With ``reference_rows``, also fit the audit's reference model on the same rows (at
     most that many training rows: every escalation and a seeded sample of the rest) with
     the platform and location features hidden, and keep its priorities for the period.
+    ``weights`` (one per row of ``matrix``, ``training.weights.sample_weights``) weight
+    both fits as ``tipscore train`` weights its fit, sliced to the same rows.
     """
     model = fit_model(
         config,
         (matrix[fold.train], labels[fold.train]),
         (matrix[fold.valid], labels[fold.valid]),
+        _rows(weights, fold.train, fold.valid),
     )
     scores = model.scores(matrix[fold.test])
     reference = None
@@ -62,6 +66,7 @@ def fit_fold(
             config,
             (hidden(matrix[rows]), labels[rows]),
             (hidden(matrix[fold.valid]), labels[fold.valid]),
+            _rows(weights, rows, fold.valid),
         )
         reference = blind.scores(hidden(matrix[fold.test])).priority
     return FoldScores(
@@ -71,6 +76,13 @@ def fit_fold(
         trees=model.booster.num_trees(),
         reference_priority=reference,
     )
+
+
+def _rows(
+    weights: np.ndarray | None, train: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The weights of the fit's training and validation rows (None: unweighted)."""
+    return None if weights is None else (weights[train], weights[valid])
 
 
 def _sample(labels: np.ndarray, rows: np.ndarray, limit: int, seed: int) -> np.ndarray:

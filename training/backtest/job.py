@@ -32,6 +32,7 @@ from training.backtest.report import json_safe, prediction_frame, write_backtest
 from training.config import TrainConfig, config_hash
 from training.data import History, load_history
 from training.metrics import summary
+from training.weights import history_weights
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,12 @@ class BacktestResult:
 def _local(
     config: TrainConfig, history: History, folds: list[Fold], reference: int | None
 ) -> Iterator[tuple[int, FoldScores]]:
+    weights = history_weights(config, history)
     for index, fold in enumerate(folds):
-        yield index, fit_fold(config, history.matrix, history.labels, fold, reference)
+        yield (
+            index,
+            fit_fold(config, history.matrix, history.labels, fold, reference, weights),
+        )
 
 
 def _dask(
@@ -73,9 +78,10 @@ def _dask(
 
     matrix = client.scatter(history.matrix, broadcast=True)
     labels = client.scatter(history.labels, broadcast=True)
+    weights = history_weights(config, history)
     futures = {
         client.submit(
-            fit_fold, config, matrix, labels, fold, reference, pure=False
+            fit_fold, config, matrix, labels, fold, reference, weights, pure=False
         ): index
         for index, fold in enumerate(folds)
     }
