@@ -138,3 +138,13 @@ FIRST_DECISIONS = (
     "AS first_at FROM queue AS q JOIN case_member AS m ON m.report_id = q.report_id "
     "WHERE q.decided = 1"
 )
+FIRST_DECISIONS_RECEIVED = FIRST_DECISIONS + " AND m.received_us >= ? AND m.received_us < ?"
+"""The same, for reports received in ``[since, until)`` (``tipscore monitor``'s window)."""
+OVERDUE = (
+    "SELECT COUNT(*) AS undecided, "
+    "COALESCE(SUM(CASE WHEN m.queued_at < ? THEN 1 ELSE 0 END), 0) AS overdue "
+    "FROM queue AS q JOIN case_member AS m ON m.report_id = q.report_id "
+    "WHERE q.decided = 0 AND q.priority = ? AND m.received_us >= ? AND m.received_us < ?"
+)
+"""Per suggested priority: undecided reports, and those queued before the cutoff (ISO
+text as ``case_member.queued_at`` is written, so text order is time order)."""
