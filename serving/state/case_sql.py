@@ -71,11 +71,14 @@ BURST_OF = (
     "SELECT case_id FROM cases WHERE burst_hash = ? AND merged_into IS NULL"
 )
 FILE_REPORTS = (
-    "SELECT DISTINCT m.report_id, m.case_id FROM link AS l "
+    "SELECT DISTINCT m.report_id, m.case_id, m.received_us, m.queued_at, "
+    "q.priority, q.probability, q.decided FROM link AS l "
     "JOIN case_member AS m ON m.report_id = l.report_id "
+    "JOIN queue AS q ON q.report_id = m.report_id "
     "WHERE l.kind = 'link_file_hashes' AND l.hash = ? "
     "AND l.received_us >= ? AND l.received_us <= ?"
 )
+HAS_PRIORITY = "SELECT 1 AS found FROM case_member WHERE case_id = ? AND priority = ? LIMIT 1"
 EVENT = insert("case_events", ("at", "event", "case_id", "other_id", "report_id"))
 ONE_DECIDED = (
     "UPDATE cases SET undecided = undecided - 1 WHERE undecided > 0 AND case_id = "
