@@ -116,7 +116,11 @@ MEMBERS = (
 )
 LINKS_OF = "SELECT kind, hash FROM link WHERE report_id IN ({marks})"
 MERGED_FROM = (
-    "SELECT other_id FROM case_events WHERE case_id = ? AND event = 'merge' ORDER BY seq"
+    "SELECT other_id FROM case_events WHERE case_id = ? AND event = 'merge' ORDER BY seq "
+    "LIMIT ?"
+)
+MERGED_COUNT = (
+    "SELECT COUNT(*) AS n FROM case_events WHERE case_id = ? AND event = 'merge'"
 )
 UNDECIDED_MEMBERS = (
     "SELECT m.report_id, q.priority FROM case_member AS m "

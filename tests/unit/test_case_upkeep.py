@@ -1,16 +1,20 @@
-"""A burst taking members out of a case keeps the case's figures exact (issue 21, speed).
+"""Case upkeep at scale (issue 21, speed): exact figures, bounded case views.
 
-The case is not recounted when the members that left held none of its extremes (its
+A burst taking members out of a case keeps the case's figures exact: the case is not
+recounted when the members that left held none of its extremes (its
 figures go down by what left); it is when one may have (the only top-priority member,
-the oldest or newest receipt). Either way the figures equal a full recount.
+the oldest or newest receipt). Either way the figures equal a full recount. The case
+view lists the first ``limit`` merged case ids and counts them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 
 import pytest
 
+from serving.analyst.case_schemas import CaseRef
 from serving.state import case_sql, cases
 from serving.state.cases import CaseConfig, CaseEntry
 from serving.state.store import StateStore
@@ -84,3 +88,20 @@ def test_a_case_losing_a_member_to_a_burst_matches_a_recount(
     assert kept == _row(store, case)
     assert kept["members"] == 5 and kept["top_priority"] == expect_top
     assert kept["undecided"] == 5  # a decided carrier took no undecided one along
+
+
+def test_the_case_view_lists_the_first_merges_and_counts_them_all(
+    store: StateStore,
+) -> None:
+    for i in range(5):  # five cases, then one report linking them all: four merges
+        _score(store, f"m{i}", T0 + i * HOUR, {"link_accounts": [f"a{i}"]}, 3)
+    every = {"link_accounts": [f"a{i}" for i in range(5)]}
+    _score(store, "all", T0 + 6 * HOUR, every, 3)
+    case = int(store._writer.one(case_sql.MEMBER_OF, ("all",))["case_id"])  # type: ignore[index]
+    now = datetime.now(UTC)
+    view = store.case(CaseRef(case_id=case, limit=2), False, {}, now)
+    assert len(view.merged_from) == 2 and view.merged_total == 4
+    assert view.merged_from == sorted(view.merged_from)  # in merge order
+    whole = store.case(CaseRef(case_id=case), False, {}, now)
+    assert len(whole.merged_from) == 4 and whole.merged_total == 4
+    assert whole.merged_from[:2] == view.merged_from
