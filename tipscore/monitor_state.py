@@ -7,6 +7,7 @@ reading only where it exists (readers never create one).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -35,12 +36,28 @@ class MonitorRequest:
     until: date | None = None
     log: bool = True
     progress: bool = True
+    targets: Mapping[int, int] | None = None
+    """Service targets in minutes per priority (None: the service settings' default)."""
 
 
 def _iso(day: date | None, default: str) -> str:
     if day is None:
         return default
     return datetime.combine(day, time(), tzinfo=UTC).isoformat()
+
+
+def _us(day: date) -> int:
+    """Midnight (UTC) of ``day`` in microseconds, as ``case_member.received_us``."""
+    moment = datetime.combine(day, time(), tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000
+
+
+def _targets(request: MonitorRequest) -> Mapping[int, int]:
+    if request.targets is not None:
+        return request.targets
+    from serving.settings import ServingSettings  # the service's environment
+
+    return ServingSettings().service_targets_minutes
 
 
 def monitor(
@@ -63,6 +80,9 @@ def monitor(
         decided = store.decided_between(
             _iso(span.start, EARLIEST), _iso(span.end, LATEST)
         )
+        times = store.decision_times(
+            _targets(request), datetime.now(UTC), (_us(span.start), _us(span.end))
+        )
     finally:
         store.close()
     bar.update()
@@ -71,6 +91,7 @@ def monitor(
         served, decisions_frame(decided), span, reference.profile, reference.model, cfg
     )
     result["reference"] = reference.note
+    result["time_to_decision"] = times
     if reference.profile is None:  # say why there is no profile to compare with
         result["drift"]["reason"] = reference.note
     bar.update()

@@ -117,7 +117,12 @@ class CaseView(BaseModel):
     members: list[CaseMember] = Field(description="highest suggested priority first")
     members_shown: int
     shared: list[SharedIdentifier]
-    merged_from: list[int] = Field(description="case ids merged into this one")
+    merged_from: list[int] = Field(
+        description="case ids merged into this one, in merge order (the first `limit`)"
+    )
+    merged_total: int = Field(
+        default=0, description="how many cases were merged into this one in all"
+    )
 
 
 class CaseDecisionIn(In):

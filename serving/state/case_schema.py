@@ -11,14 +11,17 @@
   carrying it, so a new report finds the cases it links to in one indexed read;
 - ``file_account``: per file hash and account, the latest receipt, for the bursts'
   and the common files' distinct-account counts;
-- ``case_events``: every merge and every move into a burst (append-only).
+- ``case_events``: every merge and every move into a burst (append-only);
+- ``queue_tally``: queue rows per (priority, platform, decided), kept by triggers on
+  ``queue`` in the writing transaction, so the queue page's ``total`` is a sum of a few
+  rows, not a count of a million (ESP ``''`` stands for none: a filter is never empty).
 
 Only ``case_events`` is a log; the others are indexes over the append-only logs.
 """
 
 from __future__ import annotations
 
-CASE_DDL: tuple[str, ...] = (
+_CASES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS cases (
     case_id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at TEXT NOT NULL,
@@ -83,9 +86,50 @@ CASE_DDL: tuple[str, ...] = (
     other_id INTEGER,
     report_id TEXT
 )""",
+    # a case's merges in order (the case view), however many events there are
+    "CREATE INDEX IF NOT EXISTS case_events_by_case ON case_events (case_id, event, seq)",
+    # the case list's counts from this index alone (no table row read per case); led
+    # by case_id so no page query prefers it to the ordered indexes above
+    "CREATE INDEX IF NOT EXISTS cases_live ON cases "
+    "(case_id, top_priority, undecided, kind, merged_into) WHERE merged_into IS NULL",
     "CREATE TRIGGER IF NOT EXISTS case_events_no_update BEFORE UPDATE ON case_events "
     "BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS case_events_no_delete BEFORE DELETE ON case_events "
     "BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END",
 )
+_TALLY_KEY = (
+    "priority = {r}.priority AND esp = COALESCE({r}.esp, '') AND decided = {r}.decided"
+)
+_TALLY_ADD = (  # not INSERT OR IGNORE: an outer statement's conflict policy overrides it
+    "INSERT INTO queue_tally (priority, esp, decided, n) "
+    "SELECT NEW.priority, COALESCE(NEW.esp, ''), NEW.decided, 0 WHERE NOT EXISTS "
+    "(SELECT 1 FROM queue_tally WHERE " + _TALLY_KEY.format(r="NEW") + "); "
+    "UPDATE queue_tally SET n = n + 1 WHERE " + _TALLY_KEY.format(r="NEW") + ";"
+)
+_TALLY_TAKE = (  # an emptied row goes: a renamed platform's old name is kept nowhere
+    "UPDATE queue_tally SET n = n - 1 WHERE " + _TALLY_KEY.format(r="OLD") + "; "
+    "DELETE FROM queue_tally WHERE n <= 0 AND " + _TALLY_KEY.format(r="OLD") + ";"
+)
+TALLY_DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS queue_tally (
+    priority INTEGER NOT NULL,
+    esp TEXT NOT NULL,
+    decided INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (priority, esp, decided)
+) WITHOUT ROWID""",
+    # a store kept before the tally is counted once, before its triggers exist; after
+    # that the tally is never empty while the queue is not
+    "INSERT INTO queue_tally (priority, esp, decided, n) "
+    "SELECT priority, COALESCE(esp, ''), decided, COUNT(*) FROM queue "
+    "WHERE NOT EXISTS (SELECT 1 FROM queue_tally) "
+    "GROUP BY priority, COALESCE(esp, ''), decided",
+    "CREATE TRIGGER IF NOT EXISTS queue_tally_in AFTER INSERT ON queue "
+    f"BEGIN {_TALLY_ADD} END",
+    "CREATE TRIGGER IF NOT EXISTS queue_tally_change "
+    f"AFTER UPDATE OF priority, esp, decided ON queue BEGIN {_TALLY_TAKE} {_TALLY_ADD} END",
+    "CREATE TRIGGER IF NOT EXISTS queue_tally_out AFTER DELETE ON queue "
+    f"BEGIN {_TALLY_TAKE} END",
+)
+CASE_DDL: tuple[str, ...] = (*_CASES, *TALLY_DDL)
 """Idempotent (``IF NOT EXISTS``), appended to ``SQLITE_DDL``."""

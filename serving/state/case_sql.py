@@ -83,11 +83,16 @@ RECENT_ACCOUNTS = (
 ALL_ACCOUNTS = "SELECT COUNT(*) AS n FROM file_account WHERE hash = ?"
 BURST_OF = "SELECT case_id FROM cases WHERE burst_hash = ? AND merged_into IS NULL"
 FILE_REPORTS = (
-    "SELECT DISTINCT m.report_id, m.case_id FROM link AS l "
+    "SELECT DISTINCT m.report_id, m.case_id, m.received_us, m.queued_at, "
+    "q.priority, q.probability, q.decided FROM link AS l "
     "JOIN case_member AS m ON m.report_id = l.report_id "
+    "JOIN queue AS q ON q.report_id = m.report_id "
     "WHERE l.kind = 'link_file_hashes' AND l.hash = ? "
     "AND l.received_us >= ? AND l.received_us <= ? "
     "ORDER BY m.report_id"  # the burst's events in one order on every engine
+)
+HAS_PRIORITY = (
+    "SELECT 1 AS found FROM case_member WHERE case_id = ? AND priority = ? LIMIT 1"
 )
 EVENT = insert("case_events", ("at", "event", "case_id", "other_id", "report_id"))
 ONE_DECIDED = (
@@ -127,7 +132,13 @@ MEMBERS = (
 LINKS_OF = (  # ordered: ties among the most shared keep one order on every engine
     "SELECT kind, hash FROM link WHERE report_id IN ({marks}) ORDER BY kind, hash"
 )
-MERGED_FROM = "SELECT other_id FROM case_events WHERE case_id = ? AND event = 'merge' ORDER BY seq"
+MERGED_FROM = (
+    "SELECT other_id FROM case_events WHERE case_id = ? AND event = 'merge' ORDER BY seq "
+    "LIMIT ?"
+)
+MERGED_COUNT = (
+    "SELECT COUNT(*) AS n FROM case_events WHERE case_id = ? AND event = 'merge'"
+)
 UNDECIDED_MEMBERS = (
     "SELECT m.report_id, q.priority FROM case_member AS m "
     "JOIN queue AS q ON q.report_id = m.report_id "
@@ -151,3 +162,15 @@ FIRST_DECISIONS = (
     "AS first_at FROM queue AS q JOIN case_member AS m ON m.report_id = q.report_id "
     "WHERE q.decided = 1"
 )
+FIRST_DECISIONS_RECEIVED = (
+    FIRST_DECISIONS + " AND m.received_us >= ? AND m.received_us < ?"
+)
+"""The same, for reports received in ``[since, until)`` (``tipscore monitor``'s window)."""
+OVERDUE = (
+    "SELECT COUNT(*) AS undecided, "
+    "COALESCE(SUM(CASE WHEN m.queued_at < ? THEN 1 ELSE 0 END), 0) AS overdue "
+    "FROM queue AS q JOIN case_member AS m ON m.report_id = q.report_id "
+    "WHERE q.decided = 0 AND q.priority = ? AND m.received_us >= ? AND m.received_us < ?"
+)
+"""Per suggested priority: undecided reports, and those queued before the cutoff (ISO
+text as ``case_member.queued_at`` is written, so text order is time order)."""

@@ -100,3 +100,10 @@ class CaseReads:
                 "blind_review": review_stats.blind_agreement(db, model_version),
                 "time_to_decision": review_stats.time_to_decision(db, targets),
             }
+
+    def decision_times(
+        self, targets: Mapping[int, int], now: datetime, received: tuple[int, int]
+    ) -> dict[str, Any]:
+        """Time to decision, undecided and overdue per priority (``tipscore monitor``)."""
+        with self._read() as db:
+            return review_stats.decision_times(db, targets, now, received)

@@ -222,7 +222,8 @@ def view(
     rows = db.rows(q.MEMBERS, (current, limit))
     burst = row["kind"] == "burst"
     members = [member(r, hide_blind, targets, now, burst) for r in rows]
-    merged = [int(r["other_id"]) for r in db.rows(q.MERGED_FROM, (current,))]
+    merged = [int(r["other_id"]) for r in db.rows(q.MERGED_FROM, (current, limit))]
+    total = db.one(q.MERGED_COUNT, (current,)) if len(merged) == limit else None
     return CaseView(
         case=case_item(row, targets, now),
         requested_case_id=case_id,
@@ -230,6 +231,7 @@ def view(
         members_shown=len(members),
         shared=shared(db, [m.report_id for m in members]),
         merged_from=merged,
+        merged_total=int(total["n"]) if total else len(merged),
     )
 
 

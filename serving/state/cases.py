@@ -166,18 +166,45 @@ def _declare(
     counted = db.one(q.ALL_ACCOUNTS, (value,))
     burst = _new_case(db, e, now, "burst", value, int(counted["n"]) if counted else 0)
     t, span = e.received_us, config.burst_us
-    left: set[int] = set()
+    left: dict[int, list[Any]] = {}
     for row in db.rows(q.FILE_REPORTS, (value, t - span, t + span)):
         old = int(row["case_id"])
         db.run(q.MOVE_MEMBER, (burst, row["report_id"]))
         db.run(q.EVENT, (now, "burst", burst, old, row["report_id"]))
-        left.add(old)
+        left.setdefault(old, []).append(row)
     for old in sorted(left):
-        if not refresh(db, old):  # emptied: its id resolves to the burst
+        if not _lost(db, old, left[old]):  # emptied: its id resolves to the burst
             db.run(q.SET_MERGED, (burst, old))
             db.run(q.DROP_HASHES, (old,))
     refresh(db, burst)
     return burst
+
+
+def _lost(db: Connection, case: int, gone: Sequence[Mapping[str, Any]]) -> bool:
+    """A case's figures once ``gone`` moved out; False if it has no member left.
+
+    The counts go down by what left; the members are recounted (``refresh``) only when
+    one that left may have held an extreme (the top priority, probability, receipt or
+    queue entry), so a case of hundreds of thousands is not re-read per burst.
+    """
+    row = db.one(q.CASE_ROW, (case,))
+    assert row is not None
+    s = _summary(row)
+    top = s["top_priority"]
+    held = any(
+        g["probability"] >= s["top_probability"]
+        or g["received_us"] in (s["oldest_us"], s["newest_us"])
+        or g["queued_at"] <= s["queued_at"]
+        for g in gone
+    )
+    if any(g["priority"] <= top for g in gone):
+        held = held or db.one(q.HAS_PRIORITY, (case, top)) is None
+    if held or s["members"] <= len(gone):
+        return refresh(db, case)
+    s["members"] -= len(gone)
+    s["undecided"] = max(0, s["undecided"] - sum(not g["decided"] for g in gone))
+    _write(db, case, s)
+    return True
 
 
 def _common(db: Connection, value: str, t: int, config: CaseConfig) -> bool:

@@ -18,6 +18,10 @@ from pathlib import Path
 from serving.state.pg_backend import LOCK_KEY
 from serving.state.pg_schema import ALL_TABLES
 
+COPIED = tuple(t for t in ALL_TABLES if t != "queue_tally")
+"""The tables copied row by row; ``queue_tally`` is kept by its trigger as the queue's
+rows arrive (copying it too would count every row twice)."""
+
 KEYS = {
     "requests": "seq",
     "scored": "seq",
@@ -53,7 +57,7 @@ def copy_sqlite(source: Path, url: str) -> dict[str, int]:
         with psycopg.connect(url) as db:  # one transaction, committed at the end
             db.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})".encode())
             _refuse_if_used(db)
-            for table in ALL_TABLES:
+            for table in COPIED:
                 columns = _columns(old, table)
                 if columns is not None:
                     copied[table] = _copy_table(old, db, table, columns)

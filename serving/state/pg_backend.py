@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-HEAD = "0001"
+HEAD = "0002"
 """The schema revision this code reads and writes (``serving/state/alembic/versions``)."""
 LOCK_KEY = 0x7469_7073_636F_7265 & 0x7FFF_FFFF_FFFF_FFFF
 """The advisory lock every write transaction takes (the bytes of ``tipscore``)."""

@@ -132,8 +132,9 @@ PG_DDL: tuple[str, ...] = (
 
 ALL_TABLES: tuple[str, ...] = (
     "requests", "scored", "decisions", "queue", "link", "access", "shadow", "migrated",
-    "cases", "case_member", "case_hash", "file_account", "case_events",
+    "cases", "case_member", "case_hash", "file_account", "case_events", "queue_tally",
 )  # fmt: skip
+"""Every table, as of the newest revision (0002 added ``queue_tally``)."""
 
 
 def grants(role: str) -> list[str]:

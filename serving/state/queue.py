@@ -142,7 +142,7 @@ def page(
             where.append(f"{column} = ?")
             params.append(value)
     filters = " AND ".join(where) or "1 = 1"
-    counted = db.one(sql.QUEUE_COUNT.format(where=filters), params)
+    counted = db.one(sql.QUEUE_TALLY.format(where=filters), params)
     total = int(counted["n"]) if counted else 0
     page_where, page_params = filters, list(params)
     by_age = query.order == "priority_age"

@@ -5,12 +5,14 @@
   others. The gap estimates how much analysts follow the model rather than the report.
 - **Time to decision** per suggested priority: from entering the queue to the first
   decision (median, 90th percentile, share within the service target).
+  ``tipscore monitor`` reports the same figures for its window (reports received in it),
+  with the undecided reports and those overdue now (``decision_times``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from statistics import median, quantiles
 from typing import Any
 
@@ -42,10 +44,23 @@ def blind_agreement(db: Connection, model_version: str | None) -> dict[str, Any]
     return out
 
 
-def time_to_decision(db: Connection, targets: Mapping[int, int]) -> dict[str, Any]:
-    """Per suggested priority: decided reports, median and p90 minutes, within target."""
+def time_to_decision(
+    db: Connection,
+    targets: Mapping[int, int],
+    received: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """Per suggested priority: decided reports, median and p90 minutes, within target.
+
+    ``received``: only reports received in ``[since, until)`` (microseconds; the
+    monitor's window); None: every report (the model card).
+    """
+    rows = (
+        db.rows(q.FIRST_DECISIONS)
+        if received is None
+        else db.rows(q.FIRST_DECISIONS_RECEIVED, received)
+    )
     waits: dict[int, list[float]] = {}
-    for row in db.rows(q.FIRST_DECISIONS):
+    for row in rows:
         if row["first_at"] is None:
             continue
         start = datetime.fromisoformat(row["queued_at"])
@@ -69,3 +84,30 @@ def time_to_decision(db: Connection, targets: Mapping[int, int]) -> dict[str, An
             ),
         }
     return out
+
+
+def decision_times(
+    db: Connection,
+    targets: Mapping[int, int],
+    now: datetime,
+    received: tuple[int, int],
+) -> dict[str, Any]:
+    """``time_to_decision`` for reports received in ``received``, with the queue now.
+
+    Beside each priority's decision times: ``undecided`` (reports still waiting) and
+    ``overdue`` (of those, waiting longer than the priority's target; as the queue's
+    ``ageing.overdue``). Only reports queued since cases were kept (issue 21) count.
+    """
+    out = time_to_decision(db, targets, received)
+    for priority, figures in out.items():
+        target = targets.get(int(priority))
+        cutoff = "" if target is None else _iso(now - timedelta(minutes=target))
+        row = db.one(q.OVERDUE, (cutoff, int(priority), *received))
+        figures["undecided"] = int(row["undecided"]) if row else 0
+        figures["overdue"] = int(row["overdue"]) if row else 0
+    return out
+
+
+def _iso(moment: datetime) -> str:
+    """As ``case_member.queued_at`` is written (UTC, milliseconds), so text compares."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")

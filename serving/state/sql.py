@@ -62,6 +62,8 @@ UPSERT_QUEUE = insert(
 )
 
 QUEUE_COUNT = "SELECT COUNT(*) AS n FROM queue AS q WHERE {where}"
+QUEUE_TALLY = "SELECT COALESCE(SUM(q.n), 0) AS n FROM queue_tally AS q WHERE {where}"
+"""``QUEUE_COUNT`` from the tally the queue's triggers keep (the same filters)."""
 QUEUE_PAGE = (
     "SELECT q.report_id, q.priority, q.probability, q.decided, s.received_at, s.esp, "
     "s.incident_type, s.model_version, s.deadline, s.codes, "

@@ -43,7 +43,11 @@ def monitor(
     ] = None,
     progress: Progress = True,
 ) -> None:
-    """Watch the served model: volume, completeness, drift and overrides per platform.
+    """Watch the served model: volume, completeness, drift, overrides, time to decision.
+
+    Volume, completeness and overrides per platform; the analysts' time to decision
+    per suggested priority against the service targets
+    (TIPSCORE_SERVICE_TARGETS_MINUTES), with the undecided and overdue reports.
 
     Reads what the service stored (reports received in `[--since, --until)`; by default
     the newest report's day and the `recent_days + baseline_days` before it) and the
@@ -69,7 +73,8 @@ def monitor(
         raise typer.BadParameter(str(exc), param_hint="--config") from None
     if since and until and until <= since:
         raise typer.BadParameter("--until must be after --since", param_hint="--until")
-    path = (reports_db or ServingSettings().reports_path).absolute()
+    settings = ServingSettings()
+    path = (reports_db or settings.reports_path).absolute()
     try:
         registry.configure()
         registry.require_store()
@@ -77,7 +82,15 @@ def monitor(
     except registry.RegistryError as exc:
         reference, log = Reference(None, None, "no MLflow store"), False
         typer.echo(f"{exc}; drift skipped, nothing logged", err=True)
-    request = MonitorRequest(path, out, _day(since), _day(until), log, progress)
+    request = MonitorRequest(
+        path,
+        out,
+        _day(since),
+        _day(until),
+        log,
+        progress,
+        settings.service_targets_minutes,
+    )
     try:
         result, paths = run_monitor(request, reference, cfg)
     except FileNotFoundError as exc:
@@ -94,9 +107,34 @@ def _print(result: dict, paths: dict) -> None:  # type: ignore[type-arg]
         f"{periods['start']} .. {periods['end']} (recent from {periods['recent_start']}); "
         f"drift: {result['drift']['status']} ({result['reference']})"
     )
+    for line in decision_lines(result.get("time_to_decision") or {}):
+        typer.echo(line)
     for alert in result["alerts"]:
         typer.echo(f"ALERT {alert['kind']}: {alert['message']}", err=True)
     if not result["alerts"]:
         typer.echo("no alert")
     logged = f"; logged to run {paths['run_id']}" if paths["run_id"] else ""
     typer.echo(f"wrote {paths['html']} and {paths['json']}{logged}")
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 60:.1f} h" if value >= 120 else f"{value:.0f} min"
+
+
+def decision_lines(times: dict) -> list[str]:  # type: ignore[type-arg]
+    """Time to decision per suggested priority, one line each (``monitor.json``'s)."""
+    lines = [
+        "time to decision (reports received in the window, per suggested priority):"
+    ]
+    for priority, f in sorted(times.items()):
+        within = f["within_target"]
+        share = "–" if within is None else f"{within:.0%}"
+        lines.append(
+            f"  priority {priority}: {f['decided']:,} decided, median "
+            f"{_minutes(f['median_minutes'])}, p90 {_minutes(f['p90_minutes'])}, "
+            f"{share} within {_minutes(f['target_minutes'])}; "
+            f"{f['undecided']:,} undecided, {f['overdue']:,} overdue"
+        )
+    return lines if times else []

@@ -69,6 +69,7 @@ def status_of(result: dict[str, Any], generated_at: str) -> dict[str, Any]:
         "alert_kinds": {k: k in kinds for k in ALERT_KINDS},
         "drift": result["drift"]["status"],
         "platform_tiers": result["tiers"],
+        "time_to_decision": result.get("time_to_decision", {}),
     }
 
 

@@ -187,6 +187,38 @@ def _overrides(result: dict[str, Any]) -> str:
     )
 
 
+def _decision_times(result: dict[str, Any]) -> str:
+    times = result.get("time_to_decision") or {}
+    if not times:
+        return ""
+    keys = ["decided", "median_minutes", "p90_minutes", "target_minutes"]
+    rows = [
+        [
+            f"P{p}",
+            *(f[k] for k in keys),
+            f["within_target"],
+            f["undecided"],
+            f["overdue"],
+        ]
+        for p, f in sorted(times.items())
+    ]
+    flagged = {(i, 7) for i, r in enumerate(rows) if r[7]}
+    return "<h2>Time to decision (reports received in the window)</h2>" + table(
+        [
+            "suggested priority",
+            "decided",
+            "median minutes",
+            "p90 minutes",
+            "target minutes",
+            "share within target",
+            "undecided",
+            "overdue now",
+        ],
+        rows,
+        flagged,
+    )
+
+
 def render_html(result: dict[str, Any]) -> str:
     """The whole monitoring pass as one HTML page with inline plots."""
     model = result["model"] or {}
@@ -217,5 +249,6 @@ def render_html(result: dict[str, Any]) -> str:
         + _completeness(result)
         + _drift(result)
         + _overrides(result)
+        + _decision_times(result)
         + "<p>How to read this: docs/monitoring.md.</p></body></html>\n"
     )
