@@ -206,13 +206,18 @@ def audited(frame: pd.DataFrame) -> tuple[Audited, dict[str, Any]]:
     )
     if known:
         rows.comparators["oracle"] = oracle_queues(truth, (first, both))
+        rows.comparator_scores["oracle"] = truth
     if "reference_priority" in frame:
         theirs = frame["reference_priority"].to_numpy(int)
         rows.comparators["reference_model"] = (theirs <= 1, theirs <= 2)
+    if "reference_probability" in frame:
+        chances = frame["reference_probability"].to_numpy(float)
+        rows.comparator_scores["reference_model"] = chances
     notes = {
         "periods": sorted(str(v) for v in frame["period"].unique()),
         "p_true_missing": int((~np.isfinite(truth)).sum()),
         "reference_model": "reference_priority" in frame,
+        "reference_probability": "reference_probability" in frame,
     }
     return rows, notes
 
