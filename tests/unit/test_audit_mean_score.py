@@ -191,9 +191,9 @@ def _predictions(seed: int = 0) -> pd.DataFrame:
     """Pooled predictions: AA fair, BB scored at half of p_true, CC uninformative."""
     labels, arrays = _arrays(
         {
-            "AA": (60_000, 0.02, "fair"),
-            "BB": (20_000, 0.02, "half"),
-            "CC": (20_000, 0.005, "blind"),
+            "AA": (30_000, 0.02, "fair"),
+            "BB": (10_000, 0.02, "half"),
+            "CC": (10_000, 0.005, "blind"),
         },
         seed,
     )
