@@ -189,7 +189,10 @@ def judge_groups(
     names = scorers(arrays)
     head = {"attribute": attribute, "metric": MEAN_SCORE}
     if not names:
-        reason = "mean_score needs p_true or the reference model's probabilities"
+        reason = (
+            "mean_score needs a comparator with probabilities (compare_with): "
+            "p_true or the reference model's probabilities"
+        )
         return [], [head | {"group": "(all)", "reason": reason}]
     scores = [arrays["p"], *(arrays[f"{n}_p"] for n in names)]
     labels = groups.to_numpy()
