@@ -12,6 +12,7 @@ many groups had too few positives, and which were flagged.
 
 Run: .venv/bin/python benchmarks/backtest_bench.py [--rows 1000000] [--folds 6]
      [--bias IN:0.45] [--config training/configs/baseline.toml] [--workers 2] [--keep DIR]
+     [--audit-config training/configs/audit_pooled.toml]
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def main() -> None:
     parser.add_argument(
         "--config", default=str(ROOT / "training/configs/baseline.toml")
     )
+    parser.add_argument(
+        "--audit-config",
+        default=None,
+        help="audit config for both audits (e.g. training/configs/audit_pooled.toml)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, default=None, help="keep outputs here")
     args = parser.parse_args()
@@ -113,9 +119,10 @@ def main() -> None:
             for line in trained.splitlines()
             if line.startswith("run id")
         )
+        audit_cfg = ["--config", args.audit_config] if args.audit_config else []
         run(["audit", "--model", f"runs:/{run_id}/model", "--data", str(history),
-             "--out", str(work / "audit-window")], env)  # fmt: skip
-        run(["audit", "--predictions", str(work / "bt-local"),
+             *audit_cfg, "--out", str(work / "audit-window")], env)  # fmt: skip
+        run(["audit", "--predictions", str(work / "bt-local"), *audit_cfg,
              "--out", str(work / "audit-pooled")], env)  # fmt: skip
         window = counts(work / "audit-window" / "audit.json")
         pooled = counts(work / "audit-pooled" / "audit.json")

@@ -28,7 +28,10 @@ JUDGEABLE = (
     "precision_p12",
     "fpr_p1",
     "fpr_p12",
+    "mean_score",
 )
+"""``mean_score`` (the group's mean calibrated probability) is judged only by its excess
+over the comparators (``training.audit.mean_score``), every other metric as before."""
 Comparator = Literal["reference_model", "oracle"]
 COMPARATORS: tuple[Comparator, ...] = ("reference_model", "oracle")
 """What a group's ratio is compared with before it is flagged (docs/bias-audit.md)."""
@@ -89,6 +92,9 @@ class AuditConfig(BaseModel):
     """Training rows of the reference model at most: every escalation, then a seeded
     sample of the rest (its calibration and thresholds come from the whole validation
     window, so the sample does not bias them)."""
+    min_expected: Annotated[float, Field(gt=0.0)] = 10.0
+    """``mean_score`` judges a group (and its reference) only with at least this many
+    expected escalations (a comparator's summed probabilities over its reports)."""
     detect_power: Annotated[float, Field(ge=0.5, lt=1.0)] = 0.5
     """Power of the detectable ratio: 0.5 = the ratio whose interval just touches 1."""
     pool: dict[str, Literal["small", "region"]] = Field(default_factory=dict)

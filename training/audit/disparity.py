@@ -20,6 +20,7 @@ import pandas as pd
 
 from features.spec import FEATURE_SPEC
 from training.audit.config import COMPARATORS, AuditConfig, Judge
+from training.audit.mean_score import MEAN_SCORE, judge_groups
 from training.audit.stats import (
     cells,
     detectable_ratio,
@@ -203,7 +204,9 @@ def judge_attribute(
     """Every judged disparity of an attribute's groups: (checked, too few to judge).
 
     ``arrays`` holds ``y``, the model's queues ``sel1``/``sel12`` and, for each comparator
-    available, its queues ``{name}_sel1``/``{name}_sel12`` on the same rows.
+    available, its queues ``{name}_sel1``/``{name}_sel12`` on the same rows; for
+    ``mean_score`` also the model's probability ``p``, the comparators' ``{name}_p`` and
+    the rows' bootstrap ``bucket`` (``training.audit.mean_score``).
     """
     reference = reference_of(attribute, table, cfg)
     if reference is None:
@@ -214,6 +217,14 @@ def judge_attribute(
     too_few: list[dict[str, Any]] = []
     y, ref_rows = arrays["y"], (groups == reference).to_numpy()
     for judge in cfg.judge:
+        if judge.metric == MEAN_SCORE:
+            order = [str(g) for g in table.index]
+            found, small = judge_groups(
+                judge, attribute, groups, order, reference, arrays, cfg
+            )
+            checked += [_cleaned(row) for row in found]
+            too_few += [numbers(row) for row in small]
+            continue
         suffix = "1" if judge.metric.endswith("_p1") else "12"
         queue = arrays[f"sel{suffix}"]
         for group in (g for g in table.index if g != reference):
@@ -247,6 +258,17 @@ def judge_attribute(
             )
             checked.append(head | compared | counts)
     return checked, too_few
+
+
+def _cleaned(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``mean_score`` row JSON-ready, its comparisons too (as ``_compare``'s rows)."""
+    comparisons = {
+        name: numbers({k: v for k, v in c.items() if k != "exceeds"})
+        | {"exceeds": c["exceeds"]}
+        for name, c in row["comparisons"].items()
+    }
+    flat = {k: v for k, v in row.items() if k != "comparisons"}
+    return numbers(flat) | {"comparisons": comparisons}
 
 
 def _clean(value: Any) -> float | None:

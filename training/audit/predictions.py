@@ -45,9 +45,10 @@ model's calibrated probability and priority (1-3), the final label (bool), and `
 (nullable: known only for synthetic history)."""
 AUDIT_COLUMNS = PREDICTION_COLUMNS + PREDICTION_GROUP_COLUMNS
 """Every column ``tipscore audit --predictions`` needs, in order."""
-REFERENCE_COLUMNS = ("reference_priority",)
-"""Optional: the priority (1-3) the fold's reference model (no platform or location
-features) gave the report; enables the reference-model comparison."""
+REFERENCE_COLUMNS = ("reference_priority", "reference_probability")
+"""Optional: the priority (1-3) and the calibrated probability the fold's reference model
+(no platform or location features) gave the report; enable the reference-model comparison
+(the priority for the queue metrics, the probability for ``mean_score``)."""
 THRESHOLD_COLUMNS = ("p1_threshold", "p2_threshold")
 """Optional: the fold model's thresholds (for the oracle's queues)."""
 
@@ -82,8 +83,9 @@ def prediction_frame(
     )
     frame = pd.concat([frame, base_labels(flat).reset_index(drop=True)], axis=1)
     if reference is not None:
-        theirs = reference.scores(hidden(history.matrix[rows])).priority
-        frame["reference_priority"] = theirs
+        theirs = reference.scores(hidden(history.matrix[rows]))
+        frame["reference_priority"] = theirs.priority
+        frame["reference_probability"] = theirs.probability
     frame["p1_threshold"] = model.policy.p1_threshold
     frame["p2_threshold"] = model.policy.p2_threshold
     return frame
@@ -132,6 +134,13 @@ def _problems(frame: pd.DataFrame) -> list[str]:
         and not frame["reference_priority"].isin([1, 2, 3]).all()
     ):
         problems.append("reference_priority must be 1, 2 or 3")
+    if (
+        "reference_probability" in frame
+        and not pd.to_numeric(frame["reference_probability"], errors="coerce")
+        .between(0, 1)
+        .all()
+    ):
+        problems.append("reference_probability must be a number in [0, 1]")
     return problems
 
 
@@ -197,13 +206,18 @@ def audited(frame: pd.DataFrame) -> tuple[Audited, dict[str, Any]]:
     )
     if known:
         rows.comparators["oracle"] = oracle_queues(truth, (first, both))
+        rows.comparator_scores["oracle"] = truth
     if "reference_priority" in frame:
         theirs = frame["reference_priority"].to_numpy(int)
         rows.comparators["reference_model"] = (theirs <= 1, theirs <= 2)
+    if "reference_probability" in frame:
+        chances = frame["reference_probability"].to_numpy(float)
+        rows.comparator_scores["reference_model"] = chances
     notes = {
         "periods": sorted(str(v) for v in frame["period"].unique()),
         "p_true_missing": int((~np.isfinite(truth)).sum()),
         "reference_model": "reference_priority" in frame,
+        "reference_probability": "reference_probability" in frame,
     }
     return rows, notes
 

@@ -48,6 +48,8 @@ def _status(row: dict[str, Any]) -> str:
         return "FLAGGED"
     if not row.get("defined", row.get("ratio") is not None):
         return UNDEFINED
+    if row.get("judged_on") == "excess":
+        return _excess_status(row)
     if not _beyond(row):
         return "ok"
     if not row.get("disparity", row["flagged"]):
@@ -60,8 +62,23 @@ def _status(row: dict[str, Any]) -> str:
     return "shared with " + " and ".join(shared or ["a comparator"]) + " (not flagged)"
 
 
-def _beyond(row: dict[str, Any]) -> bool:
-    ratio, low, high = row.get("ratio"), row.get("min_ratio"), row.get("max_ratio")
+def _excess_status(row: dict[str, Any]) -> str:
+    """A ``mean_score`` row's verdict: only its excesses over the comparators are judged."""
+    beyond = [
+        COMPARATOR_LABELS.get(name, name)
+        for name, c in row.get("comparisons", {}).items()
+        if _beyond(row, c.get("excess"))
+    ]
+    if not beyond:
+        return "ok (excess within the bound)"
+    if not row.get("disparity"):
+        return "excess not significant"
+    return "excess only over " + " and ".join(beyond) + " (not flagged)"
+
+
+def _beyond(row: dict[str, Any], value: Any = "ratio") -> bool:
+    ratio = row.get("ratio") if value == "ratio" else value
+    low, high = row.get("min_ratio"), row.get("max_ratio")
     if ratio is None:
         return False
     return (low is not None and ratio < low) or (high is not None and ratio > high)
@@ -97,11 +114,19 @@ def summary_rows(result: dict[str, Any]) -> list[dict[str, str]]:
             "ratio": "",
             "interval": "",
             "detectable": _detectable(t) if "reason" not in t else "",
-            "status": t.get("reason")
-            or f"too few positives ({t['positives']} vs {t['reference_positives']})",
+            "status": t.get("reason") or _too_few(t),
         }
         rows.append(row)
     return rows
+
+
+def _too_few(row: dict[str, Any]) -> str:
+    if "expected" in row:  # mean_score: expected escalations, not labelled ones
+        return (
+            f"too few expected escalations ({row['expected']:.1f} vs "
+            f"{row['reference_expected']:.1f})"
+        )
+    return f"too few positives ({row['positives']} vs {row['reference_positives']})"
 
 
 def flag_summary(flags: list[dict[str, Any]]) -> str:

@@ -24,6 +24,7 @@ from training.audit.disparity import (
     reference_of,
 )
 from training.audit.groups import ATTRIBUTES, attribute_columns, base_labels
+from training.audit.mean_score import buckets
 from training.audit.metrics import group_table
 from training.audit.pooling import pool_groups
 from training.audit.stats import divide
@@ -46,6 +47,9 @@ class Audited:
     truth: np.ndarray | None = None
     comparators: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     """Name → (P1 queue, P1+P2 queue) of a comparator on the same rows."""
+    comparator_scores: dict[str, np.ndarray] = field(default_factory=dict)
+    """Name → a comparator's probability per row (``p_true``, the reference model's),
+    for ``mean_score``."""
 
 
 def oracle_queues(
@@ -69,6 +73,10 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
         if name in cfg.compare_with:
             arrays |= {f"{name}_sel1": first, f"{name}_sel12": both}
     rng = np.random.default_rng(cfg.seed)
+    arrays |= {"p": rows.p, "bucket": buckets(len(rows.y), cfg.seed)}
+    for name, scores in rows.comparator_scores.items():
+        if name in cfg.compare_with:
+            arrays[f"{name}_p"] = scores
     result: dict[str, Any] = {
         "rows": len(rows.y),
         "positives": int(rows.y.sum()),
@@ -171,9 +179,12 @@ def run_audit(
     )
     if truth is not None:
         audited.comparators["oracle"] = oracle_queues(truth, thresholds)
+        audited.comparator_scores["oracle"] = truth
     if reference is not None:
-        theirs = reference.scores(hidden(history.matrix[rows])).priority
-        audited.comparators["reference_model"] = (theirs <= 1, theirs <= 2)
+        theirs = reference.scores(hidden(history.matrix[rows]))
+        blind = theirs.priority
+        audited.comparators["reference_model"] = (blind <= 1, blind <= 2)
+        audited.comparator_scores["reference_model"] = theirs.probability
     result = audit_frame(audited, cfg)
     result["attribution"] = attribution(
         model, history.matrix[rows], labelled(audited, cfg), cfg.seed

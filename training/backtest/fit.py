@@ -34,6 +34,9 @@ class FoldScores:
     reference_priority: np.ndarray | None = None
     """The fold's reference model's priorities (platform and location hidden), for the
     audit's comparison (``training.audit.reference``); None when not asked for."""
+    reference_probability: np.ndarray | None = None
+    """The same reference model's calibrated probabilities (the audit's ``mean_score``
+    comparison); None when not asked for."""
 
 
 def fit_fold(
@@ -68,13 +71,14 @@ def fit_fold(
             (hidden(matrix[fold.valid]), labels[fold.valid]),
             _rows(weights, rows, fold.valid),
         )
-        reference = blind.scores(hidden(matrix[fold.test])).priority
+        reference = blind.scores(hidden(matrix[fold.test]))
     return FoldScores(
         probability=scores.probability,
         priority=scores.priority,
         thresholds=(model.policy.p1_threshold, model.policy.p2_threshold),
         trees=model.booster.num_trees(),
-        reference_priority=reference,
+        reference_priority=None if reference is None else reference.priority,
+        reference_probability=None if reference is None else reference.probability,
     )
 
 

@@ -199,6 +199,9 @@ def run_backtest(
     references = [results[i].reference_priority for i in order]
     if all(r is not None for r in references):
         columns["reference_priority"] = np.concatenate(references)  # type: ignore[arg-type]
+    chances = [results[i].reference_probability for i in order]
+    if all(r is not None for r in chances):
+        columns["reference_probability"] = np.concatenate(chances)  # type: ignore[arg-type]
     predictions = prediction_frame(history.flat.iloc[rows], columns)
     result = {
         "data": str(job.data),

@@ -1,0 +1,246 @@
+"""The ``mean_score`` judge on synthetic scores whose answer is known.
+
+A group the model scores at half its true probability is flagged; a group whose reports
+carry little information (the model gives each of them the group's mean) is not; a tiny
+miscalibration is significant but within the bound, so not flagged; groups with too few
+expected escalations are reported with what they could have detected; and pooled
+predictions with ``reference_probability`` are judged end to end.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.audit.config import (
+    DEFAULT_AUDIT_CONFIG,
+    AuditConfig,
+    Judge,
+    load_audit_config,
+)
+from training.audit.mean_score import (
+    BUCKETS,
+    bucket_sums,
+    buckets,
+    judge_groups,
+    means,
+    resampled,
+)
+from training.audit.predictions import audited
+from training.audit.report import summary_rows
+from training.audit.window import audit_frame
+
+JUDGE = Judge(metric="mean_score", min_ratio=0.8)
+CFG = AuditConfig(judge=[JUDGE], references={"jurisdiction": "AA"}, bootstrap=400)
+
+
+def _truth(rng: np.random.Generator, rows: int, high_share: float) -> np.ndarray:
+    """``p_true``: a few informative reports at 0.2, the rest at 0.001."""
+    return np.where(rng.random(rows) < high_share, 0.2, 0.001)
+
+
+def _noise(rng: np.random.Generator, rows: int) -> np.ndarray:
+    return np.exp(rng.normal(-0.125, 0.5, rows))
+
+
+def _arrays(
+    groups: dict[str, tuple[int, float, str]], seed: int = 0
+) -> tuple[pd.Series, dict[str, np.ndarray]]:
+    """Rows per group: (rows, high share, how the model scores them).
+
+    ``fair``: the model knows each report's p_true; ``half``: it scores the group at half
+    of it (labels that under-record the group); ``blind``: every report gets the group's
+    mean p_true (a calibrated model with no information inside the group);
+    ``slightly``: 0.95 of p_true. Each model's error is a mean-one log-normal factor per
+    report (calibrated on average, wrong on each report); the reference model scores
+    every report at p_true times its own such factor.
+    """
+    rng = np.random.default_rng(seed)
+    labels, truth, model = [], [], []
+    for name, (rows, share, how) in groups.items():
+        p = _truth(rng, rows, share)
+        scale = {"fair": 1.0, "half": 0.5, "slightly": 0.95, "blind": 1.0}[how]
+        noisy = scale * p * _noise(rng, rows)
+        model.append(np.full(rows, p.mean()) if how == "blind" else noisy)
+        labels.append(np.full(rows, name))
+        truth.append(p)
+    p_true = np.concatenate(truth)
+    arrays = {
+        "y": rng.random(len(p_true)) < p_true,
+        "p": np.concatenate(model),
+        "oracle_p": p_true,
+        "reference_model_p": np.minimum(p_true * _noise(rng, len(p_true)), 1.0),
+        "bucket": buckets(len(p_true), 7),
+    }
+    return pd.Series(np.concatenate(labels)), arrays
+
+
+def _judge(
+    groups: dict[str, tuple[int, float, str]], cfg: AuditConfig = CFG, seed: int = 0
+) -> tuple[dict[str, dict], list[dict]]:  # type: ignore[type-arg]
+    labels, arrays = _arrays(groups, seed)
+    checked, too_few = judge_groups(
+        JUDGE, "jurisdiction", labels, list(groups), "AA", arrays, cfg
+    )
+    return {c["group"]: c for c in checked}, too_few
+
+
+def test_a_group_scored_at_half_its_truth_is_flagged() -> None:
+    checked, _ = _judge({"AA": (60_000, 0.02, "fair"), "BB": (20_000, 0.02, "half")})
+    row = checked["BB"]
+    assert row["flagged"] and row["judged_on"] == "excess"
+    for name in ("oracle", "reference_model"):
+        found = row["comparisons"][name]
+        assert found["excess"] == pytest.approx(0.5, rel=0.1)
+        assert found["excess_ci_low"] < 0.5 < found["excess_ci_high"] < 1.0
+        assert found["exceeds"] is True
+
+
+def test_a_fair_group_with_little_information_is_not_flagged() -> None:
+    # the model cannot rank CC's reports at all, yet it is calibrated on the group: its
+    # mean is the group's true mean, so the excess is 1 whatever the group's recall
+    checked, _ = _judge({"AA": (60_000, 0.02, "fair"), "CC": (20_000, 0.005, "blind")})
+    row = checked["CC"]
+    found = row["comparisons"]["oracle"]
+    assert not row["flagged"]
+    assert found["excess"] == pytest.approx(1.0, abs=0.05)
+    assert found["excess_ci_low"] < 1.0 < found["excess_ci_high"]
+    # the group's own ratio (case mix) is far below the bound, and is not judged
+    assert row["ratio"] < 0.5
+
+
+def test_a_tiny_miscalibration_is_significant_but_within_the_bound() -> None:
+    checked, _ = _judge(
+        {"AA": (200_000, 0.02, "fair"), "DD": (200_000, 0.02, "slightly")}
+    )
+    row = checked["DD"]
+    found = row["comparisons"]["oracle"]
+    assert found["excess_ci_high"] < 1.0  # the interval alone would flag it
+    assert not row["flagged"] and found["exceeds"] is False
+    assert summary_rows(
+        {"checked": [row], "too_few_positives": [], "compared_with": []}
+    )[0]["status"] == ("ok (excess within the bound)")
+
+
+def test_interval_narrows_and_detectable_ratio_nears_parity_with_more_rows() -> None:
+    widths, detectable = [], []
+    for rows in (5_000, 50_000):
+        checked, _ = _judge({"AA": (100_000, 0.02, "fair"), "BB": (rows, 0.02, "half")})
+        found = checked["BB"]["comparisons"]["oracle"]
+        widths.append(found["excess_ci_high"] - found["excess_ci_low"])
+        detectable.append(checked["BB"]["detectable_ratio"])
+    assert widths[1] < widths[0] / 2
+    assert detectable[0] < detectable[1] < 1.0
+
+
+def test_interval_covers_parity_for_a_fair_model() -> None:
+    # seeded repetitions of a fair model: the 95% excess interval holds 1 in about 19 of
+    # 20 (16 or fewer would happen by chance about 1.6% of the time with true coverage)
+    covered = 0
+    for seed in range(20):
+        checked, _ = _judge(
+            {"AA": (30_000, 0.02, "fair"), "BB": (10_000, 0.02, "fair")}, seed=seed
+        )
+        found = checked["BB"]["comparisons"]["oracle"]
+        covered += found["excess_ci_low"] <= 1.0 <= found["excess_ci_high"]
+    assert covered >= 17
+
+
+def test_too_few_expected_escalations_is_reported_not_judged() -> None:
+    checked, too_few = _judge({"AA": (60_000, 0.02, "fair"), "EE": (300, 0.02, "half")})
+    assert "EE" not in checked
+    (row,) = too_few
+    assert row["group"] == "EE" and row["expected"] < CFG.min_expected
+    assert math.isfinite(row["detectable_ratio"]) and row["detectable_ratio"] < 1.0
+    status = summary_rows({"checked": [], "too_few_positives": [row]})[0]["status"]
+    assert status.startswith("too few expected escalations")
+
+
+def test_without_comparator_probabilities_it_says_so() -> None:
+    labels, arrays = _arrays({"AA": (1_000, 0.02, "fair"), "BB": (1_000, 0.02, "half")})
+    del arrays["oracle_p"], arrays["reference_model_p"]
+    checked, too_few = judge_groups(
+        JUDGE, "jurisdiction", labels, ["AA", "BB"], "AA", arrays, CFG
+    )
+    assert checked == [] and "reference model's probabilities" in too_few[0]["reason"]
+
+
+def test_bucket_bootstrap_is_paired_and_sums_every_row() -> None:
+    rng = np.random.default_rng(3)
+    scores = [rng.random(10_000), rng.random(10_000)]
+    rows = rng.random(10_000) < 0.3
+    sums = bucket_sums(scores, buckets(10_000, 1), rows)
+    assert sums.shape == (BUCKETS, 3) and sums[:, 0].sum() == rows.sum()
+    assert means(sums.sum(axis=0)) == pytest.approx(
+        [scores[0][rows].mean(), scores[1][rows].mean()]
+    )
+    drawn = resampled(sums, 50, rng)
+    assert drawn.shape == (50, 3)
+    # the same weights for every column: doubling a score doubles its resampled sums
+    twice = resampled(
+        np.column_stack([sums, 2 * sums[:, 1]]), 50, np.random.default_rng(9)
+    )
+    again = resampled(sums, 50, np.random.default_rng(9))
+    assert twice[:, 3] == pytest.approx(2 * again[:, 1])
+
+
+def _predictions(seed: int = 0) -> pd.DataFrame:
+    """Pooled predictions: AA fair, BB scored at half of p_true, CC uninformative."""
+    labels, arrays = _arrays(
+        {
+            "AA": (30_000, 0.02, "fair"),
+            "BB": (10_000, 0.02, "half"),
+            "CC": (10_000, 0.005, "blind"),
+        },
+        seed,
+    )
+    p = arrays["p"]
+    return pd.DataFrame(
+        {
+            "report_id": [f"r{i}" for i in range(len(p))],
+            "period": "2024-05",
+            "probability": p,
+            "priority": np.where(p >= 0.15, 1, np.where(p >= 0.05, 2, 3)),
+            "label": arrays["y"],
+            "p_true": arrays["oracle_p"],
+            "esp_name": "Facebook",
+            "country": labels.to_numpy(),
+            "incident_type": "CSAM",
+            "completeness": "user id",
+            "files_viewed": "all viewed",
+            "bundled": "single",
+            "reference_priority": np.where(arrays["oracle_p"] >= 0.15, 1, 3),
+            "reference_probability": arrays["reference_model_p"],
+        }
+    )
+
+
+def test_pooled_predictions_are_judged_on_mean_score() -> None:
+    rows, notes = audited(_predictions())
+    assert notes["reference_probability"] is True
+    cfg = CFG.model_copy(
+        update={
+            "judge": [Judge(metric="recall_p12"), JUDGE],
+            "large_country_share": 0.01,
+        }
+    )
+    result = audit_frame(rows, cfg)
+    flagged = {(f["group"], f["metric"]) for f in result["flags"]}
+    assert ("BB", "mean_score") in flagged
+    assert not any(g == "CC" and m == "mean_score" for g, m in flagged)
+    judged = [c for c in result["checked"] if c["metric"] == "mean_score"]
+    assert {c["attribute"] for c in judged} >= {"jurisdiction"}
+    assert all(set(c["comparisons"]) == {"oracle", "reference_model"} for c in judged)
+
+
+def test_pooled_config_is_the_default_plus_mean_score() -> None:
+    default = load_audit_config()
+    pooled = load_audit_config(DEFAULT_AUDIT_CONFIG.with_name("audit_pooled.toml"))
+    assert [j.metric for j in pooled.judge] == [
+        *(j.metric for j in default.judge),
+        "mean_score",
+    ]
+    assert pooled.model_dump(exclude={"judge"}) == default.model_dump(exclude={"judge"})
