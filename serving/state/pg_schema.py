@@ -137,6 +137,10 @@ ALL_TABLES: tuple[str, ...] = (
 """Every table, as of the newest revision (0002 added ``queue_tally``)."""
 
 
+OWNER_KEPT: tuple[str, ...] = ("queue_tally",)
+"""Tables the service only reads: a SECURITY DEFINER trigger keeps them (revision 0002)."""
+
+
 def grants(role: str) -> list[str]:
     """What the service's database role may do: read and append the logs, keep the rest.
 
@@ -148,13 +152,14 @@ def grants(role: str) -> list[str]:
     sequences: USAGE. ``role`` is quoted as an identifier by the caller's driver.
     """
     logs = ", ".join(APPEND_ONLY)
-    kept = ", ".join(t for t in ALL_TABLES if t not in APPEND_ONLY)
+    kept = ", ".join(t for t in ALL_TABLES if t not in (*APPEND_ONLY, *OWNER_KEPT))
     return [
         f"REVOKE ALL ON {', '.join(ALL_TABLES)}, alembic_version FROM PUBLIC",
         f"REVOKE ALL ON {', '.join(ALL_TABLES)} FROM {role}",
         f"GRANT SELECT ON {logs} TO {role}",
         _insert_but_seq(role),
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {kept} TO {role}",
+        f"GRANT SELECT ON {', '.join(OWNER_KEPT)} TO {role}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
         f"GRANT SELECT ON alembic_version TO {role}",
     ]

@@ -201,16 +201,17 @@ def judge_groups(
     checked, too_few = [], []
     for group in (g for g in order if g != reference):
         rows = labels == group
+        exact = expected(arrays, names, rows), expected(arrays, names, ref_rows)
         counts = {
             "positives": int(arrays["y"][rows].sum()),
             "reference_positives": int(arrays["y"][ref_rows].sum()),
-            "expected": round(expected(arrays, names, rows), 1),
-            "reference_expected": round(expected(arrays, names, ref_rows), 1),
+            "expected": round(exact[0], 1),
+            "reference_expected": round(exact[1], 1),
         }
         sums = (bucket_sums(scores, arrays["bucket"], rows), ref_sums)
         found = compare(judge, names, sums, cfg, rng)
         entry = head | {"group": str(group)} | counts
-        if min(counts["expected"], counts["reference_expected"]) < cfg.min_expected:
+        if min(exact) < cfg.min_expected:  # the unrounded figures (9.96 is under 10)
             too_few.append(entry | {"detectable_ratio": found["detectable_ratio"]})
             continue
         verdicts = [
@@ -218,7 +219,8 @@ def judge_groups(
             for c in found["comparisons"].values()
             if c["exceeds"] is not None
         ]
-        defined = math.isfinite(found["ratio"]) and bool(verdicts)
+        # every comparator present must judge: one undefined excess flags nothing
+        defined = math.isfinite(found["ratio"]) and len(verdicts) == len(names)
         checked.append(
             entry
             | found

@@ -28,14 +28,19 @@ _KEY = (
     "priority = {r}.priority AND esp = COALESCE({r}.esp, '') AND decided = {r}.decided"
 )
 
+LOCK = "SELECT pg_advisory_xact_lock(8388359421846057573)"
+"""The replicas' write lock (``pg_backend.LOCK_KEY``, frozen here): no replica writes
+between the tally's first count and its trigger (a row committed in between would never
+be counted)."""
+
 PG_DDL: tuple[str, ...] = (
+    LOCK,
     'CREATE TABLE queue_tally (priority INTEGER NOT NULL, esp TEXT COLLATE "C" NOT NULL, '
     "decided INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (priority, esp, decided))",
-    "INSERT INTO queue_tally (priority, esp, decided, n) "
-    "SELECT priority, COALESCE(esp, ''), decided, COUNT(*) FROM queue "
-    "GROUP BY priority, COALESCE(esp, ''), decided",
+    # SECURITY DEFINER: the trigger writes the tally with its owner's rights, so the
+    # service's role only reads it and cannot forge the queue's totals
     """CREATE OR REPLACE FUNCTION tipscore_queue_tally() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         UPDATE queue_tally SET n = n - 1 WHERE """
@@ -55,6 +60,10 @@ END
 $$""",
     "CREATE TRIGGER queue_tally_keep AFTER INSERT OR DELETE OR UPDATE OF priority, esp, "
     "decided ON queue FOR EACH ROW EXECUTE FUNCTION tipscore_queue_tally()",
+    # counted after the trigger exists, under the lock: every row exactly once
+    "INSERT INTO queue_tally (priority, esp, decided, n) "
+    "SELECT priority, COALESCE(esp, ''), decided, COUNT(*) FROM queue "
+    "GROUP BY priority, COALESCE(esp, ''), decided",
     "CREATE INDEX case_events_by_case ON case_events (case_id, event, seq)",
     "CREATE INDEX cases_live ON cases (case_id, top_priority, undecided, kind, merged_into) "
     "WHERE merged_into IS NULL",
