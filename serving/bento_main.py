@@ -70,19 +70,19 @@ def check_metrics_dir(path: Path) -> None:
 
 def metrics_dir(argv: Sequence[str]) -> Path:
     """This service's Prometheus multiprocess folder (``ServingSettings.metrics_path``)."""
-    from serving.settings import ServingSettings
+    from serving.settings import fresh
 
-    return ServingSettings().metrics_path(port_of(argv)).absolute()
+    return fresh().metrics_path(port_of(argv)).absolute()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Point BentoML at this service's metrics folder, then run its command line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    folder = metrics_dir(args)
+    check_metrics_dir(folder)  # before BentoML is even imported
     from bentoml._internal.configuration.containers import BentoMLContainer
     from bentoml_cli.cli import cli
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    folder = metrics_dir(args)
-    check_metrics_dir(folder)
     BentoMLContainer.prometheus_multiproc_dir.set(str(folder))
     cli(args=args)
 

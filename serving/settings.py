@@ -161,6 +161,16 @@ def load() -> ServingSettings:
     return _Current.settings
 
 
+def fresh() -> ServingSettings:
+    """A reading for a process that is not the running service.
+
+    ``serving.bento_main`` before BentoML starts, a ``tipscore`` command. It never becomes
+    the service's own (``load``/``current``), and it is still made here, the one place
+    settings are read.
+    """
+    return ServingSettings()
+
+
 def current() -> ServingSettings:
     """The service's settings: those ``load`` read (read now if nothing has loaded them)."""
     return _Current.settings if _Current.settings is not None else load()

@@ -17,9 +17,9 @@ def open_for_command(reports_db: Path) -> StateStore:
 
     Raises ``FileNotFoundError`` for a SQLite file that does not exist (nothing scored).
     """
-    from serving.settings import ServingSettings
+    from serving.settings import fresh
 
-    settings = ServingSettings()
+    settings = fresh()
     default = settings.reports_path.absolute()
     if settings.database_url and Path(reports_db).absolute() == default:
         return StateStore.connect(settings.database_url, reports_db)

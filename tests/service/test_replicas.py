@@ -41,6 +41,7 @@ class Replicas:
 def _env(deployed: Deployed, state: Path, database_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        MLFLOW_TRACKING_URI=deployed.store,  # the session's champion, whatever ran before
         TIPSCORE_STATE_DIR=str(state),
         TIPSCORE_DATABASE_URL=database_url,
         # what every replica must share: the keys and the HMAC secret

@@ -207,7 +207,7 @@ def test_audit_log_has_every_request_and_no_raw_identifier(
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM requests")
     db.close()
-    for path in deployed.state.iterdir():
+    for path in (p for p in deployed.state.rglob("*") if p.is_file()):
         data = path.read_bytes()
         for raw in (
             b"raw-account-zq",

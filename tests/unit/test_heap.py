@@ -11,8 +11,8 @@ def test_settle_freezes_what_is_alive_and_still_collects_new_garbage() -> None:
     kept = [object() for _ in range(1000)]
     try:
         frozen = heap.settle()
-        assert frozen == gc.get_freeze_count()
         assert frozen >= len(kept)  # everything alive now, `kept` among it
+        assert gc.get_freeze_count() > 0  # frozen objects may still be freed since
         cycle: list[object] = []
         cycle.append(cycle)  # garbage made afterwards is still collected
         del cycle
