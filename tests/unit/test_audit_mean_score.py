@@ -244,3 +244,19 @@ def test_pooled_config_is_the_default_plus_mean_score() -> None:
         "mean_score",
     ]
     assert pooled.model_dump(exclude={"judge"}) == default.model_dump(exclude={"judge"})
+
+
+def test_a_flag_needs_every_comparators_verdict() -> None:
+    """One comparator's excess undefined (its ratio is 0/0): nothing is flagged on the other's."""
+    groups = {"AA": (60_000, 0.02, "fair"), "BB": (20_000, 0.02, "half")}
+    labels, arrays = _arrays(groups)
+    arrays["reference_model_p"] = np.zeros_like(arrays["reference_model_p"])
+    checked, _ = judge_groups(
+        JUDGE, "jurisdiction", labels, list(groups), "AA", arrays, CFG
+    )
+    row = {c["group"]: c for c in checked}["BB"]
+    assert (
+        row["comparisons"]["oracle"]["exceeds"] is True
+    )  # the oracle alone would flag
+    assert row["comparisons"]["reference_model"]["exceeds"] is None
+    assert not row["flagged"] and not row["defined"]
