@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,18 @@ def test_each_period_is_scored_out_of_time_once(
         )
         known = period["trained_on"] + period["calibrated_on"]
         assert 0.9 * int(before.sum()) < known <= int(before.sum())
+    # each fold's expected training escalations per group source, for the audit
+    training = json.loads(local.paths["training_groups"].read_text())
+    assert sorted(training) == periods
+    truth = pd.read_parquet(history, columns=["received_at", "p_true"])
+    for period, columns in training.items():
+        totals = [sum(values.values()) for values in columns.values()]
+        # every column splits the same training rows (sums in another order)
+        assert totals == pytest.approx([totals[0]] * len(totals), rel=1e-9)
+        earlier = pd.to_datetime(truth["received_at"], utc=True) < pd.Timestamp(
+            period, tz="UTC"
+        )
+        assert 0 < totals[0] < truth.loc[earlier, "p_true"].sum()
     html = local.paths["html"].read_text()
     assert html.count("data:image/png;base64,") == 3 and "2024-11-01" in html
 
@@ -148,3 +161,4 @@ def test_the_pooled_predictions_are_what_the_audit_reads(
     assert result.exit_code in (0, 1), result.output
     audit = (out / "audit.json").read_text()
     assert '"source": "predictions"' in audit and "reference_model" in audit
+    assert '"training_groups": true' in audit

@@ -10,6 +10,7 @@ predictions with ``reference_probability`` are judged end to end.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -126,14 +127,117 @@ def test_a_tiny_miscalibration_is_significant_but_within_the_bound() -> None:
 
 
 def test_interval_narrows_and_detectable_ratio_nears_parity_with_more_rows() -> None:
+    # a bound near parity (0.99), so the detectable ratio is the interval's, not the bound
+    near = Judge(metric="mean_score", min_ratio=0.99)
     widths, detectable = [], []
     for rows in (5_000, 50_000):
-        checked, _ = _judge({"AA": (100_000, 0.02, "fair"), "BB": (rows, 0.02, "half")})
-        found = checked["BB"]["comparisons"]["oracle"]
+        groups = {"AA": (100_000, 0.02, "fair"), "BB": (rows, 0.02, "half")}
+        labels, arrays = _arrays(groups)
+        checked, _ = judge_groups(
+            near, "jurisdiction", labels, list(groups), "AA", arrays, CFG
+        )
+        found = checked[0]["comparisons"]["oracle"]
         widths.append(found["excess_ci_high"] - found["excess_ci_low"])
-        detectable.append(checked["BB"]["detectable_ratio"])
+        detectable.append(checked[0]["detectable_ratio"])
     assert widths[1] < widths[0] / 2
-    assert detectable[0] < detectable[1] < 1.0
+    assert detectable[0] < detectable[1] < 0.99
+
+
+def test_detectable_ratio_is_never_nearer_parity_than_the_bound() -> None:
+    """A flag needs the excess below min_ratio too: that bounds what can be detected."""
+    checked, _ = _judge({"AA": (100_000, 0.02, "fair"), "BB": (200_000, 0.02, "half")})
+    assert checked["BB"]["detectable_ratio"] == pytest.approx(JUDGE.min_ratio)
+    _, small = _judge({"AA": (60_000, 0.02, "fair"), "EE": (300, 0.02, "half")})
+    assert small[0]["detectable_ratio"] <= JUDGE.min_ratio
+
+
+def test_too_few_is_judged_on_the_unrounded_expectation() -> None:
+    """9.96 expected escalations (shown rounded as 10.0) is under min_expected = 10."""
+    groups = {"AA": (60_000, 0.02, "fair"), "BB": (2_000, 0.02, "fair")}
+    labels, arrays = _arrays(groups)
+    rows = (labels == "BB").to_numpy()
+    expected = max(
+        arrays["oracle_p"][rows].sum(), arrays["reference_model_p"][rows].sum()
+    )
+    for name in ("p", "oracle_p", "reference_model_p"):  # BB scaled to 9.96 expected
+        arrays[name] = np.where(rows, arrays[name] * 9.96 / expected, arrays[name])
+    cfg = CFG.model_copy(update={"min_expected": 10.0})
+    checked, too_few = judge_groups(
+        JUDGE, "jurisdiction", labels, list(groups), "AA", arrays, cfg
+    )
+    assert checked == [] and too_few[0]["group"] == "BB"
+    assert too_few[0]["expected"] == 10.0  # as shown; judged on 9.96
+
+
+def test_training_chance_widens_the_interval_by_the_training_escalations() -> None:
+    """1/E_train of the group and of the reference join the log excess's variance."""
+    groups = {"AA": (60_000, 0.02, "fair"), "BB": (20_000, 0.02, "half")}
+    labels, arrays = _arrays(groups)
+    args = (JUDGE, "jurisdiction", labels, list(groups), "AA", arrays)
+    held, _ = judge_groups(*args, CFG)
+    trained = {"BB": 50.0, "AA": 400.0}
+    widened, _ = judge_groups(*args, CFG, 1, trained)
+    row = widened[0]
+    found, before = row["comparisons"]["oracle"], held[0]["comparisons"]["oracle"]
+    assert row["expected_train"] == 50.0
+    assert found["se_training"] == pytest.approx(math.sqrt(1 / 50 + 1 / 400))
+    assert found["se_log_excess"] ** 2 == pytest.approx(
+        before["se_log_excess"] ** 2 + found["se_training"] ** 2, rel=1e-6
+    )
+    assert found["excess_ci_low"] < before["excess_ci_low"]
+    assert found["excess_ci_high"] > before["excess_ci_high"]
+    off = CFG.model_copy(update={"training_chance": False})
+    same, _ = judge_groups(*args, off, 1, trained)
+    assert same[0]["comparisons"]["oracle"]["se_training"] == 0.0
+    # a group its model never saw in training cannot be judged on its training chance
+    unseen, _ = judge_groups(*args, CFG, 1, {"AA": 400.0})
+    assert unseen[0]["comparisons"]["oracle"]["exceeds"] is None
+    assert not unseen[0]["flagged"]
+
+
+def test_a_fair_group_whose_training_labels_fell_short_by_chance_is_not_flagged() -> (
+    None
+):
+    """The model learnt BB's level from 28 escalations where 40 were expected (chance):
+    it scores BB at ~0.7 of its truth. Held fixed, that is "significant"; counting the
+    training labels' chance (and the audit's other comparisons), it is not."""
+    groups = {"AA": (400_000, 0.02, "fair"), "BB": (10_000, 0.02, "fair")}
+    labels, arrays = _arrays(groups)
+    bb = (labels == "BB").to_numpy()
+    arrays["p"] = np.where(bb, arrays["p"] * 0.7, arrays["p"])
+    args = (JUDGE, "jurisdiction", labels, list(groups), "AA", arrays)
+    held, _ = judge_groups(*args, CFG)
+    assert held[0]["flagged"]  # the model held fixed: a real but chance-made shortfall
+    judged, _ = judge_groups(*args, CFG, 30, {"BB": 40.0, "AA": 2_000.0})
+    row = judged[0]
+    assert row["confidence"] == pytest.approx(1 - 0.05 / 30)
+    assert not row["flagged"]
+    # scored at 0.45 of its truth with 90 training escalations expected: still flagged
+    arrays["p"] = np.where(bb, arrays["p"] / 0.7 * 0.45, arrays["p"])
+    biased, _ = judge_groups(*args, CFG, 60, {"BB": 90.0, "AA": 2_000.0})
+    assert biased[0]["flagged"]
+
+
+def test_simultaneous_intervals_cover_the_whole_family() -> None:
+    groups = {"AA": (60_000, 0.02, "fair"), "BB": (20_000, 0.02, "half")}
+    labels, arrays = _arrays(groups)
+    one, _ = judge_groups(
+        JUDGE, "jurisdiction", labels, list(groups), "AA", arrays, CFG
+    )
+    many, _ = judge_groups(
+        JUDGE, "jurisdiction", labels, list(groups), "AA", arrays, CFG, family=40
+    )
+    a, b = one[0]["comparisons"]["oracle"], many[0]["comparisons"]["oracle"]
+    assert (
+        b["excess_ci_low"] < a["excess_ci_low"]
+        and b["excess_ci_high"] > a["excess_ci_high"]
+    )
+    assert many[0]["confidence"] == pytest.approx(1 - 0.05 / 40)
+    alone = CFG.model_copy(update={"simultaneous": False})
+    single, _ = judge_groups(
+        JUDGE, "jurisdiction", labels, list(groups), "AA", arrays, alone, family=40
+    )
+    assert single[0]["confidence"] == CFG.confidence
 
 
 def test_interval_covers_parity_for_a_fair_model() -> None:
@@ -260,3 +364,116 @@ def test_a_flag_needs_every_comparators_verdict() -> None:
     )  # the oracle alone would flag
     assert row["comparisons"]["reference_model"]["exceeds"] is None
     assert not row["flagged"] and not row["defined"]
+
+
+def test_pooled_predictions_count_each_folds_training_escalations(
+    tmp_path: Path,
+) -> None:
+    """training_groups.json beside the predictions: each fold's sums, mapped to groups."""
+    import json
+
+    from training.audit.predictions import PredictionsError, audit_predictions
+
+    frame = _predictions()
+    frame["period"] = np.where(np.arange(len(frame)) % 2 == 0, "2024-05", "2024-06")
+    folder = tmp_path / "bt"
+    folder.mkdir()
+    frame.to_parquet(folder / "predictions.parquet")
+    cfg = CFG.model_copy(update={"judge": [JUDGE], "large_country_share": 0.01})
+    plain = audit_predictions(folder, cfg, tmp_path / "a").result
+    assert plain["training_chance"] is False
+    sums = {  # BB held 20 expected escalations in May's training, 80 in June's
+        "2024-05": {"country": {"AA": 400.0, "BB": 20.0, "ZZ": 9.0}},
+        "2024-06": {"country": {"AA": 400.0, "BB": 80.0}},
+    }
+    (folder / "training_groups.json").write_text(json.dumps(sums))
+    result = audit_predictions(folder, cfg, tmp_path / "b").result
+    assert result["training_chance"] is True and result["meta"]["training_groups"]
+    (row,) = [
+        c
+        for c in result["checked"]
+        if c["metric"] == "mean_score" and c["group"] == "BB"
+    ]
+    # half of BB's rows in each fold: 1/E = 0.5/20 + 0.5/80, E = 32
+    assert row["expected_train"] == pytest.approx(32.0, rel=0.05)
+    (folder / "training_groups.json").write_text(
+        json.dumps({"2024-05": sums["2024-05"]})
+    )
+    with pytest.raises(PredictionsError, match="no training sums for period"):
+        audit_predictions(folder, cfg, tmp_path / "c")
+    (folder / "training_groups.json").write_text("[1, 2]")
+    with pytest.raises(PredictionsError, match=r"training_groups\.json: not"):
+        audit_predictions(folder, cfg, tmp_path / "d")
+
+
+def test_not_flagged_status_names_only_the_comparators_it_significantly_exceeds() -> (
+    None
+):
+    """Beyond the bound over both, significant over the oracle only: only it is named."""
+    comparison = {"ratio": 1.0, "ci_low": 0.9, "ci_high": 1.1}
+    row = {
+        "attribute": "jurisdiction",
+        "group": "BB",
+        "metric": "mean_score",
+        "reference": "AA",
+        "ratio": 0.5,
+        "ci_low": 0.4,
+        "ci_high": 0.6,
+        "min_ratio": 0.8,
+        "max_ratio": None,
+        "judged_on": "excess",
+        "defined": True,
+        "disparity": True,
+        "flagged": False,
+        "detectable_ratio": 0.7,
+        "comparisons": {
+            "oracle": comparison
+            | {"excess": 0.6, "excess_ci_low": 0.5, "excess_ci_high": 0.7}
+            | {"exceeds": True},
+            "reference_model": comparison
+            | {"excess": 0.7, "excess_ci_low": 0.4, "excess_ci_high": 1.2}
+            | {"exceeds": False},
+        },
+    }
+    result = {"checked": [row], "too_few_positives": [], "compared_with": []}
+    assert summary_rows(result)[0]["status"] == "excess only over oracle (not flagged)"
+
+
+def test_window_audit_counts_each_groups_own_training_escalations() -> None:
+    """Training rows are grouped by the audited rows' map and summed (not scaled)."""
+    rows, _ = audited(_predictions())
+    cfg = CFG.model_copy(update={"judge": [JUDGE], "large_country_share": 0.01})
+    base = rows.base
+    # the training window: BB's reports held 40 expected escalations, AA's 400, and a
+    # country the audited rows never show (its rows belong to no group)
+    training = pd.concat(
+        [
+            base[base["country"] == "BB"].head(400).assign(expected=0.1),
+            base[base["country"] == "AA"].head(4000).assign(expected=0.1),
+            base.head(50).assign(country="ZZ", expected=1.0),
+        ],
+        ignore_index=True,
+    )
+    rows.training = training
+    result = audit_frame(rows, cfg)
+    assert result["training_chance"] is True
+    (row,) = [
+        c
+        for c in result["checked"]
+        if c["metric"] == "mean_score" and c["group"] == "BB"
+    ]
+    assert row["expected_train"] == pytest.approx(40.0)
+    assert row["comparisons"]["oracle"]["se_training"] == pytest.approx(
+        math.sqrt(1 / 40 + 1 / 400)
+    )
+
+
+def test_a_missing_group_source_is_kept_as_its_own_value() -> None:
+    """Training sums keyed by source value: a missing country must not be dropped."""
+    from training.audit.groups import MISSING, source_values
+
+    column = pd.Series(["IN", None, np.nan, "US"], dtype=object)
+    values = source_values(column)
+    assert values.tolist() == ["IN", MISSING, MISSING, "US"]
+    sums = pd.Series([1.0, 2.0, 3.0, 4.0]).groupby(values).sum()
+    assert sums.sum() == 10.0 and sums[MISSING] == 5.0

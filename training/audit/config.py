@@ -95,6 +95,11 @@ class AuditConfig(BaseModel):
     min_expected: Annotated[float, Field(gt=0.0)] = 10.0
     """``mean_score`` judges a group (and its reference) only with at least this many
     expected escalations (a comparator's summed probabilities over its reports)."""
+    training_chance: bool = True
+    """``mean_score`` counts the chance in a group's training labels in its interval
+    (needs the training rows' sums; docs/bias-audit.md, "Mean score")."""
+    simultaneous: bool = True
+    """``mean_score`` intervals are simultaneous over all its comparisons (Bonferroni)."""
     detect_power: Annotated[float, Field(ge=0.5, lt=1.0)] = 0.5
     """Power of the detectable ratio: 0.5 = the ratio whose interval just touches 1."""
     pool: dict[str, Literal["small", "region"]] = Field(default_factory=dict)

@@ -200,8 +200,14 @@ def judge_attribute(
     groups: pd.Series,
     cfg: AuditConfig,
     rng: np.random.Generator,
+    family: int = 1,
+    trained: dict[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every judged disparity of an attribute's groups: (checked, too few to judge).
+
+    ``family``: the audit's ``mean_score`` comparisons in all (its intervals are
+    simultaneous over them when the config says so); ``trained``: each group's expected
+    escalations in the model's training rows, when known (``mean_score``).
 
     ``arrays`` holds ``y``, the model's queues ``sel1``/``sel12`` and, for each comparator
     available, its queues ``{name}_sel1``/``{name}_sel12`` on the same rows; for
@@ -220,7 +226,15 @@ def judge_attribute(
         if judge.metric == MEAN_SCORE:
             order = [str(g) for g in table.index]
             found, small = judge_groups(
-                judge, attribute, groups, order, reference, arrays, cfg
+                judge,
+                attribute,
+                groups,
+                order,
+                reference,
+                arrays,
+                cfg,
+                family,
+                trained,
             )
             checked += [_cleaned(row) for row in found]
             too_few += [numbers(row) for row in small]

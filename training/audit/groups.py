@@ -152,3 +152,15 @@ def group_columns(
 ) -> pd.DataFrame:
     """One label column per audited attribute."""
     return attribute_columns(base_labels(flat), top_esps, large_country_share)
+
+
+MISSING = "(missing)"
+"""A group source's missing value, spelled out (JSON keys and groupby keep it)."""
+
+
+def source_values(column: pd.Series) -> np.ndarray:
+    """A group source column as strings, a missing value as ``MISSING`` (never dropped)."""
+    values: np.ndarray = (
+        column.astype(object).where(column.notna(), MISSING).astype(str).to_numpy()
+    )
+    return values

@@ -112,7 +112,12 @@ def audit_model(
     train_cfg = run_config(run_id)
     rows = audit_rows(history, cfg, train_cfg)
     result = run_audit(
-        model, history, rows, cfg, reference_model(history, cfg, train_cfg)
+        model,
+        history,
+        rows,
+        cfg,
+        reference_model(history, cfg, train_cfg),
+        _split(history, train_cfg).train,
     )
     result["meta"] = {
         "model_uri": model_uri,

@@ -16,7 +16,20 @@ random buckets once per audit; per group, the buckets' sums (rows, model probabi
 each comparator's probability) are iid, and resampling buckets with replacement resamples
 the group's rows in blocks (exactly the row bootstrap's variance in expectation; fast at
 1M rows). The model and its comparators are resampled with the same weights (paired), so
-what they share cancels in the excess's interval.
+what they share cancels in the excess's interval. The excess's interval is normal on the
+log scale with the bootstrap's standard error, widened by two more sources of chance:
+
+- **the group's training labels.** The model learnt the group's level from the escalations
+  its training window happened to hold; with E of them expected, their count is off by
+  about ``sqrt(E)`` by chance alone, and a fair model follows it. So ``1/E_train`` of the
+  group and of the reference is added to the log excess's variance, with ``E_train`` the
+  group's expected escalations in the model's training rows (``p_true`` summed there, or
+  the labels without it): the window audit sums them over its model's training window;
+  pooled predictions carry each fold's sums (``training_groups.json``). Without them
+  (or ``training_chance = false``) the model is held fixed.
+- **many comparisons.** An audit judges dozens of groups; at 95% each, a fair model is
+  flagged somewhere most of the time. With ``simultaneous = true`` the intervals are
+  Bonferroni-simultaneous over every ``mean_score`` comparison the audit makes.
 
 A flag needs, for every comparator present, the excess beyond the judge's bound (e.g.
 below ``min_ratio``) *and* its interval excluding 1: with thousands of reports the
@@ -94,24 +107,46 @@ def _exceeds(judge: Judge, found: dict[str, float]) -> bool | None:
     return bool(_beyond(judge, excess) and side)
 
 
-def _detectable(judge: Judge, found: list[dict[str, float]], cfg: AuditConfig) -> float:
-    """The excess nearest 1 this group could show significantly, from the widest interval.
+def confidence(cfg: AuditConfig, family: int) -> float:
+    """Each interval's confidence: simultaneous over ``family`` comparisons (Bonferroni)."""
+    if not cfg.simultaneous or family <= 1:
+        return cfg.confidence
+    return 1 - (1 - cfg.confidence) / family
 
-    ``se`` of the log excess is read off the interval (``log(high / low) / 2 z``); the
-    detectable excess is ``exp(-z' se)`` below parity (``exp(+z' se)`` above) with ``z'``
-    including the configured power. A flag also needs the excess beyond the bound.
+
+def _detectable(
+    judge: Judge, found: list[dict[str, float]], cfg: AuditConfig, level: float
+) -> float:
+    """The excess nearest 1 this group could be flagged at, from the largest ``se``.
+
+    ``exp(-z' se)`` below parity (``exp(+z' se)`` above), ``z'`` including the configured
+    power; never nearer 1 than the judge's bound, which a flag also needs.
     """
-    z = z_value(cfg.confidence, 0.5)
-    widths = [
-        math.log(f["excess_ci_high"] / f["excess_ci_low"])
-        for f in found
-        if f["excess_ci_low"] > 0 and math.isfinite(f["excess_ci_high"])
-    ]
-    if not widths:
+    errors = [f["se_log_excess"] for f in found if math.isfinite(f["se_log_excess"])]
+    if not errors:
         return math.nan
-    se = max(widths) / (2 * z)
-    shift = z_value(cfg.confidence, cfg.detect_power) * se
-    return math.exp(-shift if judge.min_ratio is not None else shift)
+    shift = z_value(level, cfg.detect_power) * max(errors)
+    if judge.min_ratio is not None:
+        return min(math.exp(-shift), judge.min_ratio)
+    detectable = math.exp(shift)
+    return max(detectable, judge.max_ratio) if judge.max_ratio else detectable
+
+
+def _log_se(draws: np.ndarray) -> float:
+    """Standard error of the log of bootstrap draws (inf when one is 0, inf or undefined)."""
+    if not len(draws) or not (np.isfinite(draws) & (draws > 0)).all():
+        return math.inf
+    return float(np.std(np.log(draws), ddof=1))
+
+
+def training_variance(expected_train: tuple[float, float] | None) -> float:
+    """Variance the group's and the reference's training labels add to the log excess.
+
+    A count with E expected is off by ~sqrt(E) by chance: its log by ~1/sqrt(E).
+    """
+    if expected_train is None:
+        return 0.0
+    return sum(1 / e if e > 0 else math.inf for e in expected_train)
 
 
 def compare(
@@ -120,10 +155,14 @@ def compare(
     sums: tuple[np.ndarray, np.ndarray],
     cfg: AuditConfig,
     rng: np.random.Generator,
+    family: int = 1,
+    expected_train: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Model ratio, comparators' ratios and the model's excess over each, with intervals.
 
     ``sums``: the group's and the reference's ``bucket_sums`` over (model, *names).
+    ``family``: comparisons the intervals are simultaneous over (``confidence``);
+    ``expected_train``: the group's and reference's expected training escalations.
     """
     whole = [s.sum(axis=0) for s in sums]
     point = divide(means(whole[0]), means(whole[1]))
@@ -132,17 +171,26 @@ def compare(
         means(resampled(sums[1], cfg.bootstrap, rng)),
     )
     low, high = quantiles(draws[:, 0], cfg.confidence)
+    level = confidence(cfg, family)
+    z = z_value(level, 0.5)
+    chance = training_variance(expected_train)
     comparisons: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(names, start=1):
         c_low, c_high = quantiles(draws[:, i], cfg.confidence)
-        e_low, e_high = quantiles(ratio(draws[:, 0], draws[:, i]), cfg.confidence)
+        excess = float(divide(point[0], point[i]))
+        se = math.sqrt(_log_se(ratio(draws[:, 0], draws[:, i])) ** 2 + chance)
+        defined = math.isfinite(se) and math.isfinite(excess) and excess > 0
         found = {
             "ratio": float(point[i]),
             "ci_low": c_low,
             "ci_high": c_high,
-            "excess": float(divide(point[0], point[i])),
-            "excess_ci_low": e_low,
-            "excess_ci_high": e_high,
+            "excess": excess,
+            "excess_ci_low": math.exp(math.log(excess) - z * se) if defined else 0.0,
+            "excess_ci_high": math.exp(math.log(excess) + z * se)
+            if defined
+            else math.inf,
+            "se_log_excess": se,
+            "se_training": math.sqrt(chance),
         }
         comparisons[name] = found | {"exceeds": _exceeds(judge, found)}
     return {
@@ -151,7 +199,8 @@ def compare(
         "ratio": float(point[0]),
         "ci_low": low,
         "ci_high": high,
-        "detectable_ratio": _detectable(judge, list(comparisons.values()), cfg),
+        "detectable_ratio": _detectable(judge, list(comparisons.values()), cfg, level),
+        "confidence": level,
         "comparisons": comparisons,
     }
 
@@ -161,6 +210,15 @@ def expected(
 ) -> float:
     """A group's expected escalations: the largest comparator's sum of probabilities."""
     return max((float(arrays[f"{n}_p"][rows].sum()) for n in names), default=0.0)
+
+
+def _in_training(
+    trained: dict[str, float] | None, group: str, reference: str, cfg: AuditConfig
+) -> tuple[float, float] | None:
+    """The group's and reference's expected training escalations (None: not counted)."""
+    if not cfg.training_chance or trained is None:
+        return None
+    return trained.get(group, 0.0), trained.get(reference, 0.0)
 
 
 def scorers(arrays: dict[str, np.ndarray]) -> list[str]:
@@ -178,12 +236,17 @@ def judge_groups(
     reference: str,
     arrays: dict[str, np.ndarray],
     cfg: AuditConfig,
+    family: int = 1,
+    trained: dict[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every group of ``attribute`` judged on ``mean_score``: (checked, too small).
 
     ``order``: the attribute's groups as listed in its table. ``arrays``: ``y``, the
     model's probability ``p``, each comparator's ``{name}_p`` and each row's ``bucket``
-    (``buckets``). Its bootstrap has a seeded stream per attribute (``_rng``).
+    (``buckets``). ``family``: the audit's ``mean_score`` comparisons in all
+    (``confidence``). ``trained``: each group's expected escalations in the model's
+    training rows (``training.audit.window.training_expected``); None: not counted. Its
+    bootstrap has a seeded stream per attribute (``_rng``).
     """
     rng = _rng(cfg.seed, attribute)
     names = scorers(arrays)
@@ -202,14 +265,17 @@ def judge_groups(
     for group in (g for g in order if g != reference):
         rows = labels == group
         exact = expected(arrays, names, rows), expected(arrays, names, ref_rows)
+        in_training = _in_training(trained, group, reference, cfg)
         counts = {
             "positives": int(arrays["y"][rows].sum()),
             "reference_positives": int(arrays["y"][ref_rows].sum()),
             "expected": round(exact[0], 1),
             "reference_expected": round(exact[1], 1),
         }
+        if in_training is not None:
+            counts["expected_train"] = round(in_training[0], 1)
         sums = (bucket_sums(scores, arrays["bucket"], rows), ref_sums)
-        found = compare(judge, names, sums, cfg, rng)
+        found = compare(judge, names, sums, cfg, rng, family, in_training)
         entry = head | {"group": str(group)} | counts
         if min(exact) < cfg.min_expected:  # the unrounded figures (9.96 is under 10)
             too_few.append(entry | {"detectable_ratio": found["detectable_ratio"]})

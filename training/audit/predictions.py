@@ -11,6 +11,9 @@ The format (Parquet, a file or a folder of parts, one row per report) is
 history's flat rows). Optional: ``REFERENCE_COLUMNS`` (the reference model's priority per
 report, ``training.audit.reference.fit_reference_model`` per fold) and
 ``THRESHOLD_COLUMNS`` (each fold's P1 and P2 thresholds; inferred per period when absent).
+Beside a folder of predictions, ``training_groups.json`` (``tipscore backtest`` writes it)
+gives each fold's expected training escalations per group source value, for
+``mean_score``'s training chance.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ REFERENCE_COLUMNS = ("reference_priority", "reference_probability")
 (the priority for the queue metrics, the probability for ``mean_score``)."""
 THRESHOLD_COLUMNS = ("p1_threshold", "p2_threshold")
 """Optional: the fold model's thresholds (for the oracle's queues)."""
+TRAINING_GROUPS = "training_groups.json"
+"""Beside the predictions: ``{period: {column: {value: expected escalations}}}`` over each
+fold's training rows (``training.backtest.job.training_groups``)."""
 
 
 def prediction_frame(
@@ -222,6 +228,39 @@ def audited(frame: pd.DataFrame) -> tuple[Audited, dict[str, Any]]:
     return rows, notes
 
 
+def fold_training(
+    path: Path, periods: list[str]
+) -> dict[str, dict[str, dict[str, float]]] | None:
+    """The backtest's ``training_groups.json`` beside the predictions, when it has them.
+
+    Each of ``periods`` must be in it (another backtest's file is not these predictions');
+    None when there is none, so the training chance is not counted.
+
+    Raises:
+        PredictionsError: the file is there but is not such a mapping.
+    """
+    file = (path if path.is_dir() else path.parent) / TRAINING_GROUPS
+    if not file.is_file():
+        return None
+    try:
+        found = json.loads(file.read_text())
+        folds = {
+            str(period): {
+                str(column): {str(v): float(e) for v, e in values.items()}
+                for column, values in columns.items()
+            }
+            for period, columns in found.items()
+        }
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise PredictionsError(
+            f"{file}: not {{period: {{column: {{value: expected}}}}}}: {exc}"
+        ) from exc
+    missing = sorted(set(periods) - set(folds))
+    if missing:
+        raise PredictionsError(f"{file} has no training sums for period(s) {missing}")
+    return folds
+
+
 def audit_predictions(path: Path, cfg: AuditConfig, out: Path) -> AuditOutcome:
     """Audit pooled predictions; write ``out/audit.{json,html}`` (nothing is logged).
 
@@ -230,6 +269,9 @@ def audit_predictions(path: Path, cfg: AuditConfig, out: Path) -> AuditOutcome:
     """
     frame = load_predictions(path)
     rows, notes = audited(frame)
+    rows.fold_training = fold_training(path, notes["periods"])
+    rows.periods = frame["period"].astype(str).to_numpy()
+    notes["training_groups"] = rows.fold_training is not None
     result = audit_frame(rows, cfg)
     result["thresholds_note"] = " (medians over the periods' own thresholds)"
     result["attribution"] = None

@@ -73,7 +73,12 @@ def _excess_status(row: dict[str, Any]) -> str:
         return "ok (excess within the bound)"
     if not row.get("disparity"):
         return "excess not significant"
-    return "excess only over " + " and ".join(beyond) + " (not flagged)"
+    significant = [
+        COMPARATOR_LABELS.get(name, name)
+        for name, c in row.get("comparisons", {}).items()
+        if c.get("exceeds") is True
+    ]
+    return "excess only over " + " and ".join(significant) + " (not flagged)"
 
 
 def _beyond(row: dict[str, Any], value: Any = "ratio") -> bool:

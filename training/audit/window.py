@@ -8,6 +8,7 @@ trains the reference model and explains the model), or pooled out-of-time predic
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +24,13 @@ from training.audit.disparity import (
     judge_attribute,
     reference_of,
 )
-from training.audit.groups import ATTRIBUTES, attribute_columns, base_labels
-from training.audit.mean_score import buckets
+from training.audit.groups import (
+    ATTRIBUTES,
+    attribute_columns,
+    base_labels,
+    source_values,
+)
+from training.audit.mean_score import MEAN_SCORE, buckets
 from training.audit.metrics import group_table
 from training.audit.pooling import pool_groups
 from training.audit.stats import divide
@@ -50,6 +56,14 @@ class Audited:
     comparator_scores: dict[str, np.ndarray] = field(default_factory=dict)
     """Name → a comparator's probability per row (``p_true``, the reference model's),
     for ``mean_score``."""
+    training: pd.DataFrame | None = None
+    """The model's training rows when known: ``base_labels`` and ``expected`` (each row's
+    ``p_true``, or its label without it), for ``mean_score``'s training chance."""
+    fold_training: dict[str, dict[str, dict[str, float]]] | None = None
+    """Pooled predictions: each fold's expected training escalations per group source
+    value (``{period: {column: {value: expected}}}``, a backtest's
+    ``training_groups.json``), with ``periods`` the fold of each row."""
+    periods: np.ndarray | None = None
 
 
 def oracle_queues(
@@ -77,6 +91,7 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
     for name, scores in rows.comparator_scores.items():
         if name in cfg.compare_with:
             arrays[f"{name}_p"] = scores
+    family = mean_score_family(groups, cfg)
     result: dict[str, Any] = {
         "rows": len(rows.y),
         "positives": int(rows.y.sum()),
@@ -97,7 +112,16 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
             cfg.min_positives,
             (rows.sel1, rows.sel12),
         )
-        checked, too_few = judge_attribute(attribute, table, arrays, labels, cfg, rng)
+        checked, too_few = judge_attribute(
+            attribute,
+            table,
+            arrays,
+            labels,
+            cfg,
+            rng,
+            family,
+            training_expected(rows, groups, attribute),
+        )
         result["flags"] += [c for c in checked if c["flagged"]]
         result["checked"] += checked
         result["too_few_positives"] += too_few
@@ -109,7 +133,69 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
             result["groups"].append(record)
     result["calibration"] = calibration_summary(rows.y, rows.p, rows.thresholds)
     result["groups_pooled"] = dict(cfg.pool)
+    result["mean_score_family"] = family
+    known = rows.training is not None or rows.fold_training is not None
+    result["training_chance"] = bool(cfg.training_chance and known)
     return result
+
+
+SOURCES = {"esp": "esp_name", "esp_size_tier": "esp_name", "jurisdiction": "country"}
+"""The ``base_labels`` column each attribute's groups are a function of (else its own)."""
+
+
+def training_expected(
+    rows: Audited, groups: pd.DataFrame, attribute: str
+) -> dict[str, float] | None:
+    """Each group's expected escalations in the model's training rows (None: unknown).
+
+    Training rows are put in the audited rows' groups by the same value → group map (top
+    platforms, named countries and pooling were decided on the audited rows); a value
+    the audited rows never show belongs to no group. Pooled folds: each fold's model has
+    its own training count; the group's is the one whose ``1/E`` is the mean of the
+    folds' ``1/E_f`` weighted by the group's audited rows in each fold.
+    """
+    if rows.training is None and (rows.fold_training is None or rows.periods is None):
+        return None
+    source = SOURCES.get(attribute, attribute)
+    values = source_values(rows.base[source])
+    mapping = (
+        pd.DataFrame({"v": values, "g": groups[attribute].to_numpy()})
+        .drop_duplicates("v")
+        .set_index("v")["g"]
+    )
+    if rows.training is not None:
+        where = pd.Series(source_values(rows.training[source])).map(mapping)
+        sums = rows.training["expected"].groupby(where.to_numpy()).sum()
+        return {str(g): float(v) for g, v in sums.items()}
+    folds, periods = rows.fold_training, rows.periods
+    if (
+        folds is None or periods is None
+    ):  # narrowed for the type checker (checked above)
+        return None
+    labels = groups[attribute].to_numpy()
+    inverse: dict[str, float] = {}
+    for period in np.unique(periods):
+        sums = pd.Series(folds.get(str(period), {}).get(source, {}), dtype=float)
+        per_group = sums.groupby(sums.index.map(mapping).to_numpy()).sum()
+        here = labels[periods == period]
+        for group, count in zip(*np.unique(here, return_counts=True), strict=True):
+            share = count / (labels == group).sum()
+            e = float(per_group.get(group, 0.0))
+            inverse[str(group)] = inverse.get(str(group), 0.0) + (
+                share / e if e > 0 else math.inf
+            )
+    return {g: (1 / v if v > 0 else math.inf) for g, v in inverse.items()}
+
+
+def mean_score_family(groups: pd.DataFrame, cfg: AuditConfig) -> int:
+    """``mean_score`` comparisons the audit makes: every group but each reference, per judge.
+
+    Counted before judging (too-small groups included), so the simultaneous intervals do
+    not depend on which groups turned out large enough.
+    """
+    judges = sum(j.metric == MEAN_SCORE for j in cfg.judge)
+    others = sum(max(int(groups[a].nunique()) - 1, 0) for a in ATTRIBUTES)
+    return max(judges * others, 1)
 
 
 def attribution(
@@ -147,17 +233,29 @@ def attribution(
     }
 
 
+def _training(history: History, rows: slice) -> pd.DataFrame:
+    """The training rows' group sources and expected escalations (``Audited.training``)."""
+    frame = base_labels(history.flat.iloc[rows]).reset_index(drop=True)
+    truth = history.p_true[rows] if history.p_true is not None else None
+    known = truth is not None and bool(np.isfinite(truth).all())
+    frame["expected"] = truth if known else history.labels[rows].astype(float)
+    return frame
+
+
 def run_audit(
     model: EscalationModel,
     history: History,
     rows: slice,
     cfg: AuditConfig,
     reference: EscalationModel | None = None,
+    training_rows: slice | None = None,
 ) -> dict[str, Any]:
     """The whole audit of ``model`` on ``rows`` of ``history`` as a JSON-ready dict.
 
     ``reference`` is the model trained without the platform and location features
     (``training.audit.reference``); without it the reference-model comparison is left out.
+    ``training_rows``: the rows the model was trained on (``mean_score``'s training
+    chance: each group's expected escalations there, from ``p_true`` or the labels).
     """
     from training.audit.reference import hidden
 
@@ -177,6 +275,9 @@ def run_audit(
         thresholds,
         truth,
     )
+    judged = any(j.metric == MEAN_SCORE for j in cfg.judge)
+    if training_rows is not None and judged and cfg.training_chance:
+        audited.training = _training(history, training_rows)
     if truth is not None:
         audited.comparators["oracle"] = oracle_queues(truth, thresholds)
         audited.comparator_scores["oracle"] = truth

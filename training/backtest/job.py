@@ -16,9 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from training import registry
+from training.audit.groups import (
+    PREDICTION_GROUP_COLUMNS,
+    base_labels,
+    source_values,
+)
 from training.backtest.fit import (
     HEADLINE,
     FoldScores,
@@ -115,6 +121,33 @@ def _period(
             entry["oracle"] = finite(oracle)
             entry["oracle_reports"] = int(np.isfinite(truth).sum())
     return entry
+
+
+def training_groups(
+    history: History, folds: list[Fold]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Each fold's expected escalations in its training rows, per group source value.
+
+    ``{period: {column: {value: expected}}}`` over ``PREDICTION_GROUP_COLUMNS``:
+    ``p_true`` summed where every row has it, else the labels (the observed count
+    estimates the expected one). The audit's ``mean_score`` reads it to count the chance
+    in each group's training labels (``training.audit.mean_score``).
+    """
+    base = base_labels(history.flat)
+    truth = history.p_true
+    expected = (
+        truth
+        if truth is not None and bool(np.isfinite(truth).all())
+        else history.labels.astype(float)
+    )
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for fold in folds:
+        out[fold.period] = {}
+        for column in PREDICTION_GROUP_COLUMNS:
+            values = source_values(base[column])[fold.train]
+            sums = pd.Series(expected[fold.train]).groupby(values).sum()
+            out[fold.period][column] = {str(v): float(e) for v, e in sums.items()}
+    return out
 
 
 def _pooled(
@@ -217,7 +250,9 @@ def run_backtest(
     }
     run_id = _log(result, config, job)
     result["run_id"] = run_id
-    paths = write_backtest(result, predictions, job.out)
+    paths = write_backtest(
+        result, predictions, job.out, training_groups(history, folds)
+    )
     return BacktestResult(run_id, paths, result)
 
 

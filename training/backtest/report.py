@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from training.audit.groups import base_labels
-from training.audit.predictions import AUDIT_COLUMNS
+from training.audit.predictions import AUDIT_COLUMNS, TRAINING_GROUPS
 from training.audit.report import _png
 from training.backtest.fit import HEADLINE
 from training.plots import pyplot
@@ -26,8 +26,9 @@ from training.plots import pyplot
 PREDICTION_COLUMNS = AUDIT_COLUMNS
 """The columns of ``predictions.parquet`` the bias audit reads (``training.audit.
 predictions.AUDIT_COLUMNS``: the prediction, then the group sources), then ``received_at``,
-``reference_priority`` (when the reference model was fitted) and each fold's
-``p1_threshold`` and ``p2_threshold``."""
+``reference_priority`` and ``reference_probability`` (when the reference model was
+fitted), each fold's ``p1_threshold`` and ``p2_threshold``, and its ``trained_on`` (rows
+the fold's model learnt from)."""
 LABELS = {
     "pr_auc": "PR-AUC",
     "p1_recall": "priority-1 recall",
@@ -53,9 +54,16 @@ def prediction_frame(
 
 
 def write_backtest(
-    result: dict[str, Any], predictions: pd.DataFrame, out: Path
+    result: dict[str, Any],
+    predictions: pd.DataFrame,
+    out: Path,
+    training: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Write the predictions, ``backtest.json`` and ``backtest.html`` into ``out``."""
+    """Write the predictions, ``backtest.json`` and ``backtest.html`` into ``out``.
+
+    ``training``: each fold's expected training escalations per group source value
+    (``training_groups.json``, beside the predictions for the audit).
+    """
     out.mkdir(parents=True, exist_ok=True)
     paths = {
         "predictions": out / "predictions.parquet",
@@ -63,6 +71,9 @@ def write_backtest(
         "html": out / "backtest.html",
     }
     predictions.to_parquet(paths["predictions"], index=False)
+    if training is not None:
+        paths["training_groups"] = out / TRAINING_GROUPS
+        paths["training_groups"].write_text(json.dumps(training) + "\n")
     paths["json"].write_text(
         json.dumps(json_safe(result), indent=2, allow_nan=False) + "\n"
     )
