@@ -12,7 +12,7 @@ model's PR-AUC as a share of the oracle's each month (target >= 0.9 at the defau
 a promotion lowered it, and how much the weighting recovers under automation bias.
 
 Run: .venv/bin/python benchmarks/simulate_bench.py [--rows 1000000] [--start-months 18]
-     [--months 6] [--blind-weight 5] [--followed-weight 0.25] [--keep DIR]
+     [--months 6] [--blind-weight 5] [--followed-weight 0.25] [--keep DIR] [--jobs 3]
 Smoke (minutes): --rows 60000 --start 2024-01-01 --start-months 4 --months 2
      --train-config benchmarks/fast_train.toml --capacity 40 --no-write
 """
@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--train-config", default=None, help="default: baseline.toml")
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument(
+        "--jobs", type=int, default=1, help="runs at once (each wall time grows)"
+    )
+    parser.add_argument(
         "--no-write", action="store_true", help="print, leave RESULTS.md"
     )
     return parser.parse_args()
@@ -204,18 +208,23 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     history, end = history_file(args, folder)
     reports = {}
-    for name in RUNS:
-        reports[name] = simulate(args, history, folder, name)
-        print(
-            f"{name}: {reports[name]['wall_s'] / 60:.1f} min, "
-            f"{len(reports[name]['failed'])} failed steps",
-            flush=True,
-        )
+    # the runs are independent (own state, keys and MLflow store): with --jobs > 1 they share
+    # the machine, so each run's wall time is longer than it would be alone
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {n: pool.submit(simulate, args, history, folder, n) for n in RUNS}
+        for name, future in futures.items():
+            reports[name] = future.result()
+            print(
+                f"{name}: {reports[name]['wall_s'] / 60:.1f} min, "
+                f"{len(reports[name]['failed'])} failed steps",
+                flush=True,
+            )
     body = (
         f"History: {args.rows:,} generated reports (seed {args.seed}) from {args.start} to "
         f"{end}; champion on the first {args.start_months} months, {args.months} months "
         f"simulated. Weighting: blind_weight {args.blind_weight}, "
-        f"followed_suggestion_weight {args.followed_weight}. Files kept in {folder}.\n\n"
+        f"followed_suggestion_weight {args.followed_weight}. Runs at once: {args.jobs}. "
+        f"Files kept in {folder}.\n\n"
         + comparison(reports)
         + "\n"
         + "\n".join(run_section(n, r) for n, r in reports.items())
