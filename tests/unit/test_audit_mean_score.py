@@ -147,8 +147,13 @@ def test_detectable_ratio_is_never_nearer_parity_than_the_bound() -> None:
     """A flag needs the excess below min_ratio too: that bounds what can be detected."""
     checked, _ = _judge({"AA": (100_000, 0.02, "fair"), "BB": (200_000, 0.02, "half")})
     assert checked["BB"]["detectable_ratio"] == pytest.approx(JUDGE.min_ratio)
-    _, small = _judge({"AA": (60_000, 0.02, "fair"), "EE": (300, 0.02, "half")})
-    assert small[0]["detectable_ratio"] <= JUDGE.min_ratio
+    near = Judge(metric="mean_score", min_ratio=0.99)
+    groups = {"AA": (100_000, 0.02, "fair"), "BB": (200_000, 0.02, "half")}
+    labels, arrays = _arrays(groups)
+    loose, _ = judge_groups(
+        near, "jurisdiction", labels, list(groups), "AA", arrays, CFG
+    )
+    assert JUDGE.min_ratio < loose[0]["detectable_ratio"] < 0.99  # the interval's
 
 
 def test_too_few_is_judged_on_the_unrounded_expectation() -> None:
@@ -189,10 +194,26 @@ def test_training_chance_widens_the_interval_by_the_training_escalations() -> No
     off = CFG.model_copy(update={"training_chance": False})
     same, _ = judge_groups(*args, off, 1, trained)
     assert same[0]["comparisons"]["oracle"]["se_training"] == 0.0
-    # a group its model never saw in training cannot be judged on its training chance
+    # a group its model never saw in training: no level learnt, no chance of its labels
     unseen, _ = judge_groups(*args, CFG, 1, {"AA": 400.0})
-    assert unseen[0]["comparisons"]["oracle"]["exceeds"] is None
-    assert not unseen[0]["flagged"]
+    assert unseen[0]["comparisons"]["oracle"]["se_training"] == pytest.approx(
+        math.sqrt(1 / 400)
+    )
+    assert unseen[0]["flagged"]
+
+
+def test_the_chance_cancels_over_a_reference_model_that_sees_the_group() -> None:
+    """The reference model learns from the same labels: over it, only hidden groups."""
+    groups = {"AA": (60_000, 0.02, "fair"), "BB": (20_000, 0.02, "half")}
+    labels, arrays = _arrays(groups)
+    trained = {"BB": 50.0, "AA": 400.0}
+    for attribute, applies in (("jurisdiction", True), ("incident_type", False)):
+        rows, _ = judge_groups(
+            JUDGE, attribute, labels, list(groups), "AA", arrays, CFG, 1, trained
+        )
+        found = rows[0]["comparisons"]
+        assert found["oracle"]["se_training"] > 0
+        assert (found["reference_model"]["se_training"] > 0) is applies
 
 
 def test_a_fair_group_whose_training_labels_fell_short_by_chance_is_not_flagged() -> (
@@ -396,6 +417,23 @@ def test_pooled_predictions_count_each_folds_training_escalations(
     ]
     # half of BB's rows in each fold: 1/E = 0.5/20 + 0.5/80, E = 32
     assert row["expected_train"] == pytest.approx(32.0, rel=0.05)
+    # a fold whose training never held BB adds no chance: June's 80 alone
+    no_may = {"2024-05": {"country": {"AA": 400.0}}, "2024-06": sums["2024-06"]}
+    (folder / "training_groups.json").write_text(json.dumps(no_may))
+    result = audit_predictions(folder, cfg, tmp_path / "e").result
+    (row,) = [
+        c
+        for c in result["checked"]
+        if c["metric"] == "mean_score" and c["group"] == "BB"
+    ]
+    assert row["expected_train"] == pytest.approx(80.0)
+    # an audit without mean_score neither reads nor needs the file
+    (folder / "training_groups.json").write_text("[1, 2]")
+    recall = cfg.model_copy(update={"judge": [Judge(metric="recall_p12")]})
+    assert (
+        audit_predictions(folder, recall, tmp_path / "f").result["training_chance"]
+        is False
+    )
     (folder / "training_groups.json").write_text(
         json.dumps({"2024-05": sums["2024-05"]})
     )

@@ -122,9 +122,9 @@ def _detectable(
     ``exp(-z' se)`` below parity (``exp(+z' se)`` above), ``z'`` including the configured
     power; never nearer 1 than the judge's bound, which a flag also needs.
     """
-    errors = [f["se_log_excess"] for f in found if math.isfinite(f["se_log_excess"])]
-    if not errors:
-        return math.nan
+    errors = [f["se_log_excess"] for f in found]
+    if not errors or not all(math.isfinite(e) for e in errors):
+        return math.nan  # a comparator that cannot judge: nothing can be flagged
     shift = z_value(level, cfg.detect_power) * max(errors)
     if judge.min_ratio is not None:
         return min(math.exp(-shift), judge.min_ratio)
@@ -142,11 +142,27 @@ def _log_se(draws: np.ndarray) -> float:
 def training_variance(expected_train: tuple[float, float] | None) -> float:
     """Variance the group's and the reference's training labels add to the log excess.
 
-    A count with E expected is off by ~sqrt(E) by chance: its log by ~1/sqrt(E).
+    A count with E expected is off by ~sqrt(E) by chance: its log by ~1/sqrt(E). A group
+    with no expected training escalations adds nothing: the model learnt no level of its
+    own from it (it scores the group by other features), so no chance of its labels.
     """
     if expected_train is None:
         return 0.0
-    return sum(1 / e if e > 0 else math.inf for e in expected_train)
+    return sum(1 / e for e in expected_train if e > 0)
+
+
+FOLLOWS_GROUP = {"oracle": False, "reference_model": True}
+"""Comparators that learn from the same training labels: where they see the group (its
+attribute is not among ``HIDDEN_ATTRIBUTES``) they follow the same chance, which cancels
+in the excess over them."""
+HIDDEN_ATTRIBUTES = frozenset({"esp", "esp_size_tier", "jurisdiction", "completeness"})
+"""Attributes defined (wholly or in part) by the platform and location features the
+reference model does not see."""
+
+
+def chance_applies(name: str, attribute: str) -> bool:
+    """Whether the training labels' chance enters the excess over comparator ``name``."""
+    return not FOLLOWS_GROUP.get(name, False) or attribute in HIDDEN_ATTRIBUTES
 
 
 def compare(
@@ -157,12 +173,14 @@ def compare(
     rng: np.random.Generator,
     family: int = 1,
     expected_train: tuple[float, float] | None = None,
+    attribute: str = "",
 ) -> dict[str, Any]:
     """Model ratio, comparators' ratios and the model's excess over each, with intervals.
 
     ``sums``: the group's and the reference's ``bucket_sums`` over (model, *names).
     ``family``: comparisons the intervals are simultaneous over (``confidence``);
-    ``expected_train``: the group's and reference's expected training escalations.
+    ``expected_train``: the group's and reference's expected training escalations;
+    ``attribute``: whose groups (``chance_applies``).
     """
     whole = [s.sum(axis=0) for s in sums]
     point = divide(means(whole[0]), means(whole[1]))
@@ -178,7 +196,8 @@ def compare(
     for i, name in enumerate(names, start=1):
         c_low, c_high = quantiles(draws[:, i], cfg.confidence)
         excess = float(divide(point[0], point[i]))
-        se = math.sqrt(_log_se(ratio(draws[:, 0], draws[:, i])) ** 2 + chance)
+        own = chance if chance_applies(name, attribute) else 0.0
+        se = math.sqrt(_log_se(ratio(draws[:, 0], draws[:, i])) ** 2 + own)
         defined = math.isfinite(se) and math.isfinite(excess) and excess > 0
         found = {
             "ratio": float(point[i]),
@@ -190,7 +209,7 @@ def compare(
             if defined
             else math.inf,
             "se_log_excess": se,
-            "se_training": math.sqrt(chance),
+            "se_training": math.sqrt(own),
         }
         comparisons[name] = found | {"exceeds": _exceeds(judge, found)}
     return {
@@ -275,7 +294,7 @@ def judge_groups(
         if in_training is not None:
             counts["expected_train"] = round(in_training[0], 1)
         sums = (bucket_sums(scores, arrays["bucket"], rows), ref_sums)
-        found = compare(judge, names, sums, cfg, rng, family, in_training)
+        found = compare(judge, names, sums, cfg, rng, family, in_training, attribute)
         entry = head | {"group": str(group)} | counts
         if min(exact) < cfg.min_expected:  # the unrounded figures (9.96 is under 10)
             too_few.append(entry | {"detectable_ratio": found["detectable_ratio"]})

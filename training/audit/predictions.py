@@ -30,6 +30,7 @@ import pandas as pd
 from training.audit.config import AuditConfig
 from training.audit.groups import PREDICTION_GROUP_COLUMNS, base_labels
 from training.audit.job import AuditOutcome
+from training.audit.mean_score import MEAN_SCORE
 from training.audit.report import write_audit
 from training.audit.window import Audited, audit_frame, oracle_queues
 from training.data import History
@@ -269,7 +270,8 @@ def audit_predictions(path: Path, cfg: AuditConfig, out: Path) -> AuditOutcome:
     """
     frame = load_predictions(path)
     rows, notes = audited(frame)
-    rows.fold_training = fold_training(path, notes["periods"])
+    if cfg.training_chance and any(j.metric == MEAN_SCORE for j in cfg.judge):
+        rows.fold_training = fold_training(path, notes["periods"])
     rows.periods = frame["period"].astype(str).to_numpy()
     notes["training_groups"] = rows.fold_training is not None
     result = audit_frame(rows, cfg)

@@ -8,7 +8,6 @@ trains the reference model and explains the model), or pooled out-of-time predic
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +91,7 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
         if name in cfg.compare_with:
             arrays[f"{name}_p"] = scores
     family = mean_score_family(groups, cfg)
+    judged = cfg.training_chance and any(j.metric == MEAN_SCORE for j in cfg.judge)
     result: dict[str, Any] = {
         "rows": len(rows.y),
         "positives": int(rows.y.sum()),
@@ -112,15 +112,9 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
             cfg.min_positives,
             (rows.sel1, rows.sel12),
         )
+        trained = training_expected(rows, groups, attribute) if judged else None
         checked, too_few = judge_attribute(
-            attribute,
-            table,
-            arrays,
-            labels,
-            cfg,
-            rng,
-            family,
-            training_expected(rows, groups, attribute),
+            attribute, table, arrays, labels, cfg, rng, family, trained
         )
         result["flags"] += [c for c in checked if c["flagged"]]
         result["checked"] += checked
@@ -135,7 +129,7 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
     result["groups_pooled"] = dict(cfg.pool)
     result["mean_score_family"] = family
     known = rows.training is not None or rows.fold_training is not None
-    result["training_chance"] = bool(cfg.training_chance and known)
+    result["training_chance"] = bool(known and judged)
     return result
 
 
@@ -152,7 +146,9 @@ def training_expected(
     platforms, named countries and pooling were decided on the audited rows); a value
     the audited rows never show belongs to no group. Pooled folds: each fold's model has
     its own training count; the group's is the one whose ``1/E`` is the mean of the
-    folds' ``1/E_f`` weighted by the group's audited rows in each fold.
+    folds' ``1/E_f`` weighted by the group's audited rows in each fold, over the folds
+    whose training held the group (a model that never saw it learnt no level of it: 0
+    when none did, and no chance is counted).
     """
     if rows.training is None and (rows.fold_training is None or rows.periods is None):
         return None
@@ -173,18 +169,17 @@ def training_expected(
     ):  # narrowed for the type checker (checked above)
         return None
     labels = groups[attribute].to_numpy()
-    inverse: dict[str, float] = {}
+    inverse: dict[str, tuple[float, float]] = {}
     for period in np.unique(periods):
         sums = pd.Series(folds.get(str(period), {}).get(source, {}), dtype=float)
         per_group = sums.groupby(sums.index.map(mapping).to_numpy()).sum()
         here = labels[periods == period]
         for group, count in zip(*np.unique(here, return_counts=True), strict=True):
-            share = count / (labels == group).sum()
             e = float(per_group.get(group, 0.0))
-            inverse[str(group)] = inverse.get(str(group), 0.0) + (
-                share / e if e > 0 else math.inf
-            )
-    return {g: (1 / v if v > 0 else math.inf) for g, v in inverse.items()}
+            if e > 0:  # a fold whose model never saw the group adds no chance
+                weight, total = inverse.get(str(group), (0.0, 0.0))
+                inverse[str(group)] = (weight + count, total + count / e)
+    return {g: (w / t if t > 0 else 0.0) for g, (w, t) in inverse.items()}
 
 
 def mean_score_family(groups: pd.DataFrame, cfg: AuditConfig) -> int:

@@ -140,11 +140,12 @@ def training_groups(
         if truth is not None and bool(np.isfinite(truth).all())
         else history.labels.astype(float)
     )
+    sources = {c: source_values(base[c]) for c in PREDICTION_GROUP_COLUMNS}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for fold in folds:
         out[fold.period] = {}
         for column in PREDICTION_GROUP_COLUMNS:
-            values = source_values(base[column])[fold.train]
+            values = sources[column][fold.train]
             sums = pd.Series(expected[fold.train]).groupby(values).sum()
             out[fold.period][column] = {str(v): float(e) for v, e in sums.items()}
     return out
