@@ -161,4 +161,23 @@ def test_the_pooled_predictions_are_what_the_audit_reads(
     assert result.exit_code in (0, 1), result.output
     audit = (out / "audit.json").read_text()
     assert '"source": "predictions"' in audit and "reference_model" in audit
-    assert '"training_groups": true' in audit
+    # the mean_score audit counts each fold's training escalations from the backtest's file
+    pooled = tmp_path / "pooled"
+    config = Path(__file__).parents[2] / "training" / "configs" / "audit_pooled.toml"
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            "--predictions",
+            str(local.paths["predictions"].parent),
+            "--config",
+            str(config),
+            "--out",
+            str(pooled),
+        ],
+    )
+    assert result.exit_code in (0, 1), result.output
+    found = json.loads((pooled / "audit.json").read_text())
+    assert found["meta"]["training_groups"] is True and found["training_chance"] is True
+    judged = [c for c in found["checked"] if c["metric"] == "mean_score"]
+    assert judged and all("expected_train" in c for c in judged)
