@@ -147,37 +147,20 @@ def test_the_pooled_predictions_are_what_the_audit_reads(
 
     from tipscore.cli import app
 
-    out = tmp_path / "audit"
-    result = CliRunner().invoke(
-        app,
-        [
-            "audit",
-            "--predictions",
-            str(local.paths["predictions"].parent),
-            "--out",
-            str(out),
-        ],
-    )
-    assert result.exit_code in (0, 1), result.output
-    audit = (out / "audit.json").read_text()
-    assert '"source": "predictions"' in audit and "reference_model" in audit
+    def audit(out: Path, *options: str) -> dict[str, Any]:
+        folder = str(local.paths["predictions"].parent)
+        command = ["audit", "--predictions", folder, *options, "--out", str(out)]
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code in (0, 1), result.output
+        text = (out / "audit.json").read_text()
+        assert '"source": "predictions"' in text and "reference_model" in text
+        found: dict[str, Any] = json.loads(text)
+        return found
+
+    assert audit(tmp_path / "audit")["meta"]["training_groups"] is False
     # the mean_score audit counts each fold's training escalations from the backtest's file
-    pooled = tmp_path / "pooled"
     config = Path(__file__).parents[2] / "training" / "configs" / "audit_pooled.toml"
-    result = CliRunner().invoke(
-        app,
-        [
-            "audit",
-            "--predictions",
-            str(local.paths["predictions"].parent),
-            "--config",
-            str(config),
-            "--out",
-            str(pooled),
-        ],
-    )
-    assert result.exit_code in (0, 1), result.output
-    found = json.loads((pooled / "audit.json").read_text())
+    found = audit(tmp_path / "pooled", "--config", str(config))
     assert found["meta"]["training_groups"] is True and found["training_chance"] is True
     judged = [c for c in found["checked"] if c["metric"] == "mean_score"]
     assert judged and all("expected_train" in c for c in judged)
