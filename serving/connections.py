@@ -6,10 +6,9 @@ uvicorn arms no timer until a first response is sent, so a client that opens a c
 and sends half a request line or half its headers holds it forever (slow loris); and a
 request only reaches ASGI middleware once its headers are complete, so no middleware can
 see such a connection. The worker therefore wraps two methods of uvicorn's HTTP/1.1
-protocol class (``H11Protocol``, the one used here: ``httptools`` is not installed; if it
-ever is, uvicorn's ``auto`` choice, ``HttpToolsProtocol``, is wrapped as well: BentoML builds
-the ``uvicorn.Config`` itself and offers no way to force ``http="h11"``), once, when the
-service starts:
+protocol classes (``HttpToolsProtocol``, uvicorn's ``auto`` choice since ``httptools`` is
+installed for speed, and ``H11Protocol``, the one served without it: BentoML builds the
+``uvicorn.Config`` itself and offers no way to choose), once, when the service starts:
 
 - **header timeout**: from the moment a connection opens, and again after each response,
   the next request's headers must be complete within ``header_timeout`` seconds, or the
