@@ -16,6 +16,12 @@ installed for speed, and ``H11Protocol``, the one served without it: BentoML bui
 - **per-client connection limit**: a client address holding ``max_per_client`` open
   connections has its next one closed at once. Behind a proxy every client shares the
   proxy's address: raise the limit there, and let the proxy limit clients;
+- **header size**: at most ``MAX_HEADER_BYTES`` (16 KiB, h11's own limit) may arrive while a
+  request's line and headers are incomplete; past that the request is answered 431
+  ``headers_too_large`` and the connection closed. h11 enforces the same size itself (its
+  400 comes first); ``httptools`` has no limit of its own (an outside review sent a 20 MB
+  header line, accepted). Counted per read: one read (up to the event loop's read size)
+  that completes the headers is not split;
 - **no protocol upgrades**: the service serves no WebSocket route, and uvicorn hands an
   upgraded connection to its WebSocket protocol, whose close never reached the HTTP
   protocol's count — 70 key-less ``Upgrade: websocket`` requests locked a client address
@@ -39,6 +45,18 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _MARK = "__tipscore_guard__"
+
+
+MAX_HEADER_BYTES = 16 * 1024
+"""Bytes a request line and headers may take (h11's own limit in uvicorn; httptools has none)."""
+REFUSED_HEADERS = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: application/json\r\nconnection: close\r\ncontent-length: %d\r\n\r\n"
+)
+HEADERS_TOO_LARGE = (
+    b'{"error":"headers_too_large","message":"the request line and headers take more '
+    b'than %d bytes"}' % MAX_HEADER_BYTES
+)
 
 
 @dataclass
@@ -100,6 +118,7 @@ def _check(cls: type[Any]) -> None:
         for name in (
             "connection_made",
             "connection_lost",
+            "data_received",
             "on_response_complete",
             "_should_upgrade",
         )
@@ -143,6 +162,36 @@ def _no_upgrade(protocol: Any) -> bool:
     return False
 
 
+def _refuse_headers(protocol: Any) -> None:
+    """431 and close: more than ``MAX_HEADER_BYTES`` arrived without complete headers."""
+    if protocol.transport.is_closing():
+        return
+    logger.info("connections: closed a request whose headers ran past %d bytes",
+                MAX_HEADER_BYTES)  # fmt: skip
+    body = HEADERS_TOO_LARGE
+    protocol.transport.write(REFUSED_HEADERS % len(body) + body)
+    protocol.transport.close()
+
+
+def _wrap_reads(cls: Any) -> None:
+    """Cap the bytes a request's line and headers may take (``MAX_HEADER_BYTES``)."""
+    received: Callable[..., None] = cls.data_received
+
+    @functools.wraps(received)
+    def data_received(self: Any, data: bytes) -> None:
+        # bytes read while a request's headers are incomplete are counted; the count
+        # restarts once they complete (one read, up to the loop's read size, is not split)
+        if _waiting_for_headers(self):
+            self._tipscore_head = getattr(self, "_tipscore_head", 0) + len(data)
+        received(self, data)
+        if not _waiting_for_headers(self):
+            self._tipscore_head = 0
+        elif getattr(self, "_tipscore_head", 0) > MAX_HEADER_BYTES:
+            _refuse_headers(self)
+
+    cls.data_received = data_received
+
+
 def _wrap(cls: Any, guard: Guard) -> None:
     made: Callable[..., None] = cls.connection_made
     lost: Callable[..., None] = cls.connection_lost
@@ -184,3 +233,4 @@ def _wrap(cls: Any, guard: Guard) -> None:
     cls.connection_lost = connection_lost
     cls.on_response_complete = on_response_complete
     cls._should_upgrade = _no_upgrade
+    _wrap_reads(cls)

@@ -150,3 +150,34 @@ def test_websocket_upgrades_are_plain_requests_and_free_their_slot(
             assert not answer.startswith(b"HTTP/1.1 101"), answer[:40]
         time.sleep(0.5)  # the server notices the closes
         assert _score(url, key, "127.0.0.1", "after-upgrades") == 200
+
+
+def test_headers_past_16_kib_are_refused_and_smaller_ones_served(
+    slow_env: tuple[dict[str, str], str],
+) -> None:
+    """Before: with httptools serving, a 20 MB header line was read whole (an outside review)."""
+    env, key = slow_env
+    with running_server(env) as (url, _):
+        port = urlparse(url).port
+        assert port is not None
+        flood = socket.create_connection(("127.0.0.1", port), timeout=5)
+        flood.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Pad: ")
+        with contextlib.suppress(OSError):  # closed while still sending: refused
+            for _ in range(64):  # 64 x 4 KiB, headers never finished
+                flood.sendall(b"a" * 4096)
+                time.sleep(0.01)
+        (answer,) = _closed_within([flood], SLACK)
+        assert answer.startswith(b"HTTP/1.1 431"), answer[:60]
+        assert b'"error":"headers_too_large"' in answer
+        flood.close()
+        # a request whose headers take 12 KiB, in pieces, is served as before
+        fine = socket.create_connection(("127.0.0.1", port), timeout=5)
+        head = b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 12_000
+        for start in range(0, len(head), 3000):
+            fine.sendall(head[start : start + 3000])
+            time.sleep(0.01)
+        fine.sendall(b"\r\nConnection: close\r\n\r\n")
+        (served,) = _closed_within([fine], SLACK)
+        assert served.startswith(b"HTTP/1.1 200"), served[:60]
+        fine.close()
+        assert _score(url, key, "127.0.0.1", "after-large-headers") == 200

@@ -22,17 +22,27 @@ pytestmark = pytest.mark.reliability  # an issue-18 regression: `make test-relia
 
 
 def test_uvicorn_still_has_what_the_connection_guard_wraps() -> None:
-    from uvicorn.protocols.http import h11_impl
+    from uvicorn.protocols.http import h11_impl, httptools_impl
 
     from serving import connections
 
+    # httptools' protocol serves (it is installed); h11's when it is not: both checked
+    for module, protocol in (
+        (h11_impl, h11_impl.H11Protocol),
+        (httptools_impl, httptools_impl.HttpToolsProtocol),
+    ):
+        for name in (
+            "connection_made",
+            "connection_lost",
+            "on_response_complete",
+            "data_received",
+        ):
+            assert callable(getattr(protocol, name)), (protocol, name)
+        source = inspect.getsource(protocol.__init__)
+        assert "self.cycle" in source and "self.client" in inspect.getsource(protocol)
+        assert "self.loop" in source and "self.transport" in source
+        assert "response_complete" in inspect.getsource(module.RequestResponseCycle)
     protocol = h11_impl.H11Protocol
-    for name in ("connection_made", "connection_lost", "on_response_complete"):
-        assert callable(getattr(protocol, name)), name
-    source = inspect.getsource(protocol.__init__)
-    assert "self.cycle" in source and "self.client" in inspect.getsource(protocol)
-    assert "self.loop" in source and "self.transport" in source
-    assert "response_complete" in inspect.getsource(h11_impl.RequestResponseCycle)
     first = connections.install(5.0, 10)
     again = connections.install(2.0, 3)  # idempotent: one wrapping, limits updated
     assert first is again and (again.header_timeout, again.max_per_client) == (2.0, 3)
@@ -71,6 +81,8 @@ class _OtherParser:
     def connection_made(self, transport: Any) -> None: ...
 
     def connection_lost(self, exc: Exception | None) -> None: ...
+
+    def data_received(self, data: bytes) -> None: ...
 
     def on_response_complete(self) -> None: ...
 
