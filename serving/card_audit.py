@@ -95,7 +95,9 @@ def audit_card(audit: dict[str, Any]) -> dict[str, Any]:
         "cautions": cautions(references),
         "how_to_read": "Each ratio is a group's figure divided by its reference "
         "group's; a group is flagged when the ratio is beyond the bound and its "
-        "interval excludes 1. Read the reference group's own recall first.",
+        "interval excludes 1. Read the reference group's own recall first. "
+        "Label-rate rows judge the history's labels, not the model: a group's recorded "
+        "escalations over their true expected count, against every other row.",
     }
     calibration = audit.get("calibration")
     if calibration:

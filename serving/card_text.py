@@ -104,6 +104,8 @@ AUDIT_METRICS = {
     "fpr_p12": "P1+P2 false-positive rate",
     "selection_rate_p1": "share suggested P1",
     "selection_rate_p12": "share suggested P1 or P2",
+    "mean_score": "mean score (its excess over the comparators is judged)",
+    "label_rate": "recorded escalations over their true expected count (the labels)",
 }
 """The audit's judged metrics, in words."""
 

@@ -164,3 +164,7 @@ def test_the_pooled_predictions_are_what_the_audit_reads(
     assert found["meta"]["training_groups"] is True and found["training_chance"] is True
     judged = [c for c in found["checked"] if c["metric"] == "mean_score"]
     assert judged and all("expected_train" in c for c in judged)
+    # the labels are judged against p_true too (the generator's history has it)
+    labels = [c for c in found["checked"] if c["metric"] == "label_rate"]
+    assert labels and found["label_rate_family"] >= len(labels)
+    assert all(c["reference"] == "(every other row)" for c in labels)

@@ -361,12 +361,13 @@ def test_pooled_predictions_are_judged_on_mean_score() -> None:
     assert all(set(c["comparisons"]) == {"oracle", "reference_model"} for c in judged)
 
 
-def test_pooled_config_is_the_default_plus_mean_score() -> None:
+def test_pooled_config_is_the_default_plus_mean_score_and_label_rate() -> None:
     default = load_audit_config()
     pooled = load_audit_config(DEFAULT_AUDIT_CONFIG.with_name("audit_pooled.toml"))
     assert [j.metric for j in pooled.judge] == [
         *(j.metric for j in default.judge),
         "mean_score",
+        "label_rate",
     ]
     assert pooled.model_dump(exclude={"judge"}) == default.model_dump(exclude={"judge"})
 

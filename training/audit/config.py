@@ -29,9 +29,12 @@ JUDGEABLE = (
     "fpr_p1",
     "fpr_p12",
     "mean_score",
+    "label_rate",
 )
 """``mean_score`` (the group's mean calibrated probability) is judged only by its excess
-over the comparators (``training.audit.mean_score``), every other metric as before."""
+over the comparators (``training.audit.mean_score``); ``label_rate`` (recorded escalations
+over ``p_true``'s, against every other row) judges the labels, not the model
+(``training.audit.label_rate``); every other metric as before."""
 Comparator = Literal["reference_model", "oracle"]
 COMPARATORS: tuple[Comparator, ...] = ("reference_model", "oracle")
 """What a group's ratio is compared with before it is flagged (docs/bias-audit.md)."""
@@ -94,12 +97,14 @@ class AuditConfig(BaseModel):
     window, so the sample does not bias them)."""
     min_expected: Annotated[float, Field(gt=0.0)] = 10.0
     """``mean_score`` judges a group (and its reference) only with at least this many
-    expected escalations (a comparator's summed probabilities over its reports)."""
+    expected escalations (a comparator's summed probabilities over its reports);
+    ``label_rate`` a group and the rest of the rows with this many (``p_true`` summed)."""
     training_chance: bool = True
     """``mean_score`` counts the chance in a group's training labels in its interval
     (needs the training rows' sums; docs/bias-audit.md, "Mean score")."""
     simultaneous: bool = True
-    """``mean_score`` intervals are simultaneous over all its comparisons (Bonferroni)."""
+    """``mean_score``'s and ``label_rate``'s intervals are each simultaneous over all of
+    that metric's comparisons (Bonferroni)."""
     detect_power: Annotated[float, Field(ge=0.5, lt=1.0)] = 0.5
     """Power of the detectable ratio: 0.5 = the ratio whose interval just touches 1."""
     pool: dict[str, Literal["small", "region"]] = Field(default_factory=dict)

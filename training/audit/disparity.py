@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from features.spec import FEATURE_SPEC
+from training.audit import label_rate
 from training.audit.config import COMPARATORS, AuditConfig, Judge
+from training.audit.label_rate import LABEL_RATE
 from training.audit.mean_score import MEAN_SCORE, judge_groups
 from training.audit.stats import (
     cells,
@@ -202,29 +204,44 @@ def judge_attribute(
     rng: np.random.Generator,
     family: int = 1,
     trained: dict[str, float] | None = None,
+    label_family: int = 1,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every judged disparity of an attribute's groups: (checked, too few to judge).
 
     ``family``: the audit's ``mean_score`` comparisons in all (its intervals are
     simultaneous over them when the config says so); ``trained``: each group's expected
-    escalations in the model's training rows, when known (``mean_score``).
+    escalations in the model's training rows, when known (``mean_score``);
+    ``label_family``: the audit's ``label_rate`` comparisons in all.
 
     ``arrays`` holds ``y``, the model's queues ``sel1``/``sel12`` and, for each comparator
     available, its queues ``{name}_sel1``/``{name}_sel12`` on the same rows; for
     ``mean_score`` also the model's probability ``p``, the comparators' ``{name}_p`` and
-    the rows' bootstrap ``bucket`` (``training.audit.mean_score``).
+    the rows' bootstrap ``bucket`` (``training.audit.mean_score``); for ``label_rate``
+    each row's ``truth`` (``p_true``) when known (``training.audit.label_rate``).
     """
-    reference = reference_of(attribute, table, cfg)
-    if reference is None:
-        wanted = cfg.references.get(attribute)
-        reason = f"reference group {wanted!r} not present"
-        return [], [{"attribute": attribute, "group": "(reference)", "reason": reason}]
     checked: list[dict[str, Any]] = []
     too_few: list[dict[str, Any]] = []
+    order = [str(g) for g in table.index]
+    reference = reference_of(attribute, table, cfg)
+    if reference is None and any(j.metric != LABEL_RATE for j in cfg.judge):
+        wanted = cfg.references.get(attribute)
+        reason = f"reference group {wanted!r} not present"
+        too_few.append(
+            {"attribute": attribute, "group": "(reference)", "reason": reason}
+        )
     y, ref_rows = arrays["y"], (groups == reference).to_numpy()
     for judge in cfg.judge:
+        if judge.metric == LABEL_RATE:
+            # every group against the rest of the rows: no reference group needed
+            found, small = label_rate.judge_groups(
+                judge, attribute, groups, order, arrays, cfg, label_family
+            )
+            checked += [numbers(row) for row in found]
+            too_few += [numbers(row) for row in small]
+            continue
+        if reference is None:
+            continue
         if judge.metric == MEAN_SCORE:
-            order = [str(g) for g in table.index]
             found, small = judge_groups(
                 judge,
                 attribute,

@@ -126,7 +126,13 @@ def _ratio_plot(attribute: str, checked: list[dict[str, Any]]) -> str:
         unique = dict(zip(labels, handles, strict=True))
         ax.legend(unique.values(), unique.keys(), fontsize="small")
     ax.set_yticks(range(len(rows)), [f"{c['group']} ({c['metric']})" for c in rows])
-    ax.set(xlabel=f"ratio to reference {rows[0]['reference']!r}", title=attribute)
+    references = sorted({str(c["reference"]) for c in rows})
+    against = (
+        f"ratio to reference {references[0]!r}"
+        if len(references) == 1
+        else "ratio to each row's reference (" + ", ".join(references) + ")"
+    )
+    ax.set(xlabel=against, title=attribute)
     fig.tight_layout()
     return _png(fig)
 

@@ -29,6 +29,7 @@ from training.audit.groups import (
     base_labels,
     source_values,
 )
+from training.audit.label_rate import LABEL_RATE, label_rate_family, without_truth
 from training.audit.mean_score import MEAN_SCORE, buckets
 from training.audit.metrics import group_table
 from training.audit.pooling import pool_groups
@@ -90,7 +91,10 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
     for name, scores in rows.comparator_scores.items():
         if name in cfg.compare_with:
             arrays[f"{name}_p"] = scores
+    if rows.truth is not None:
+        arrays["truth"] = rows.truth
     family = mean_score_family(groups, cfg)
+    label_family = label_rate_family(groups, cfg)
     judged = cfg.training_chance and any(j.metric == MEAN_SCORE for j in cfg.judge)
     result: dict[str, Any] = {
         "rows": len(rows.y),
@@ -114,7 +118,7 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
         )
         trained = training_expected(rows, groups, attribute) if judged else None
         checked, too_few = judge_attribute(
-            attribute, table, arrays, labels, cfg, rng, family, trained
+            attribute, table, arrays, labels, cfg, rng, family, trained, label_family
         )
         result["flags"] += [c for c in checked if c["flagged"]]
         result["checked"] += checked
@@ -128,6 +132,10 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
     result["calibration"] = calibration_summary(rows.y, rows.p, rows.thresholds)
     result["groups_pooled"] = dict(cfg.pool)
     result["mean_score_family"] = family
+    if rows.truth is None:
+        result["too_few_positives"] += without_truth(cfg)
+    elif any(j.metric == LABEL_RATE for j in cfg.judge):
+        result["label_rate_family"] = label_family
     known = rows.training is not None or rows.fold_training is not None
     result["training_chance"] = bool(known and judged)
     return result
