@@ -162,6 +162,18 @@ def _no_upgrade(protocol: Any) -> bool:
     return False
 
 
+def _between_requests(protocol: Any) -> bool:
+    """Waiting for a request's headers, the previous request's body read to its end.
+
+    A body still arriving after an early answer (a 401 or 413 sent before reading it) is
+    that request's body, not the next one's headers.
+    """
+    cycle = getattr(protocol, "cycle", None)
+    return cycle is None or (
+        bool(cycle.response_complete) and not getattr(cycle, "more_body", False)
+    )
+
+
 def _refuse_headers(protocol: Any) -> None:
     """431 and close: more than ``MAX_HEADER_BYTES`` arrived without complete headers."""
     if protocol.transport.is_closing():
@@ -181,10 +193,10 @@ def _wrap_reads(cls: Any) -> None:
     def data_received(self: Any, data: bytes) -> None:
         # bytes read while a request's headers are incomplete are counted; the count
         # restarts once they complete (one read, up to the loop's read size, is not split)
-        if _waiting_for_headers(self):
+        if _between_requests(self):
             self._tipscore_head = getattr(self, "_tipscore_head", 0) + len(data)
         received(self, data)
-        if not _waiting_for_headers(self):
+        if not _between_requests(self):
             self._tipscore_head = 0
         elif getattr(self, "_tipscore_head", 0) > MAX_HEADER_BYTES:
             _refuse_headers(self)

@@ -181,3 +181,27 @@ def test_headers_past_16_kib_are_refused_and_smaller_ones_served(
         assert served.startswith(b"HTTP/1.1 200"), served[:60]
         fine.close()
         assert _score(url, key, "127.0.0.1", "after-large-headers") == 200
+
+
+def test_a_body_after_an_early_answer_is_not_taken_for_headers(
+    slow_env: tuple[dict[str, str], str],
+) -> None:
+    """A 401 sent before a 64 KiB body is read: the body is still that request's."""
+    env, _ = slow_env
+    with running_server(env) as (url, _):
+        port = urlparse(url).port
+        assert port is not None
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(
+            b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 65536\r\n\r\n"
+        )
+        for _ in range(16):
+            s.sendall(b" " * 4096)
+            time.sleep(0.01)
+        s.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        (answers,) = _closed_within([s], SLACK)
+        s.close()
+        assert answers.startswith(b"HTTP/1.1 401"), answers[:60]
+        assert b"431" not in answers and b"headers_too_large" not in answers
+        assert answers.count(b"HTTP/1.1 200") == 1  # the next request on it, served

@@ -41,7 +41,8 @@ def test_uvicorn_still_has_what_the_connection_guard_wraps() -> None:
         source = inspect.getsource(protocol.__init__)
         assert "self.cycle" in source and "self.client" in inspect.getsource(protocol)
         assert "self.loop" in source and "self.transport" in source
-        assert "response_complete" in inspect.getsource(module.RequestResponseCycle)
+        cycle = inspect.getsource(module.RequestResponseCycle)
+        assert "response_complete" in cycle and "more_body" in cycle
     protocol = h11_impl.H11Protocol
     first = connections.install(5.0, 10)
     again = connections.install(2.0, 3)  # idempotent: one wrapping, limits updated
