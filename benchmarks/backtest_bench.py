@@ -69,7 +69,9 @@ def counts(audit_json: Path) -> dict[str, Any]:
     return {
         "judged": len(result["checked"]),
         "too_few": len(result["too_few_positives"]),
-        "flags": sorted({f"{f['attribute']}={f['group']}" for f in result["flags"]}),
+        "flags": sorted(
+            {f"{f['attribute']}={f['group']} [{f['metric']}]" for f in result["flags"]}
+        ),
     }
 
 
@@ -143,6 +145,9 @@ History: {args.rows:,} generated reports (seed {args.seed}, {bias}), config
 
 Pooled over the folds, every report of the last {args.folds} months counts once: the
 audit judges {pooled["judged"]} comparisons from them against {window["judged"]} from one window.
+Both engines run on the same 2 cores here: the local engine's LightGBM uses both for each
+fold, while Dask adds its workers' start, the feature matrix's scatter and a copy of it per
+worker; Dask's use is spreading the folds over more machines than one.
 """
     command = "python benchmarks/backtest_bench.py " + " ".join(sys.argv[1:])
     write_section("Backtests and audit power (issue 19)", command.strip(), body)
