@@ -436,8 +436,9 @@ is the median of the rounds' ratios to the same round's floor (**floor {ours["pa
 Issue 15's target, at most 3×: {verdict(ours["paired"]["ratio"] <= 3)} with the standard
 library's client; with httpx {verdict(ours["paired_httpx"]["ratio"] <= 3)}. The clients
 run on the same 2 cores as the service, so a client's own CPU adds to every call it times;
-runs before 2026-11-28 05:00 UTC used httpx only, with the same 100 or so reports scored
-again and again. The table above uses httpx.
+runs before 2026-11-28 05:00 UTC used httpx only and re-sent reports the service had
+scored already. The table above uses httpx. The HTTP stack's own share: "HTTP stack
+(issue 15)" below.
 
 Targets (issue 6), as measured here:
 - single report p50 ≤ 10 ms at 1 client: {verdict(ours["c1"]["p50"] <= 10)} ({ours["c1"]["p50"]:.1f} ms);
