@@ -20,8 +20,9 @@ installed for speed, and ``H11Protocol``, the one served without it: BentoML bui
   request's line and headers are incomplete; past that the request is answered 431
   ``headers_too_large`` and the connection closed. h11 enforces the same size itself (its
   400 comes first); ``httptools`` has no limit of its own (an outside review sent a 20 MB
-  header line, accepted). Counted per read: one read (up to the event loop's read size)
-  that completes the headers is not split;
+  header line, accepted). Counted twice: the bytes of every read while the headers are
+  incomplete (a header still arriving, read after read), and, with httptools, the request
+  line and each header as the parser hands them over (a header one read brings whole);
 - **no protocol upgrades**: the service serves no WebSocket route, and uvicorn hands an
   upgraded connection to its WebSocket protocol, whose close never reached the HTTP
   protocol's count — 70 key-less ``Upgrade: websocket`` requests locked a client address
@@ -185,8 +186,64 @@ def _refuse_headers(protocol: Any) -> None:
     protocol.transport.close()
 
 
+class HeadersTooLarge(Exception):
+    """Raised from a parser callback: the parser stops, the request is answered 431."""
+
+
+def _wrap_header_callbacks(cls: Any) -> None:
+    """Count the request line and headers exactly, for parsers that hand them over.
+
+    httptools calls ``on_url`` and ``on_header`` with each piece: past the cap a callback
+    raises, httptools stops parsing and uvicorn answers through ``send_400_response``,
+    which answers 431 instead for this cause. (A header that one read brings whole is
+    seen here; one still arriving, read after read, is counted by ``data_received``.)
+    """
+    begin: Callable[..., None] = cls.on_message_begin
+    url: Callable[..., None] = cls.on_url
+    header: Callable[..., None] = cls.on_header
+    bad: Callable[..., None] = cls.send_400_response
+
+    def count(protocol: Any, size: int) -> None:
+        protocol._tipscore_exact = getattr(protocol, "_tipscore_exact", 0) + size
+        if protocol._tipscore_exact > MAX_HEADER_BYTES:
+            protocol._tipscore_too_large = True
+            raise HeadersTooLarge
+
+    @functools.wraps(begin)
+    def on_message_begin(self: Any) -> None:
+        self._tipscore_exact = 0
+        begin(self)
+
+    @functools.wraps(url)
+    def on_url(self: Any, data: bytes) -> None:
+        count(self, len(data))
+        url(self, data)
+
+    @functools.wraps(header)
+    def on_header(self: Any, name: bytes, value: bytes) -> None:
+        count(self, len(name) + len(value) + 4)  # ": " and CRLF
+        header(self, name, value)
+
+    @functools.wraps(bad)
+    def send_400_response(self: Any, msg: str) -> None:
+        if getattr(self, "_tipscore_too_large", False):
+            _refuse_headers(self)
+        else:
+            bad(self, msg)
+
+    cls.on_message_begin = on_message_begin
+    cls.on_url = on_url
+    cls.on_header = on_header
+    cls.send_400_response = send_400_response
+
+
 def _wrap_reads(cls: Any) -> None:
     """Cap the bytes a request's line and headers may take (``MAX_HEADER_BYTES``)."""
+    if all(
+        callable(getattr(cls, name, None))
+        for name in ("on_message_begin", "on_url", "on_header", "send_400_response")
+    ):
+        _wrap_header_callbacks(cls)
     received: Callable[..., None] = cls.data_received
 
     @functools.wraps(received)

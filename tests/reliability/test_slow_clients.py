@@ -170,6 +170,14 @@ def test_headers_past_16_kib_are_refused_and_smaller_ones_served(
         assert answer.startswith(b"HTTP/1.1 431"), answer[:60]
         assert b'"error":"headers_too_large"' in answer
         flood.close()
+        # 40 KB of headers in one send: one read brings them whole
+        whole = socket.create_connection(("127.0.0.1", port), timeout=5)
+        whole.sendall(
+            b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 40_000 + b"\r\n\r\n"
+        )
+        (answer,) = _closed_within([whole], SLACK)
+        assert answer.startswith(b"HTTP/1.1 431"), answer[:60]
+        whole.close()
         # a request whose headers take 12 KiB, in pieces, is served as before
         fine = socket.create_connection(("127.0.0.1", port), timeout=5)
         head = b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 12_000

@@ -43,6 +43,13 @@ def test_uvicorn_still_has_what_the_connection_guard_wraps() -> None:
         assert "self.loop" in source and "self.transport" in source
         cycle = inspect.getsource(module.RequestResponseCycle)
         assert "response_complete" in cycle and "more_body" in cycle
+    # httptools hands over the request line and each header: counted exactly there
+    tools = httptools_impl.HttpToolsProtocol
+    for name in ("on_message_begin", "on_url", "on_header", "send_400_response"):
+        assert callable(getattr(tools, name)), name
+    connections.install(5.0, 10)
+    assert getattr(tools.on_header, "__wrapped__", None) is not None
+    assert "send_400_response" in inspect.getsource(tools.data_received)
     protocol = h11_impl.H11Protocol
     first = connections.install(5.0, 10)
     again = connections.install(2.0, 3)  # idempotent: one wrapping, limits updated
