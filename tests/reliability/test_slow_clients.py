@@ -12,6 +12,7 @@ import os
 import select
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -38,6 +39,15 @@ def slow_env(deployed: Deployed, tmp_path: Path) -> tuple[dict[str, str], str]:
         "TIPSCORE_MAX_CONNECTIONS_PER_CLIENT": str(PER_CLIENT),
     }
     return env, key
+
+
+@contextlib.contextmanager
+def _serving(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """A real server with these settings: its URL and port."""
+    with running_server(env) as (url, _):
+        port = urlparse(url).port
+        assert port is not None
+        yield url, port
 
 
 def _half_sent(port: int, payload: bytes) -> socket.socket:
@@ -80,9 +90,7 @@ def test_half_sent_requests_are_dropped_and_others_still_served(
     slow_env: tuple[dict[str, str], str],
 ) -> None:
     env, key = slow_env
-    with running_server(env) as (url, _):
-        port = urlparse(url).port
-        assert port is not None
+    with _serving(env) as (url, port):
         half_headers = b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Le"
         head = (
             "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -110,9 +118,7 @@ def test_idle_connections_are_closed_after_the_header_timeout(
     slow_env: tuple[dict[str, str], str],
 ) -> None:
     env, key = slow_env
-    with running_server(env) as (url, _):
-        port = urlparse(url).port
-        assert port is not None
+    with _serving(env) as (url, port):
         started = time.monotonic()
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(10)]
         _closed_within(idle, HEADER_S + SLACK)
@@ -139,9 +145,7 @@ def test_websocket_upgrades_are_plain_requests_and_free_their_slot(
 ) -> None:
     """Before: each upgraded connection kept its slot after closing (an outside review)."""
     env, key = slow_env
-    with running_server(env) as (url, _):
-        port = urlparse(url).port
-        assert port is not None
+    with _serving(env) as (url, port):
         for _ in range(PER_CLIENT + 10):
             s = socket.create_connection(("127.0.0.1", port), timeout=5)
             s.sendall(UPGRADE)
@@ -157,9 +161,7 @@ def test_headers_past_16_kib_are_refused_and_smaller_ones_served(
 ) -> None:
     """Before: with httptools serving, a 20 MB header line was read whole (an outside review)."""
     env, key = slow_env
-    with running_server(env) as (url, _):
-        port = urlparse(url).port
-        assert port is not None
+    with _serving(env) as (url, port):
         flood = socket.create_connection(("127.0.0.1", port), timeout=5)
         flood.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Pad: ")
         with contextlib.suppress(OSError):  # closed while still sending: refused
@@ -196,9 +198,7 @@ def test_a_body_after_an_early_answer_is_not_taken_for_headers(
 ) -> None:
     """A 401 sent before a 64 KiB body is read: the body is still that request's."""
     env, _ = slow_env
-    with running_server(env) as (url, _):
-        port = urlparse(url).port
-        assert port is not None
+    with _serving(env) as (_, port):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         s.sendall(
             b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
