@@ -15,8 +15,9 @@ own timeout and access-log layers. For ``POST /score`` it
   exactly as BentoML's JSON serde does), so what is accepted cannot differ;
 - scores through the same ``TipScoring._single`` (adaptive batcher, one durable
   transaction before the answer);
-- sends ``ScoreResponse.model_dump_json()`` — what BentoML's JSON serde sends — with
-  BentoML's ``Server`` header.
+- sends ``ScoreResponse.model_dump_json()`` — what BentoML's JSON serde sends, made once
+  and kept by the state too (``serving.service.Answer``) — with BentoML's ``Server``
+  header.
 
 It answers only what it can answer exactly as the BentoML API would: a valid body while
 a model is served. Everything else — a validation error, no model, no running service —
@@ -95,7 +96,7 @@ class DirectScoreMiddleware:
             return
         key_id = str(scope.get("state", {}).get("key_id", "unknown"))
         try:
-            response = await service.direct(submission, key_id)
+            answer = await service.direct(submission, key_id)
         except BentoMLException as exc:
             logger.exception("POST /score failed")
             status = exc.error_code.value
@@ -105,7 +106,7 @@ class DirectScoreMiddleware:
             logger.exception("POST /score failed")
             await _answer(send, 500, UNEXPECTED)
             return
-        await _send_json(send, response.model_dump_json().encode())
+        await _send_json(send, answer.text.encode())
 
 
 def _four(exc: BentoMLException) -> dict[str, str]:

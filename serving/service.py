@@ -75,6 +75,18 @@ class Job:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A scored report's response and its JSON text, made once.
+
+    The state keeps the text and ``POST /score`` sends it (``serving.direct``); it was
+    serialised twice before, once for each.
+    """
+
+    response: ScoreResponse
+    text: str
+
+
 def _key_id(ctx: bentoml.Context) -> str:
     state = ctx.request.scope.get("state", {})
     return str(state.get("key_id", "unknown"))
@@ -136,8 +148,8 @@ class TipScoring:
             self.state, OPEN_PATHS | ANALYST_PATHS | frozenset(ROLES_BY_PATH)
         )
         self._write = threading.Lock()
-        self.batcher: AdaptiveBatcher[Job, ScoreResponse] = AdaptiveBatcher(
-            self._score_jobs,
+        self.batcher: AdaptiveBatcher[Job, Answer] = AdaptiveBatcher(
+            self._answer_jobs,
             max_batch=self.settings.coalesce_max,
             max_wait_ms=self.settings.coalesce_wait_ms,
             # a batch of one on the event loop saves a thread hop on SQLite; on
@@ -170,6 +182,10 @@ class TipScoring:
             raise NotReady(f"no model is being served: {exc}") from None
 
     def _score_jobs(self, jobs: list[Job]) -> list[ScoreResponse]:
+        """Score jobs in one pass and keep them (``_answer_jobs``); their responses."""
+        return [answer.response for answer in self._answer_jobs(jobs)]
+
+    def _answer_jobs(self, jobs: list[Job]) -> list[Answer]:
         """Score jobs in one pass; keep them (one transaction, all or none) before answering.
 
         Audit rows, suggestions, queue and linkage commit together, so a failed batch
@@ -183,6 +199,7 @@ class TipScoring:
             responses, shadowed = self.scorer.score_shadowed(
                 served, reports, [j.warnings for j in jobs], self.shadow
             )
+            texts = [response.model_dump_json() for response in responses]
             rows = [
                 row
                 for job, response in zip(jobs, responses, strict=True)
@@ -199,9 +216,10 @@ class TipScoring:
                             response,
                             job.request_id,
                             self.scorer.policy.deadline(report.received_at),
+                            text,
                         )
-                        for job, report, response in zip(
-                            jobs, reports, responses, strict=True
+                        for job, report, response, text in zip(
+                            jobs, reports, responses, texts, strict=True
                         )
                     ]
                 )
@@ -220,7 +238,7 @@ class TipScoring:
                     case_entries(reports, responses, self.settings.blind_share),
                     self.settings.case_config,
                 )
-        return responses
+        return [Answer(r, t) for r, t in zip(responses, texts, strict=True)]
 
     def _run(
         self, reports: list[TipReport], ctx: bentoml.Context, endpoint: str
@@ -231,7 +249,7 @@ class TipScoring:
             [Job(r, key_id, endpoint, request_id=request_id) for r in reports]
         )
 
-    async def _single(self, job: Job) -> ScoreResponse:
+    async def _single(self, job: Job) -> Answer:
         self._served()  # not ready: 503 at once, not after queueing
         return await self.batcher.submit(job)
 
@@ -243,7 +261,7 @@ class TipScoring:
 
         Concurrent calls are scored together (adaptive batching, ``serving.batcher``).
         """
-        return await self.direct(report, _key_id(ctx))
+        return (await self.direct(report, _key_id(ctx))).response
 
     def direct_input(self, raw: bytes) -> ReportSubmission:
         """A ``/score`` body validated exactly as BentoML's route validates it.
@@ -255,7 +273,7 @@ class TipScoring:
         report: ReportSubmission = spec.model_validate_json(raw).report
         return report
 
-    async def direct(self, report: ReportSubmission, key_id: str) -> ScoreResponse:
+    async def direct(self, report: ReportSubmission, key_id: str) -> Answer:
         """One report scored for ``/score`` (both its BentoML route and the direct one)."""
         contract = to_contract(report, self.hasher)
         return await self._single(Job(contract, key_id, "/score"))
@@ -304,9 +322,8 @@ class TipScoring:
         ]
         if submission.received_at is None:
             warnings.append(received_at_warning(arrived))
-        return await self._single(
-            Job(parsed.report, _key_id(ctx), "/score_xml", warnings)
-        )
+        job = Job(parsed.report, _key_id(ctx), "/score_xml", warnings)
+        return (await self._single(job)).response
 
     def _xml_options(
         self, submission: XmlSubmission, arrived: datetime

@@ -29,3 +29,5 @@ class Scored:
     response: ScoreResponse
     request_id: str
     deadline: date | None
+    text: str | None = None
+    """``response.model_dump_json()`` when the caller made it already (it sends the same)."""

@@ -93,7 +93,7 @@ class Transaction:
                 "model_version": f"{r.model_name}/{r.model_version}",
                 "deadline": e.deadline.isoformat() if e.deadline else None,
                 "codes": json.dumps([w.code for w in r.warnings]),
-                "response": r.model_dump_json(),
+                "response": r.model_dump_json() if e.text is None else e.text,
                 "flat": json.dumps({k: _iso(v) for k, v in flatten(report).items()}),
             }
             row = self._db.one(

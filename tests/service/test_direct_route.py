@@ -7,6 +7,7 @@ BentoML route, and an invalid one still gets BentoML's documented refusal.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -39,6 +40,14 @@ def test_score_is_answered_directly_and_equals_bentomls_batch_answer(
     one = client.post("/score", json={"report": report}, headers=headers)
     assert one.status_code == 200, one.text
     assert direct_answers == [one.content]  # the direct route answered
+    # and the state keeps that same text (serialised once: serving.service.Answer)
+    with sqlite3.connect(
+        f"file:{deployed.state / 'reports.db'}?mode=ro", uri=True
+    ) as db:
+        kept = db.execute(
+            "SELECT response FROM scored WHERE report_id = ?", ("direct-1",)
+        ).fetchall()
+    assert kept == [(one.content.decode(),)]
     assert one.headers["content-type"] == "application/json"
     assert one.headers["server"] == "BentoML Service/tipscore"
     batch = client.post("/score_batch", json={"reports": [report]}, headers=headers)

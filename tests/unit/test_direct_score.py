@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,6 +23,14 @@ from serving.errors import NotReady
 class Answer(BaseModel):
     report_id: str
     p: float
+
+
+@dataclass(frozen=True)
+class Sent:
+    """As ``serving.service.Answer``: the response and its JSON text, made once."""
+
+    response: Answer
+    text: str
 
 
 class Stub:
@@ -38,11 +47,12 @@ class Stub:
             raise ValueError("report_id: Field required")
         return dict(data["report"])
 
-    async def direct(self, report: dict[str, Any], key_id: str) -> Answer:
+    async def direct(self, report: dict[str, Any], key_id: str) -> Sent:
         self.calls.append((report, key_id))
         if self.fail is not None:
             raise self.fail
-        return Answer(report_id=report["report_id"], p=0.25)
+        answer = Answer(report_id=report["report_id"], p=0.25)
+        return Sent(answer, answer.model_dump_json())
 
 
 def call(
