@@ -9,7 +9,6 @@ the audit says it cannot judge; pooled predictions are judged end to end.
 
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
@@ -252,45 +251,3 @@ def test_pooled_predictions_flag_the_under_recorded_country_only() -> None:
         if r["metric"] == "label_rate" and r["group"] == "BB"
     ]
     assert printed[0]["vs"] == REST and printed[0]["status"] == "FLAGGED"
-
-
-def test_rows_without_p_true_are_left_out_of_the_label_judge_only() -> None:
-    """Analysts' rows appended to a synthetic history carry no ``p_true``: ``label_rate``
-    judges the rows that have it (and says how many); the oracle needs every row's."""
-    from training.audit.report import label_rate_note, render_html
-
-    frame = _predictions()
-    added = frame.sample(n=5_000, random_state=1).assign(
-        report_id=lambda f: "analyst-" + f["report_id"], p_true=np.nan, label=True
-    )  # every added row escalated: judged with them, BB would look fair and AA high
-    rows, notes = audited(pd.concat([frame, added], ignore_index=True))
-    assert notes["p_true_missing"] == 5_000
-    assert rows.truth is None and "oracle" not in rows.comparators
-    result = audit_frame(rows, CFG)
-    assert (
-        result["label_rate_rows"] == len(frame) and result["rows"] == len(frame) + 5_000
-    )
-    flagged = [(f["attribute"], f["group"]) for f in result["flags"]]
-    assert flagged == [("jurisdiction", "BB")]
-    # the same verdict and counts as on the rows with p_true alone
-    alone = audit_frame(audited(frame)[0], CFG)
-    (bb,) = [c for c in result["checked"] if c["group"] == "BB"]
-    (bb_alone,) = [c for c in alone["checked"] if c["group"] == "BB"]
-    assert (bb["positives"], bb["expected"]) == (
-        bb_alone["positives"],
-        bb_alone["expected"],
-    )
-    assert bb["ratio"] == pytest.approx(bb_alone["ratio"])
-
-    def small(r: dict) -> set[tuple[str, str]]:  # type: ignore[type-arg]
-        return {
-            (t["attribute"], t["group"])
-            for t in r["too_few_positives"]
-            if t["metric"] == "label_rate"
-        }
-
-    assert small(result) == small(alone) and ("(all)", "(all)") not in small(result)
-    note = label_rate_note(result)
-    assert f"{len(frame):,} of {len(frame) + 5_000:,}" in note
-    assert html.escape(note) in render_html(result)
-    assert label_rate_note(alone) == ""  # every row has p_true: nothing to say

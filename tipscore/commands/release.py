@@ -102,7 +102,7 @@ def _run_audit(
 
 def _print_audit(outcome: AuditOutcome, window: str) -> None:
     """What was audited, the judged disparities, and where the files went."""
-    from training.audit.report import label_rate_note, summary_rows, text_table
+    from training.audit.report import summary_rows, text_table
 
     result = outcome.result
     source = result.get("meta", {}).get("source", "window")
@@ -117,9 +117,6 @@ def _print_audit(outcome: AuditOutcome, window: str) -> None:
     )
     compared = ", ".join(result.get("compared_with", [])) or "nothing"
     typer.echo(f"disparities compared with: {compared}")
-    note = label_rate_note(result)
-    if note:
-        typer.echo(note)
     typer.echo(text_table(summary_rows(result)))
     logged = f"; logged to run {outcome.run_id}" if outcome.run_id else ""
     typer.echo(f"wrote {outcome.html_path} and {outcome.json_path}{logged}")

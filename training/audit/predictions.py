@@ -32,7 +32,7 @@ from training.audit.groups import PREDICTION_GROUP_COLUMNS, base_labels
 from training.audit.job import AuditOutcome
 from training.audit.mean_score import MEAN_SCORE
 from training.audit.report import write_audit
-from training.audit.window import Audited, audit_frame, oracle_queues, split_truth
+from training.audit.window import Audited, audit_frame, oracle_queues
 from training.data import History
 from training.model import EscalationModel
 
@@ -197,8 +197,7 @@ def audited(frame: pd.DataFrame) -> tuple[Audited, dict[str, Any]]:
     p = frame["probability"].to_numpy(float)
     first, both = _thresholds(frame)
     truth = pd.to_numeric(frame["p_true"], errors="coerce").to_numpy(float)
-    complete, partial = split_truth(truth)
-    known = complete is not None
+    known = bool(np.isfinite(truth).all())
     medians = tuple(
         float(np.median(t[np.isfinite(t)])) if np.isfinite(t).any() else 1.0
         for t in (first, both)
@@ -210,8 +209,7 @@ def audited(frame: pd.DataFrame) -> tuple[Audited, dict[str, Any]]:
         sel12=priority <= 2,
         base=frame[list(PREDICTION_GROUP_COLUMNS)].reset_index(drop=True),
         thresholds=(medians[0], medians[1]),
-        truth=complete,
-        label_truth=partial,
+        truth=truth if known else None,
     )
     if known:
         rows.comparators["oracle"] = oracle_queues(truth, (first, both))

@@ -180,18 +180,6 @@ def _calibration_section(result: dict[str, Any]) -> str:
     )
 
 
-def label_rate_note(result: dict[str, Any]) -> str:
-    """Which rows ``label_rate`` judged, when only some have ``p_true`` ('' otherwise)."""
-    judged = result.get("label_rate_rows")
-    if judged is None or judged == result["rows"]:
-        return ""
-    return (
-        f"label_rate judged the {judged:,} of {result['rows']:,} reports that have "
-        "p_true (the others, e.g. analysts' decisions, have none); the oracle and the "
-        "truth view need every report's and are left out"
-    )
-
-
 def render_html(result: dict[str, Any]) -> str:
     """The whole audit as one HTML page with inline plots."""
     flags = result["flags"]
@@ -221,8 +209,7 @@ def render_html(result: dict[str, Any]) -> str:
         f"P1 threshold {result['thresholds']['p1']:.4f}, P1+P2 threshold "
         f"{result['thresholds']['p2']:.4f}{result.get('thresholds_note', '')}. "
         "How to read this: docs/bias-audit.md.</p>"
-        + (f"<p>{html.escape(note)}.</p>" if (note := label_rate_note(result)) else "")
-        + "<h2>Disparities judged</h2>"
+        "<h2>Disparities judged</h2>"
         + summary_html
         + "<h2>Per-group metrics</h2>"
         + "".join(_group_section(a, result) for a in attributes)

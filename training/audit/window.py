@@ -51,11 +51,6 @@ class Audited:
     """``PREDICTION_GROUP_COLUMNS`` of each row (``groups.base_labels``)."""
     thresholds: tuple[float, float]
     truth: np.ndarray | None = None
-    """Each row's ``p_true``, when every audited row has one (the oracle needs them all)."""
-    label_truth: np.ndarray | None = None
-    """Each row's ``p_true`` where known (NaN elsewhere), when only some rows have one:
-    analysts' rows appended to a synthetic history carry none. ``label_rate`` judges the
-    rows that have it; the oracle and the truth view need every row's."""
     comparators: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     """Name → (P1 queue, P1+P2 queue) of a comparator on the same rows."""
     comparator_scores: dict[str, np.ndarray] = field(default_factory=dict)
@@ -69,22 +64,6 @@ class Audited:
     value (``{period: {column: {value: expected}}}``, a backtest's
     ``training_groups.json``), with ``periods`` the fold of each row."""
     periods: np.ndarray | None = None
-
-
-def split_truth(
-    truth: np.ndarray | None,
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(``Audited.truth``, ``Audited.label_truth``) of the audited rows' ``p_true``.
-
-    Every row known: the first. Some known (analysts' rows carry none): the second, for
-    ``label_rate`` alone. None known: neither.
-    """
-    if truth is None:
-        return None, None
-    known = np.isfinite(truth)
-    if known.all():
-        return truth, None
-    return None, (truth if known.any() else None)
 
 
 def oracle_queues(
@@ -112,9 +91,8 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
     for name, scores in rows.comparator_scores.items():
         if name in cfg.compare_with:
             arrays[f"{name}_p"] = scores
-    label_truth = rows.truth if rows.truth is not None else rows.label_truth
-    if label_truth is not None:
-        arrays["truth"] = label_truth  # label_rate: the rows with p_true
+    if rows.truth is not None:
+        arrays["truth"] = rows.truth
     family = mean_score_family(groups, cfg)
     label_family = label_rate_family(groups, cfg)
     judged = cfg.training_chance and any(j.metric == MEAN_SCORE for j in cfg.judge)
@@ -154,11 +132,10 @@ def audit_frame(rows: Audited, cfg: AuditConfig) -> dict[str, Any]:
     result["calibration"] = calibration_summary(rows.y, rows.p, rows.thresholds)
     result["groups_pooled"] = dict(cfg.pool)
     result["mean_score_family"] = family
-    if label_truth is None:
+    if rows.truth is None:
         result["too_few_positives"] += without_truth(cfg)
     elif any(j.metric == LABEL_RATE for j in cfg.judge):
         result["label_rate_family"] = label_family
-        result["label_rate_rows"] = int(np.isfinite(label_truth).sum())
     known = rows.training is not None or rows.fold_training is not None
     result["training_chance"] = bool(known and judged)
     return result
@@ -289,9 +266,9 @@ def run_audit(
     y = history.labels[rows]
     p = model.scores(history.matrix[rows]).probability
     thresholds = (model.policy.p1_threshold, model.policy.p2_threshold)
-    truth, label_truth = split_truth(
-        history.p_true[rows] if history.p_true is not None else None
-    )
+    truth = history.p_true[rows] if history.p_true is not None else None
+    if truth is not None and not np.isfinite(truth).all():
+        truth = None  # analysts' rows have no p_true: judge against labels only
     audited = Audited(
         y,
         p,
@@ -300,7 +277,6 @@ def run_audit(
         base_labels(flat),
         thresholds,
         truth,
-        label_truth=label_truth,
     )
     judged = any(j.metric == MEAN_SCORE for j in cfg.judge)
     if training_rows is not None and judged and cfg.training_chance:
