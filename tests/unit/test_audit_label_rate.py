@@ -181,8 +181,16 @@ def test_too_few_expected_escalations_is_reported_not_judged() -> None:
     )
 
 
-def test_without_p_true_it_is_said_once() -> None:
-    rows, _ = audited(_predictions().assign(p_true=np.nan))
+@pytest.mark.parametrize("missing", [1.0, 0.25])
+def test_without_p_true_on_every_row_it_is_said_once(missing: float) -> None:
+    """No ``p_true``, or some rows without it: not judged. The rows without it are no
+    random sample (``tipscore simulate`` replaces the decided reports with the analysts'
+    rows; the undecided ones keep ``p_true`` with labels not known yet), so judging the
+    rest would blame fair labels (docs/bias-audit.md, "Label rate")."""
+    frame = _predictions()
+    gone = np.random.default_rng(3).random(len(frame)) < missing
+    rows, notes = audited(frame.assign(p_true=frame["p_true"].mask(gone)))
+    assert notes["p_true_missing"] == int(gone.sum())
     result = audit_frame(rows, CFG)
     (said,) = [t for t in result["too_few_positives"] if t["metric"] == "label_rate"]
     assert said["group"] == "(all)" and "needs p_true" in said["reason"]
