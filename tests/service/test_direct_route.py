@@ -7,6 +7,7 @@ BentoML route, and an invalid one still gets BentoML's documented refusal.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from serving import direct
+from serving.schemas import ScoreResponse
 from tests.service.conftest import Deployed, auth, submission
 
 
@@ -32,18 +34,29 @@ def direct_answers(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 
 
 def test_score_is_answered_directly_and_equals_bentomls_batch_answer(
-    client: TestClient, deployed: Deployed, direct_answers: list[bytes]
+    client: TestClient,
+    deployed: Deployed,
+    direct_answers: list[bytes],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    serialised: list[str] = []
+    real_dump = ScoreResponse.model_dump_json
+
+    def counted(self: ScoreResponse, **kwargs: Any) -> str:
+        serialised.append(self.report_id)
+        return real_dump(self, **kwargs)
+
+    monkeypatch.setattr(ScoreResponse, "model_dump_json", counted)
     # no identifiers: scoring one report twice must not link it to itself
     report = submission("direct-1", identifiers={})
     headers = auth(deployed.keys["intake"])
     one = client.post("/score", json={"report": report}, headers=headers)
     assert one.status_code == 200, one.text
     assert direct_answers == [one.content]  # the direct route answered
-    # and the state keeps that same text (serialised once: serving.service.Answer)
-    with sqlite3.connect(
-        f"file:{deployed.state / 'reports.db'}?mode=ro", uri=True
-    ) as db:
+    # serialised once (serving.service.Answer), and the state keeps that same text
+    assert serialised == ["direct-1"]
+    uri = f"file:{deployed.state / 'reports.db'}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
         kept = db.execute(
             "SELECT response FROM scored WHERE report_id = ?", ("direct-1",)
         ).fetchall()
