@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from features.identifiers import IdentifierHasher
 from features.report_id import REPORT_ID_PATTERN, identifier_shape
@@ -21,6 +21,11 @@ from features.xml.safe import ParseWarning, XmlIntakeError
 _PLAIN_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z_]{0,39}(?:\[\d{1,6}\])?$")
 """A path segment kept as written: a letters-only name up to 40 characters (XSD names are),
 with an optional ``[n]`` index; anything else is named by its digest."""
+_XS_DATETIME = re.compile(
+    r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?"
+)
+"""The lexical form of ``xs:dateTime``."""
+_END_OF_DAY = re.compile(r"\d{4}-\d{2}-\d{2}T24:00:00(\.0+)?(Z|[+-]\d{2}:\d{2})?")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
@@ -50,6 +55,15 @@ def text(element: ET.Element | None) -> str:
     if element is None or element.text is None:
         return ""
     return element.text.strip()
+
+
+def filled(element: ET.Element | None) -> bool:
+    """Whether an element is present with some text in it or below it.
+
+    An empty optional element (``<age/>``, ``<estimatedLocation/>``) says nothing: it is
+    read as absent, as a blank ``<email> </email>`` already was.
+    """
+    return element is not None and any(t.strip() for t in element.itertext())
 
 
 @dataclass
@@ -92,6 +106,37 @@ class Context:
         )
 
 
+def warn_unknown(
+    ctx: Context, element: ET.Element, known: frozenset[str], at: str
+) -> None:
+    """Warn about children the XSD does not define (they are ignored).
+
+    Content was refused before (``features.xml.content``), whatever the name.
+    """
+    for item in children(element):
+        name = local(item.tag)
+        if name not in known:
+            ctx.warn("unknown_element", f"{at}/{name}", "not in the XSD; ignored")
+
+
+def warn_repeated(
+    ctx: Context, element: ET.Element, singles: frozenset[str], at: str
+) -> None:
+    """Warn about children the XSD allows once that came more often (the first is read)."""
+    counts: dict[str, int] = {}
+    for item in children(element):
+        name = local(item.tag)
+        if name in singles:
+            counts[name] = counts.get(name, 0) + 1
+    for name, count in counts.items():
+        if count > 1:
+            ctx.warn(
+                "repeated_element",
+                f"{at}/{name}",
+                f"given {count} times; the XSD allows one; the first was read",
+            )
+
+
 def boolean(ctx: Context, element: ET.Element | None, path: str) -> bool | None:
     """Read an ``xs:boolean``; an unreadable value is a warning and counts as absent."""
     if element is None:
@@ -124,16 +169,32 @@ def presence_flag(ctx: Context, element: ET.Element, path: str) -> bool:
 
 
 def date_time(ctx: Context, element: ET.Element | None, path: str) -> datetime | None:
-    """Read an ``xs:dateTime``; a missing zone is read as UTC with a warning."""
+    """Read an ``xs:dateTime``; a missing zone is read as UTC with a warning.
+
+    ``24:00:00`` (the XSD's end of a day) is the next day's midnight. Other ISO 8601
+    forms the XSD does not allow (``10:00Z``, a space for ``T``, a date alone) are read,
+    as real clients send them, with the warning ``not_xs_datetime``.
+    """
     raw = text(element)
     if not raw:
         return None
+    end_of_day = _END_OF_DAY.fullmatch(raw)
+    if end_of_day is not None:  # xs:dateTime's 24:00:00: 00:00:00 of the next day
+        raw = raw.replace("T24:", "T00:", 1)
     try:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise XmlIntakeError(
             "invalid_value", path, f"expected an ISO-8601 date-time, got {raw[:40]!r}"
         ) from exc
+    if end_of_day is not None:
+        value += timedelta(days=1)
+    elif not _XS_DATETIME.fullmatch(raw):
+        ctx.warn(
+            "not_xs_datetime",
+            path,
+            "not in the xs:dateTime form (YYYY-MM-DDThh:mm:ss[.s][zone]); read as ISO 8601",
+        )
     if value.tzinfo is None:
         ctx.warn("naive_datetime", path, "date-time has no zone; read as UTC")
         value = value.replace(tzinfo=UTC)

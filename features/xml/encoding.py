@@ -4,8 +4,10 @@ Why here: an intake system may send the raw ``<report>`` with ``Content-Type:
 application/xml; charset=ISO-8859-1``, or with no charset and an ``<?xml ...
 encoding="..."?>`` declaration, or UTF-16 with a byte-order mark. The service carries every
 document on as text (the JSON form's strings), so the bytes are decoded once, here, the way
-RFC 7303 and the XML specification (appendix F) say: a declared charset wins; without one,
-a byte-order mark, then the declaration, then UTF-8. The parser then reads that text as
+RFC 7303 and the XML specification (appendix F) say: a byte-order mark wins (RFC 7303 made
+it authoritative over the charset parameter: a UTF-16 document sent with the NCMEC API's
+``charset=utf-8`` header is UTF-16); then a declared charset; then the first bytes or the
+declaration; then UTF-8. The parser then reads that text as
 UTF-8 whatever its declaration says (``features.xml.safe.read_xml``).
 
 Which encodings are accepted (``ACCEPTED``): UTF-8, UTF-16 (with or without a byte-order
@@ -144,12 +146,13 @@ def sniffed_encoding(data: bytes) -> tuple[str, str]:
 
 
 def xml_text(data: bytes, charset: str | None = None) -> str:
-    """The document as text: by ``charset`` if given, else as the document says.
+    """The document as text: by its byte-order mark, else ``charset``, else as it says.
 
     Raises:
         EncodingError: the charset is unknown, or the bytes are not valid in it.
     """
-    if charset:
+    bom = next((name for mark, name in _BOMS if data.startswith(mark)), None)
+    if charset and bom is None:
         name, source = _codec(charset.strip().strip("\"'"), "charset"), "charset"
     else:
         name, source = sniffed_encoding(data)

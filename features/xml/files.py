@@ -7,12 +7,12 @@ info are never read. An element that looks like file content is refused.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from features.refusal import CONTENT_KEY_PATTERN, METADATA_ONLY, snake
 from features.vocab import FILE_ANNOTATIONS, FileRelevance, IndustryClass, MediaKind
 from features.xml.common import (
     Context,
@@ -22,15 +22,22 @@ from features.xml.common import (
     local,
     presence_flag,
     text,
+    warn_repeated,
+    warn_unknown,
 )
 from features.xml.parties import RawBag
 from features.xml.safe import XmlIntakeError
 
 ROOT = "/fileDetails"
+_LONG = re.compile(r"[+-]?\d{1,19}")
 IMAGE_EXT = frozenset(
-    {"jpg", "jpeg", "png", "gif", "bmp", "webp", "heic", "tif", "tiff"}
+    {"jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "webp", "heic", "heif", "avif"}
+    | {"tif", "tiff"}
 )
-VIDEO_EXT = frozenset({"mp4", "mov", "avi", "mkv", "webm", "wmv", "flv", "m4v", "3gp"})
+VIDEO_EXT = frozenset(
+    {"mp4", "mov", "avi", "mkv", "webm", "wmv", "flv", "m4v", "3gp", "3g2", "mpg"}
+    | {"mpeg", "m2ts", "mts", "ogv"}
+)
 
 FILE_TAGS: dict[str, str] = dict(
     zip(
@@ -73,6 +80,15 @@ FILE_CHILDREN = frozenset(
         "additionalInfo",
     }
 )
+FILE_SINGLES = FILE_CHILDREN - {
+    "originalFileHash",
+    "ipCaptureEvent",
+    "deviceId",
+    "details",
+    "additionalInfo",
+}
+"""Children the XSD allows once and the parser reads the first of (``ipCaptureEvent``:
+the XSD allows one, but every one given is read)."""
 
 
 @dataclass(frozen=True)
@@ -84,29 +100,24 @@ class FileDoc:
     fields: dict[str, Any]
 
 
-def refuse_unknown(
-    ctx: Context, root: ET.Element, known: frozenset[str], at: str
-) -> None:
-    """Warn about unknown children; refuse those whose name says they carry content."""
-    for element in children(root):
-        name = local(element.tag)
-        if name in known:
-            continue
-        if CONTENT_KEY_PATTERN.search(snake(name)):
-            raise XmlIntakeError("metadata_only", f"{at}/{name}", METADATA_ONLY)
-        ctx.warn("unknown_element", f"{at}/{name}", "not in the XSD; ignored")
-
-
 def media_kind(root: ET.Element) -> MediaKind:
-    """Image, video or other from the file name's extension (the name itself is dropped)."""
-    name = text(child(root, "originalFileName")) or text(child(root, "fileName"))
-    if not name:
+    """Image, video or other from the file names' extension (the names are dropped).
+
+    ``originalFileName`` first, then ``fileName`` when the first says nothing (a CDN's
+    ``blob``). A name may be a URL (some clients put the file's URL there): its query and
+    fragment are not part of the extension.
+    """
+    names = [text(child(root, "originalFileName")), text(child(root, "fileName"))]
+    names = [name for name in names if name]
+    if not names:
         return MediaKind.UNKNOWN
-    extension = PurePosixPath(name).suffix.lower().lstrip(".")
-    if extension in IMAGE_EXT:
-        return MediaKind.IMAGE
-    if extension in VIDEO_EXT:
-        return MediaKind.VIDEO
+    for name in names:
+        path = name.split("?", 1)[0].split("#", 1)[0]
+        extension = PurePosixPath(path).suffix.lower().lstrip(".")
+        if extension in IMAGE_EXT:
+            return MediaKind.IMAGE
+        if extension in VIDEO_EXT:
+            return MediaKind.VIDEO
     return MediaKind.OTHER
 
 
@@ -174,11 +185,22 @@ def _required_id(root: ET.Element, name: str) -> str:
     return value
 
 
+def report_number(value: str) -> str | None:
+    """A report number as an ``xs:long`` reads it, or None (no number, or negative).
+
+    ``+123456`` and ``0123456`` are ``123456``.
+    """
+    if not _LONG.fullmatch(value) or int(value) < 0:
+        return None
+    return str(int(value))
+
+
 def read_file_details(ctx: Context, root: ET.Element, bag: RawBag) -> FileDoc:
     """Read a ``<fileDetails>`` root element."""
-    refuse_unknown(ctx, root, FILE_CHILDREN, ROOT)
-    report_id = _required_id(root, "reportId")
-    if not report_id.isdigit():
+    warn_unknown(ctx, root, FILE_CHILDREN, ROOT)
+    warn_repeated(ctx, root, FILE_SINGLES, ROOT)
+    report_id = report_number(_required_id(root, "reportId"))
+    if report_id is None:
         raise XmlIntakeError(
             "invalid_value", f"{ROOT}/reportId", "expected a report number (xs:long)"
         )

@@ -25,8 +25,9 @@ from features.report_limits import ReportLimits
 from features.schema import FileMeta, RawIdentifiers, TipReport
 from features.vocab import HashMatch, LocationSource, ReporterType
 from features.xml.common import Context, local
+from features.xml.content import refuse_content
 from features.xml.encoding import EncodingError, check_declaration, check_encoding
-from features.xml.files import FileDoc, read_file_details
+from features.xml.files import FileDoc, read_file_details, report_number
 from features.xml.limits import check_limits
 from features.xml.parties import RawBag
 from features.xml.report import (
@@ -101,6 +102,7 @@ def _read(
 ) -> tuple[XmlDocument, bytes]:
     raw, encoding = _as_bytes(data)
     document = read_xml(raw, options.limits, encoding)
+    refuse_content(ctx, document.root)  # before the XSD: content is never "valid"
     if options.xsd is not None:
         problems = validate_xsd(raw, options.xsd, encoding)
         if problems:
@@ -147,6 +149,7 @@ def _report_id(
     ids = {f.report_id for f in files}
     if options.report_id is not None:
         ids.discard(options.report_id)
+        ids.discard(report_number(options.report_id) or options.report_id)
         if ids:
             raise XmlIntakeError(
                 "report_id_mismatch",

@@ -7,12 +7,24 @@ be hashed at the end of the parse; names, addresses and free text are never read
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from features.xml.common import Context, age_from_dob, boolean, child, children, text
+from features.xml.common import (
+    Context,
+    age_from_dob,
+    boolean,
+    child,
+    children,
+    filled,
+    text,
+)
+
+_AGE = re.compile(r"[+-]?\d{1,9}")
+"""An ``xs:int`` age as written (a sign allowed); anything else is not read as an age."""
 
 ADULT_AGE = 18
 
@@ -127,10 +139,8 @@ def _one_reported(
         "upload_ip": upload,
         "device_ids": _devices(party, bag),
         "age_or_dob": person is not None
-        and (
-            child(person, "age") is not None or child(person, "dateOfBirth") is not None
-        ),
-        "estimated_location": child(party, "estimatedLocation") is not None,
+        and (filled(child(person, "age")) or filled(child(person, "dateOfBirth"))),
+        "estimated_location": filled(child(party, "estimatedLocation")),
         "prior_ct_reports": len(list(children(party, "priorCTReports"))),
     }
     for flag, name in (
@@ -161,8 +171,8 @@ def _stated_age(person: ET.Element | None, at: datetime) -> int | None:
     if person is None:
         return None
     raw = text(child(person, "age"))
-    if raw.isdigit():
-        return int(raw)
+    if _AGE.fullmatch(raw):  # an xs:int: "+15" is 15; a negative age is no age
+        return int(raw) if int(raw) >= 0 else None
     return age_from_dob(child(person, "dateOfBirth"), at)
 
 

@@ -23,6 +23,8 @@ from features.xml.common import (
     local,
     presence_flag,
     text,
+    warn_repeated,
+    warn_unknown,
 )
 from features.xml.parties import PartyFacts, RawBag, read_party_summary, read_reported
 from features.xml.safe import XmlIntakeError
@@ -67,6 +69,22 @@ REPORT_CHILDREN = frozenset(
         "additionalInfo",
     }
 )
+REPORT_SINGLES = frozenset(
+    {"batchedReport", "incidentSummary", "lawEnforcement", "reporter", "additionalInfo"}
+)
+"""``<report>`` children the XSD allows once (``maxOccurs`` 1): the first is read."""
+
+SUMMARY_CHILDREN = frozenset(
+    {
+        "incidentType",
+        "platform",
+        "escalateToHighPriority",
+        "reportAnnotations",
+        "incidentDateTime",
+        "incidentDateTimeDescription",
+    }
+)
+"""``<incidentSummary>``'s children, each allowed once by the XSD."""
 _LOOSE = re.compile(r"[^a-z]+")
 
 
@@ -183,11 +201,16 @@ def read_parties(
 
 
 def check_report_children(ctx: Context, root: ET.Element) -> None:
-    """Warn about elements the XSD does not define; require a reporter as the XSD does."""
-    for element in children(root):
-        name = local(element.tag)
-        if name not in REPORT_CHILDREN:
-            ctx.warn("unknown_element", f"/report/{name}", "not in the XSD; ignored")
+    """Warn about elements the XSD does not define or allows once but came more often.
+
+    Also requires a reporter, as the XSD does (a warning: it carries nothing scored).
+    """
+    warn_unknown(ctx, root, REPORT_CHILDREN, "/report")
+    warn_repeated(ctx, root, REPORT_SINGLES, "/report")
+    summary = child(root, "incidentSummary")
+    if summary is not None:
+        warn_unknown(ctx, summary, SUMMARY_CHILDREN, SUMMARY)
+        warn_repeated(ctx, summary, SUMMARY_CHILDREN, SUMMARY)
     if child(root, "reporter") is None:
         ctx.warn("missing_reporter", "/report/reporter", "required by the XSD; absent")
 

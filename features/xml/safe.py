@@ -64,10 +64,16 @@ class XmlDocument:
 
 
 class _BoundedBuilder(ET.TreeBuilder):
-    """A tree builder that stops as soon as depth or element count exceed their bounds."""
+    """A tree builder that stops as soon as depth or element count exceed their bounds.
+
+    Comments are counted (a warning says they were ignored) but kept out of the tree, so
+    an element's text is its whole character data: with comments in the tree,
+    ``<age><!-- stated -->14</age>`` read as an empty age and ``Child Sex
+    <!--x-->Trafficking`` as ``Child Sex``.
+    """
 
     def __init__(self, limits: XmlLimits) -> None:
-        super().__init__(insert_comments=True)
+        super().__init__(insert_comments=False)
         self._limits = limits
         self._depth = 0
         self._count = 0
@@ -149,9 +155,27 @@ def read_xml(
         ) from exc
     return XmlDocument(
         root=root,
-        has_declaration=data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml"),
+        has_declaration=_has_declaration(data),
         has_comments=builder.comments > 0,
     )
+
+
+_WIDE_STARTS = (
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+)
+
+
+def _has_declaration(data: bytes) -> bool:
+    """Whether the document starts with ``<?xml``, in UTF-16 as in 8-bit encodings."""
+    head = data[:64]
+    for start, codec in _WIDE_STARTS:
+        if head.startswith(start):
+            head = head.decode(codec, "ignore").lstrip("\ufeff").encode("utf-8")
+            break
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml")
 
 
 def _reason(exc: ET.ParseError) -> str:

@@ -30,6 +30,10 @@ TEXT = '<?xml version="1.0" encoding="{}"?><report><a>Jos\u00e9 \u20ac</a></repo
         (TEXT.format("UTF-16").encode("utf-16"), None),  # with a byte-order mark
         (TEXT.format("UTF-16").encode("utf-16-le"), None),  # without one
         (TEXT.format("UTF-8").encode("cp1252"), "windows-1252"),  # charset wins
+        # a byte-order mark wins over the charset (RFC 7303), as the NCMEC API's
+        # clients send UTF-16 with charset=utf-8
+        (TEXT.format("UTF-16").encode("utf-16"), "utf-8"),
+        (TEXT.format("UTF-8").encode("utf-8-sig"), "ISO-8859-1"),
     ],
 )
 def test_text_comes_from_the_charset_or_the_document(
