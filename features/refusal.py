@@ -21,9 +21,22 @@ CONTENT_KEY_PATTERN = re.compile(
 )
 """Field names (after camelCase → snake_case) that would carry file or image content."""
 
-_BASE64_MIN = 256  # a shorter value cannot hold the run below
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{256,}={0,2}")
-_DATA_URI = re.compile(r"^\s*data:[\w.+-]+/[\w.+-]+;base64,", re.IGNORECASE)
+_BASE64_MIN = 256  # a shorter value cannot hold the runs below
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{256,}={0,2}")
+"""An unbroken run of the base64 alphabet, standard or URL-safe (``-``, ``_``)."""
+_WRAPPED = re.compile(r"(?:[A-Za-z0-9+/_-]{16,}={0,2}\s+){3,}[A-Za-z0-9+/_-]{1,}={0,2}")
+"""Base64 broken into lines or groups (MIME wraps at 76): four or more long tokens."""
+_HEX = re.compile(r"[0-9A-Fa-f\s]+")
+_DATA_URI = re.compile(
+    r"\bdata:(?:[\w.+-]*/[\w.+-]*)?(?:;[^,;\s]*)*;base64,|\bdata:(?:image|video|audio)/",
+    re.IGNORECASE,
+)
+"""A data URI with base64 (any parameters, any media type or none), or of an image,
+video or audio type, anywhere in a value."""
+_CONTROLS_MAX = 3  # this many control characters make a value bytes, not text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""C0 control characters other than tab and line breaks: no metadata holds them, while
+raw file bytes sent as ``\\u00xx`` escapes do (PNG's header has 0x1a, JPEG's 0x00)."""
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 METADATA_ONLY = (
@@ -63,14 +76,34 @@ def _first(value: Any) -> list[str | int] | None:
 
 
 def looks_like_content(value: Any) -> bool:
-    """Tell whether a value looks like encoded file content rather than metadata."""
+    """Tell whether a value looks like encoded file content rather than metadata.
+
+    Bytes; a data URI with base64 or of an image, video or audio type, anywhere in the
+    value; a NUL or three other control characters (raw bytes as escapes); 256 or more
+    characters of the base64 alphabet (standard or URL-safe) unbroken, or wrapped into
+    lines or groups of 16 or more (hex is left alone there: a list of file hashes is not
+    content). A file split over several short values is not caught: no single value
+    holds enough of it to tell.
+    """
     if isinstance(value, bytes | bytearray | memoryview):
         return True
     if not isinstance(value, str):
         return False
-    if _DATA_URI.match(value):
+    if _DATA_URI.search(value):
         return True
-    return len(value) >= _BASE64_MIN and _BASE64_RUN.search(value) is not None
+    if "\x00" in value or len(_CONTROL.findall(value)) >= _CONTROLS_MAX:
+        return True
+    if len(value) < _BASE64_MIN:
+        return False
+    if _BASE64_RUN.search(value):
+        return True
+    for wrapped in _WRAPPED.finditer(value):
+        run = wrapped.group()
+        if len(run) - sum(
+            c.isspace() for c in run
+        ) >= _BASE64_MIN and not _HEX.fullmatch(run):
+            return True
+    return False
 
 
 def find_content(data: Any) -> str | None:

@@ -7,8 +7,17 @@ import base64
 import pytest
 from pydantic import ValidationError
 
+from features.refusal import looks_like_content
 from features.schema import ReportSubmission, TipReport
 from tests.factories import make_report
+
+PNG = bytes(range(256)) * 4
+
+
+def _wrapped(width: int, sep: str = "\n") -> str:
+    """PNG's bytes in base64, broken every ``width`` characters."""
+    text = base64.b64encode(PNG).decode()
+    return sep.join(text[i : i + width] for i in range(0, len(text), width))
 
 
 def errors_of(**overrides: object) -> list[dict]:  # type: ignore[type-arg]
@@ -56,6 +65,21 @@ def test_linkage_accepts_only_hex_digests() -> None:
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        "see metadata:image/png in the notes",
+        "The user asked for photos; the account was created on 2024-01-01. " * 5,
+        " ".join(["d41d8cd98f00b204e9800998ecf8427e"] * 10),  # file hashes listed
+        "https://cdn.example.com/attachments/1234567/7654321/IMG_0001.jpg?ex=66a1&hm="
+        + "9f" * 40,
+        "tab\tand\nline breaks\r\n",
+    ],
+)
+def test_metadata_that_resembles_content_is_not_refused(value: str) -> None:
+    assert not looks_like_content(value)
+
+
+@pytest.mark.parametrize(
     ("payload", "field"),
     [
         ({"fileContent": "abc"}, "fileContent"),
@@ -68,6 +92,15 @@ def test_linkage_accepts_only_hex_digests() -> None:
         ({"esp": "data:image/png;base64,iVBORw0KGgo="}, "esp"),
         ({"esp": base64.b64encode(bytes(range(256)) * 2).decode()}, "esp"),
         ({"thumbnail": None}, "thumbnail"),
+        # an outside security test's ways round the first rule (each was accepted)
+        ({"esp": _wrapped(76)}, "esp"),  # MIME line breaks
+        ({"esp": _wrapped(64, " ")}, "esp"),  # groups separated by spaces
+        ({"esp": base64.urlsafe_b64encode(PNG).decode()}, "esp"),  # URL-safe alphabet
+        ({"esp": "data:image/png;name=x.png;base64,iVBORw0KGgo="}, "esp"),
+        ({"esp": "data:;base64,AAAA"}, "esp"),
+        ({"esp": "see data:image/gif;base64,R0lGOD"}, "esp"),  # not at the start
+        ({"esp": "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"}, "esp"),  # raw bytes as escapes
+        ({"esp": "\xff\xd8\xff\xe0\x00\x10JFIF"}, "esp"),
     ],
 )
 def test_file_content_is_refused_naming_the_field(payload: dict, field: str) -> None:  # type: ignore[type-arg]
