@@ -30,6 +30,7 @@ from serving.analyst.app import analyst_app
 from serving.auth import (
     ANALYST_PATHS,
     OPEN_PATHS,
+    OPEN_PREFIXES,
     ROLES_BY_PATH,
     AuthMiddleware,
     Gate,
@@ -92,6 +93,9 @@ def _key_id(ctx: bentoml.Context) -> str:
     return str(state.get("key_id", "unknown"))
 
 
+ROUTES = OPEN_PATHS | ANALYST_PATHS | frozenset(ROLES_BY_PATH)
+"""Every path the service answers; others are kept and logged as ``(unmatched)``."""
+
 UNTRACED = [r"^[a-z]+://[^/]+/score(_batch|_xml)?/?$"]
 """Routes left out of BentoML's OpenTelemetry spans: the scoring APIs.
 
@@ -114,7 +118,7 @@ class TipScoring:
     """Suggested priorities with reasons for tip reports; an analyst decides."""
 
     def __init__(self) -> None:
-        logs.install()
+        logs.install(ROUTES, OPEN_PREFIXES)  # no raw path or header value in a log line
         self.settings = load_settings()  # the one reading; middlewares use it too
         check_dev_mode(self.settings.dev_mode)  # refuses any host but 127.0.0.1
         connections.install(
@@ -144,9 +148,7 @@ class TipScoring:
         )
         self.scorer = Scorer(self.state, self.settings.top_n)
         # refusals and reads of analysts' data, written off the scoring path
-        self.access = AccessLog(
-            self.state, OPEN_PATHS | ANALYST_PATHS | frozenset(ROLES_BY_PATH)
-        )
+        self.access = AccessLog(self.state, ROUTES)
         self._write = threading.Lock()
         self.batcher: AdaptiveBatcher[Job, Answer] = AdaptiveBatcher(
             self._answer_jobs,
