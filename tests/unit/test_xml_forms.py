@@ -17,6 +17,7 @@ from features.xml.intake import IntakeOptions, parse_submission
 from serving.multipart_parts import split_parts
 from serving.openapi_doc import complete
 from serving.xml_facts import Facts, FormError
+from serving.xml_forms import multipart_submission
 from serving.xml_openapi import REPORT_EXAMPLE, add_xml_forms
 
 TEXT = '<?xml version="1.0" encoding="{}"?><report><a>Jos\u00e9 \u20ac</a></report>'
@@ -135,6 +136,43 @@ def test_multipart_parts_are_cut_in_memory() -> None:
         with pytest.raises(FormError) as caught:
             split_parts(broken, boundary)
         assert caught.value.code == "invalid_multipart"
+
+
+REPORT_PART = ("report", ("r.xml", b"<report/>", "application/xml"))
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
+
+
+def _multipart(*parts: tuple[str, tuple[str, bytes, str]]) -> dict[str, Any]:
+    request = httpx.Request("POST", "http://test/score_xml", files=list(parts))
+    _, params = parse_options_header(request.headers["content-type"])
+    scope = {"query_string": b"", "headers": []}
+    return multipart_submission(scope, request.read(), params[b"boundary"])
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        ("image", ("x.png", PNG, "image/png")),  # a part of any name
+        ("fileDetails", ("f.bin", PNG, "application/octet-stream")),
+        ("report2", ("x.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "text/plain")),
+        ("fileDetails", ("f.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "application/pdf")),
+        ("clip", ("c.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")),
+    ],
+)
+def test_a_file_in_any_part_is_refused_as_metadata_only(
+    part: tuple[str, tuple[str, bytes, str]],
+) -> None:
+    with pytest.raises(FormError) as caught:
+        _multipart(REPORT_PART, part)
+    assert caught.value.code == "metadata_only"
+    assert "metadata only" in caught.value.message
+
+
+def test_utf16_xml_parts_are_not_taken_for_files() -> None:
+    text = '<?xml version="1.0" encoding="UTF-16"?><report/>'
+    for data in (text.encode("utf-16"), text.encode("utf-16-le")):
+        form = _multipart(("report", ("r.xml", data, "application/xml")))
+        assert form["report_xml"].lstrip("\ufeff").startswith("<?xml")
 
 
 PLATFORM = """<report><incidentSummary>
