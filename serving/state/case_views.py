@@ -87,7 +87,10 @@ def _uncursor(cursor: str, order: str) -> tuple[int, Any, int]:
     ok_second = (
         type(second) in (int, float) and 0.0 <= second <= 1.0
         if order == "priority"
-        else isinstance(second, str) and len(second) <= 64
+        else isinstance(second, str)
+        and len(second) <= 64
+        and second.isascii()  # a time as the service writes it; no lone surrogate
+        and second.isprintable()
     )
     if not (
         kind == order

@@ -25,8 +25,9 @@ def uncursor(cursor: str) -> tuple[int, float, str]:
     """The queue position a cursor names (``ValueError`` for one not given out here).
 
     Each value is checked as ``cursor_of`` writes it: a priority 1-3, a probability in
-    [0, 1] and a report id of at most 64 characters. A crafted cursor holding an integer
-    of 2^63 or more once reached SQLite, which cannot bind it (a 500).
+    [0, 1] and a report id of at most 64 printable ASCII characters. A crafted cursor
+    holding an integer of 2^63 or more once reached SQLite, which cannot bind it (a 500);
+    one holding a lone surrogate (U+D800) was answered with the codec's message.
     """
     try:
         priority, probability, report_id = json.loads(base64.urlsafe_b64decode(cursor))
@@ -39,6 +40,8 @@ def uncursor(cursor: str) -> tuple[int, float, str]:
         and 0.0 <= probability <= 1.0
         and isinstance(report_id, str)
         and len(report_id) <= 64
+        and report_id.isascii()  # report ids are; a lone surrogate cannot be bound
+        and report_id.isprintable()
     ):
         raise ValueError("cursor: not a cursor this service gave out")
     return priority, float(probability), report_id

@@ -115,6 +115,8 @@ def _cursor(values: Any) -> str:
         [1, 0.5, "x" * 65],
         [1, 0.5, 7],
         {"a": 1, "b": 2, "c": 3},
+        [1, 0.5, "\ud800"],  # a lone surrogate: the codec's message once answered
+        [1, 0.5, "r\n1"],
     ],
 )
 def test_crafted_cursors_are_refused(values: Any) -> None:
