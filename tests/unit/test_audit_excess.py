@@ -148,6 +148,46 @@ def test_lower_recall_shared_by_oracle_and_reference_is_not_flagged(
     assert status["CC"] == "shared with reference model and oracle (not flagged)"
 
 
+def test_a_group_no_model_could_recall_is_not_flagged() -> None:
+    """DD's escalations all come from reports below every queue's threshold: the model,
+    the reference model and the oracle queue none of them (ratio 0 for all three).
+
+    An independent generator's fair history had such a country (IN, 0 of 31 escalations
+    in P1): its excesses, 0 / 0, were left out as undefined, no comparator was left, and
+    the plain rule flagged it on a degenerate [0, 0] interval.
+    """
+    rng = np.random.default_rng(3)
+    frame = pd.concat(
+        [_frame(), _country(rng, "DD", 3_000, 0.0, 0.012)], ignore_index=True
+    )
+    rows, _ = audited(frame)
+    row = _by_group(audit_frame(rows, CFG), "DD")
+    assert row["positives"] >= 30 and row["ratio"] == 0.0
+    assert {c["ratio"] for c in row["comparisons"].values()} == {0.0}
+    assert [c["exceeds"] for c in row["comparisons"].values()] == [False, False]
+    assert not row["flagged"]
+
+
+def test_a_share_of_zero_has_an_honest_interval() -> None:
+    """0 of 31 escalations queued against 3 of 150: no evidence of a disparity."""
+    group = np.array([0, 31, 0, 1_000])  # tp, fn, fp, tn
+    reference = np.array([3, 147, 0, 5_000])
+    point, low, high = ratio_interval(
+        "recall_p1", group, reference, CFG, np.random.default_rng(0)
+    )
+    assert point == 0.0 and low == 0.0
+    assert high > 1.0  # the bootstrap alone gave [0, 0]
+    # away from the boundary the bootstrap interval stands as it was
+    inner = ratio_interval(
+        "recall_p1",
+        np.array([10, 21, 0, 1_000]),
+        reference,
+        CFG,
+        np.random.default_rng(0),
+    )
+    assert inner[1] > 0.0
+
+
 def test_without_comparators_the_case_mix_is_flagged_as_before() -> None:
     rows, _ = audited(_frame())
     plain = audit_frame(rows, CFG.model_copy(update={"compare_with": []}))

@@ -24,6 +24,7 @@ from training.audit.config import COMPARATORS, AuditConfig, Judge
 from training.audit.label_rate import LABEL_RATE
 from training.audit.mean_score import MEAN_SCORE, judge_groups
 from training.audit.stats import (
+    boundary_interval,
     cells,
     detectable_ratio,
     draw,
@@ -60,12 +61,17 @@ def ratio_interval(
     Resampling rows within a group is the same as drawing its confusion-matrix cells from a
     multinomial with the observed cell shares, which is what is done here (fast at any size).
     The ratio is NaN (undefined) when the reference's metric is 0; a bound is +inf when
-    enough resamples give the reference a 0 under a positive group value.
+    enough resamples give the reference a 0 under a positive group value. Where a share is
+    0 or 1 the bootstrap cannot vary it, and the interval is widened to at least Katz's
+    (``stats.boundary_interval``).
     """
     point = point_ratio(metric, group, reference)
     ours, theirs = (draw(c, cfg.bootstrap, rng) for c in (group, reference))
     ratios = ratio(metric_from_cells(metric, ours), metric_from_cells(metric, theirs))
     low, high = quantiles(ratios, cfg.confidence)
+    wide = boundary_interval(metric, group, reference, cfg.confidence)
+    if wide is not None and not (math.isnan(low) or math.isnan(high)):
+        low, high = min(low, wide[0]), max(high, wide[1])  # never narrower than Katz's
     return point, low, high
 
 
@@ -134,7 +140,16 @@ def _beyond(judge: Judge, value: float) -> bool:
 
 
 def _exceeds(model_ratio: float, comparison: dict[str, float]) -> bool | None:
-    """Whether the excess interval excludes 1 on the model ratio's side (None: undefined)."""
+    """Whether the excess interval excludes 1 on the model ratio's side (None: undefined).
+
+    A comparator whose ratio is 0 (it queues none of the group's escalations either)
+    shows the whole of a disparity below parity: the model's cannot exceed it, so False
+    — the disparity is shared. Leaving such a comparator out (its excess, x / 0, has no
+    value) flagged a group no model could recall, on a fair history (an independent
+    generator's check).
+    """
+    if comparison["ratio"] == 0.0 and model_ratio < 1.0:
+        return False
     low, high = comparison["excess_ci_low"], comparison["excess_ci_high"]
     if not math.isfinite(comparison["excess"]) or math.isnan(low) or math.isnan(high):
         return None

@@ -93,6 +93,34 @@ def denominator(metric: str, counts: np.ndarray) -> float:
     return fp + tn
 
 
+def numerator(metric: str, counts: np.ndarray) -> float:
+    """How many rows the metric counts: queued escalations, or queued non-escalations."""
+    tp, _, fp, _ = (float(v) for v in counts)
+    return fp if metric.startswith("fpr") else tp
+
+
+def boundary_interval(
+    metric: str, group: np.ndarray, reference: np.ndarray, confidence: float
+) -> tuple[float, float] | None:
+    """Katz's log interval of the ratio, with 0.5 added to each count, at a share of 0 or 1.
+
+    Why: when a group's metric is 0 (none of its 31 escalations queued) every bootstrap
+    resample is 0 too, and the percentile interval [0, 0] "excludes 1" whatever the
+    counts; 0 of 31 against 3 of 150 is no evidence of a disparity (Fisher's p = 1). The
+    bootstrap cannot see uncertainty at the boundary; this interval can. None when no
+    share is at a boundary (or a denominator is 0).
+    """
+    a, n1 = numerator(metric, group), denominator(metric, group)
+    b, n2 = numerator(metric, reference), denominator(metric, reference)
+    if n1 == 0 or n2 == 0 or (0 < a < n1 and 0 < b < n2):
+        return None
+    a, n1, b, n2 = a + 0.5, n1 + 0.5, b + 0.5, n2 + 0.5
+    log_r = math.log((a / n1) / (b / n2))
+    se = math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n2)
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    return math.exp(log_r - z * se), math.exp(log_r + z * se)
+
+
 def point_ratio(metric: str, group: np.ndarray, reference: np.ndarray) -> float:
     """The group's metric over the reference's; NaN (undefined) when the latter is 0."""
     ours = metric_from_cells(metric, group)
