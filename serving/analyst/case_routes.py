@@ -86,7 +86,9 @@ def decide_case(
     decision = body.decision
     with service._write:
         try:
-            return service.state.decide_case(decision, caller.key_id, caller.name)
+            return service.state.decide_case(
+                decision, caller.key_id, caller.name, hides_blind(caller)
+            )
         except NotFound:
             raise CaseNotFound(f"case_id: no case {decision.case_id}") from None
         except DecisionRefused as exc:

@@ -158,6 +158,11 @@ class CaseDecisionOut(BaseModel):
 
     case_id: int
     decisions: list[DecisionOut]
+    left_for_blind_review: list[str] = Field(
+        default_factory=list,
+        description="undecided members under blind review that an analyst key's "
+        "'accept' left undecided: each is decided by naming a priority",
+    )
 
 
 class CasesInput(Input):

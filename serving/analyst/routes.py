@@ -36,7 +36,7 @@ from serving.analyst.schemas import (
     ReportInput,
     ReportView,
 )
-from serving.analyst.triage_view import queue_view, report_triage, targets
+from serving.analyst.triage_view import hides_blind, queue_view, report_triage, targets
 from serving.auth import ADMIN_ROLES, ANALYST_ROLES, ANY_ROLE, Caller
 from serving.model_card import model_card
 from serving.schemas import ModelCard
@@ -212,7 +212,9 @@ def decide(
 def _record(service: Backend, decision: DecisionIn, caller: Caller) -> DecisionOut:
     with service._write:
         try:
-            return service.state.decide(decision, caller.key_id, caller.name)
+            return service.state.decide(
+                decision, caller.key_id, caller.name, hides_blind(caller)
+            )
         except NotFound:
             raise ReportNotFound(
                 f"report_id: {decision.report_id!r} was not scored here"

@@ -140,7 +140,7 @@ MERGED_COUNT = (
     "SELECT COUNT(*) AS n FROM case_events WHERE case_id = ? AND event = 'merge'"
 )
 UNDECIDED_MEMBERS = (
-    "SELECT m.report_id, q.priority FROM case_member AS m "
+    "SELECT m.report_id, q.priority, m.blind FROM case_member AS m "
     "JOIN queue AS q ON q.report_id = m.report_id "
     "WHERE m.case_id = ? AND q.decided = 0 ORDER BY m.report_id"
 )

@@ -48,15 +48,22 @@ class CaseReads:
         raise NotImplementedError
 
     def decide_case(
-        self, decision: CaseDecisionIn, key_id: str, analyst: str
+        self, decision: CaseDecisionIn, key_id: str, analyst: str, hidden: bool = False
     ) -> CaseDecisionOut:
         """One decision for each undecided member of a case, all in one transaction.
 
         Each is recorded as a single decision would be (its row, audit row, escalation
         mark; the outcome rules apply to each). Raises ``NotFound``, ``DecisionRefused``.
+        ``hidden``: blind review holds for the caller; ``accept`` then leaves the undecided
+        blind members for a decision of their own (``left_for_blind_review``).
         """
         with self.transaction() as tx:
-            case, each = case_views.member_decisions(tx.db, decision)
+            case, each, left = case_views.member_decisions(tx.db, decision, hidden)
+            if not each and left:
+                raise DecisionRefused(
+                    f"action: case {case}'s undecided reports are under blind review; "
+                    "decide them by naming a priority (action 'override')"
+                )
             if not each:
                 raise DecisionRefused(f"case_id: case {case} has no undecided report")
             outs = []
@@ -65,7 +72,7 @@ class CaseReads:
                 tx.append_audit([decisions.audit_row(out)])
                 tx.set_escalated(out.report_id, out.priority == 1)
                 outs.append(out)
-        return CaseDecisionOut(case_id=case, decisions=outs)
+        return CaseDecisionOut(case_id=case, decisions=outs, left_for_blind_review=left)
 
     def cases(
         self, query: CaseQuery, targets: Mapping[int, int], now: datetime

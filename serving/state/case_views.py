@@ -29,7 +29,7 @@ from serving.state import case_sql as q
 from serving.state import sql
 from serving.state.ageing import ageing
 from serving.state.backend import Connection, Row
-from serving.state.records import NotFound
+from serving.state.records import DecisionRefused, NotFound
 
 PREFIX = 10
 """Characters of a hash shown: enough to tell identifiers apart, not to look one up."""
@@ -239,12 +239,20 @@ def view(
 
 
 def member_decisions(
-    db: Connection, decision: CaseDecisionIn
-) -> tuple[int, list[DecisionIn]]:
-    """The case (resolved) and one decision per undecided member (``NotFound``)."""
+    db: Connection, decision: CaseDecisionIn, hidden: bool = False
+) -> tuple[int, list[DecisionIn], list[str]]:
+    """The case (resolved), one decision per undecided member, and the members left.
+
+    With blind review ``hidden`` from the caller, ``accept`` leaves the case's undecided
+    blind members undecided (their ids are the third value): accepting them would accept
+    suggestions the analyst was not shown. Raises ``NotFound``.
+    """
     case = int(resolve(db, decision.case_id)["case_id"])
-    out = []
+    out, left = [], []
     for row in db.rows(q.UNDECIDED_MEMBERS, (case,)):
+        if hidden and decision.action == "accept" and row["blind"]:
+            left.append(str(row["report_id"]))
+            continue
         same = decision.action == "override" and decision.priority == row["priority"]
         out.append(
             DecisionIn(
@@ -256,15 +264,32 @@ def member_decisions(
                 note=decision.note,
             )
         )
-    return case, out
+    return case, out, left
 
 
-def blind_decision(db: Connection, decision: DecisionIn) -> DecisionIn:
-    """An override of a blind report to its hidden suggestion, as accepting it."""
+def blind_decision(db: Connection, decision: DecisionIn, hidden: bool) -> DecisionIn:
+    """A decision on a blind report as blind review records it.
+
+    An override to the hidden suggestion is accepting it (the analyst agreed). With the
+    suggestion ``hidden`` from the caller (an analyst key) and the report not decided
+    yet, ``accept`` is refused: it would accept a priority the analyst was not shown, and
+    the answer would show it (an outside security test). The refusal says how to decide
+    and nothing of the suggestion.
+    """
     member = db.one(q.MEMBER_OF, (decision.report_id,))
     if member is None or not member["blind"]:
         return decision
     target = db.one(sql.DECISION_TARGET, (decision.report_id,))
-    if target is None or target["suggested"] != decision.priority:
+    if target is None:
+        return decision
+    if decision.action == "accept":
+        if hidden and target["previous"] is None:
+            raise DecisionRefused(
+                "action: this report is under blind review and its suggestion is not "
+                "shown until it is decided; decide it by naming a priority "
+                "(action 'override' with priority 1, 2 or 3)"
+            )
+        return decision
+    if target["suggested"] != decision.priority:
         return decision
     return decision.model_copy(update={"action": "accept", "priority": None})

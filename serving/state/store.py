@@ -125,15 +125,18 @@ class Transaction:
         """Record an analyst's escalation decision for a report's linkage rows."""
         self._db.run(sql.SET_ESCALATED, (int(escalated), report_id))
 
-    def decide(self, decision: DecisionIn, key_id: str, analyst: str) -> DecisionOut:
+    def decide(
+        self, decision: DecisionIn, key_id: str, analyst: str, hidden: bool = False
+    ) -> DecisionOut:
         """A decision on the report's newest suggestion (append-only).
 
         A report under blind review is decided without seeing the suggestion, so its
         decision names a priority ("override"); one equal to the hidden suggestion is
-        recorded as accepting it (the analyst agreed).
+        recorded as accepting it (the analyst agreed). ``hidden``: blind review holds for
+        the caller (an analyst key), who may then not ``accept`` an undecided blind
+        report (``case_views.blind_decision``).
         """
-        if decision.action == "override":
-            decision = case_views.blind_decision(self._db, decision)
+        decision = case_views.blind_decision(self._db, decision, hidden)
         out = decisions.record(self._db, decision, key_id, analyst)
         if out.supersedes is None:  # its first: the case has one undecided fewer
             cases.decided(self._db, out.report_id)
@@ -348,14 +351,17 @@ class StateStore(CaseReads):
             tx.add_scored(scored)
             tx.record_links(links)
 
-    def decide(self, decision: DecisionIn, key_id: str, analyst: str) -> DecisionOut:
+    def decide(
+        self, decision: DecisionIn, key_id: str, analyst: str, hidden: bool = False
+    ) -> DecisionOut:
         """Record a decision, its audit row and its linkage escalation mark at once.
 
         Priority 1 marks the report escalated in the linkage rows, so later reports count
         it. Raises ``NotFound`` or ``DecisionRefused`` (nothing is written then).
+        ``hidden``: blind review holds for the caller (``Transaction.decide``).
         """
         with self.transaction() as tx:
-            out = tx.decide(decision, key_id, analyst)
+            out = tx.decide(decision, key_id, analyst, hidden)
             tx.append_audit([decisions.audit_row(out)])
             tx.set_escalated(out.report_id, out.priority == 1)
         return out

@@ -239,6 +239,14 @@ def test_a_blind_report_shows_no_suggestion_until_decided(
     case = _post(client, analyst, "/case", {"case": {"case_id": item["case_id"]}})
     member = case["members"][0]
     assert member["suggested_priority"] is None and member["reasons"] == []
+    # accepting a suggestion the analyst was not shown is refused, saying how to decide
+    # and nothing of the suggestion (an outside security test: it was recorded, and the
+    # answer showed the hidden priority)
+    accept = {"report_id": "blind-1", "action": "accept", "reason": "other"}
+    refused = _post(client, analyst, "/decide", {"decision": accept}, status=400)
+    assert "blind review" in str(refused) and "override" in str(refused)
+    assert "suggested_priority" not in str(refused)
+    assert _post(client, analyst, "/report", body)["decisions"] == []
     _post(
         client,
         analyst,
@@ -254,6 +262,32 @@ def test_a_blind_report_shows_no_suggestion_until_decided(
     )
     shown = _post(client, analyst, "/report", body)
     assert shown["suggestion"] is not None and shown["blind"]
+
+
+def test_accepting_a_case_leaves_its_blind_members_for_their_own_decision(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """An analyst's ``accept`` of a case accepts the suggestions the analyst was shown."""
+    import sqlite3
+
+    reports = [_own(f"cblind-{i}", accounts=["offender-cblind"]) for i in range(3)]
+    _score_batch(client, deployed, reports)
+    db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
+    db.execute("UPDATE case_member SET blind = 1 WHERE report_id = 'cblind-1'")
+    db.close()
+    analyst = deployed.keys["analyst"]
+    case_id = _post(client, analyst, "/report", {"report": {"report_id": "cblind-0"}})[
+        "case_id"
+    ]
+    accept = {"case_id": case_id, "action": "accept", "reason": "other"}
+    out = _post(client, analyst, "/decide_case", {"decision": accept})
+    assert {d["report_id"] for d in out["decisions"]} == {"cblind-0", "cblind-2"}
+    assert out["left_for_blind_review"] == ["cblind-1"]
+    blind = _post(client, analyst, "/report", {"report": {"report_id": "cblind-1"}})
+    assert blind["suggestion"] is None and blind["decisions"] == []
+    # only the blind member is left: accepting again is refused, saying how to decide
+    refused = _post(client, analyst, "/decide_case", {"decision": accept}, status=400)
+    assert "blind review" in str(refused)
 
 
 def test_queue_ageing_and_the_priority_age_order(

@@ -33,6 +33,7 @@ class FakeState:
 
     def __init__(self) -> None:
         self.decided: list[tuple[str, str]] = []
+        self.hidden: list[bool] = []  # whether blind review held for the caller
 
     def queue(self, query: Any, today: Any, view: Any = None) -> dict[str, Any]:
         if query.cursor == "bad":
@@ -42,10 +43,13 @@ class FakeState:
     def latest(self, report_id: str) -> dict[str, Any]:
         raise NotFound(report_id)
 
-    def decide(self, decision: Any, key_id: str, name: str) -> DecisionOut:
+    def decide(
+        self, decision: Any, key_id: str, name: str, hidden: bool = False
+    ) -> DecisionOut:
         if decision.report_id == "nope":
             raise NotFound(decision.report_id)
         self.decided.append((key_id, name))
+        self.hidden.append(hidden)
         return DecisionOut(
             decision_id="d1",
             report_id=decision.report_id,
@@ -215,6 +219,7 @@ def test_decisions_carry_the_keys_id_and_holder(
     # mark are written by the store in one transaction, with the caller's key id
     [(key_id, name)] = service.state.decided
     assert name == "Test analyst" and key_id == r.json()["key_id"] != "dev-mode"
+    assert service.state.hidden == [True]  # an analyst key: blind review holds
     r = client.post(
         "/decide",
         json={"decision": {**decision, "report_id": "nope"}},
