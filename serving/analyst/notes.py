@@ -97,12 +97,24 @@ _DATE = re.compile(
     r"(?![\d]|[./-]\d)"
 )
 _TIME = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\d:])")
-_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s().\-/_|~\u00b7]{0,3}\d)+")
+_DIGIT_RUN = re.compile(
+    r"\+?\(?\d(?:[\s().\-/_|~\u00b7:;*+\u2027\u2022\u2219]{0,3}\d)+"
+)
 _MAC = re.compile(
     r"(?<![0-9A-Za-z:.-])(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}"
     r"|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?![0-9A-Za-z]|[:.-][0-9A-Za-z])",
     re.IGNORECASE,
 )
+_MAC_SPACED = re.compile(
+    r"(?<![0-9A-Za-z])[0-9a-f]{2}(?: [0-9a-f]{2}){5}(?![0-9A-Za-z])", re.IGNORECASE
+)
+"""A MAC address in pairs with spaces; it counts only with a letter a-f in it (``10 20 30
+40 50 60`` is a list of numbers)."""
+_HANDLE = re.compile(r"(?<![\w.@])@(?=[A-Za-z0-9_.]*[A-Za-z])[A-Za-z0-9_.]{3,30}\b")
+_HOUR = re.compile(r"@\d{1,2}(?:am|pm)", re.IGNORECASE)
+_SPACED_OUT = re.compile(r"(?<!\S)(?:\S )+\S(?!\S)")
+"""Characters written one by one with spaces (``j d o e @ e x a m p l e . c o m``)."""
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
 _UUID = re.compile(
     r"[0-9a-f]{8}(-?)[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}", re.IGNORECASE
 )
@@ -127,9 +139,14 @@ MIN_PHONE_DIGITS = 10
 
 
 def _decoded(text: str) -> str:
-    """``%40`` and ``&#64;``/``&commat;``/``&#x40;`` decoded, twice (double escaping)."""
+    """``%40``, ``&#64;``/``&commat;``/``&#x40;`` and backslash escapes decoded, twice.
+
+    A backslash escape is ``u0040`` or ``x40`` after a backslash, as JSON or a C string
+    writes ``@``.
+    """
     for _ in range(2):
         text = html.unescape(unquote(text))
+        text = _ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), text)
     return text
 
 
@@ -289,18 +306,25 @@ def _phone(text: str) -> bool:
                 continue
             if sum(len(g) == 1 for g in groups[1:]) <= 1:
                 return True
+            if re.fullmatch(r"[\d ]+", chunk.strip()):  # digits spaced out one by one
+                return True
     return False
 
 
 def identifier_in(note: str) -> str | None:
     """What kind of raw identifier the note seems to hold, in words (``None``: none)."""
     text = normalise(note)
-    if _EMAIL.search(text) or _spoken_email(text):
+    joined = _SPACED_OUT.sub(lambda m: m.group().replace(" ", ""), text)
+    if _EMAIL.search(text) or _spoken_email(text) or _EMAIL.search(joined):
         return "an email address"
     if _ipv4(text) or _ipv6(text):
         return "an IP address"
-    if _MAC.search(text):
+    if _MAC.search(text) or any(
+        re.search("[a-fA-F]", m.group()) for m in _MAC_SPACED.finditer(text)
+    ):
         return "a MAC address"
     if _phone(text):
         return "a phone number"
+    if any(not _HOUR.fullmatch(m.group()) for m in _HANDLE.finditer(text)):
+        return "a screen name (@handle)"
     return None

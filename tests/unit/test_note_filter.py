@@ -105,6 +105,17 @@ OBFUSCATED = {
     "mac 00:1A:2B:3C:4D:5E": "a MAC address",
     "mac 00-1a-2b-3c-4d-5e": "a MAC address",
     "mac 001a.2b3c.4d5e": "a MAC address",
+    # an outside security test's spellings (2026-11-28), each kept before
+    "phone 555767-1234 or 555:767:1234": "a phone number",
+    "phone 555;767;1234": "a phone number",
+    "phone 555*767*1234": "a phone number",
+    "phone 555+767+1234": "a phone number",
+    "phone 555 7 6 7 1 2 3 4": "a phone number",
+    "phone 555\u2027767\u20271234": "a phone number",
+    "mail jdoe\\u0040example.com": "an email address",
+    "mail j d o e @ e x a m p l e . c o m": "an email address",
+    "mac 00 1A 2B 3C 4D 5E": "a MAC address",
+    "user @jdoe_1984 on the app": "a screen name (@handle)",
 }
 
 ORDINARY = [
@@ -158,6 +169,8 @@ ORDINARY = [
     "GPS 40.712776 -74.005974",
     "posted at reddit.com",
     "Found at google.com search results",
+    "escalated @10am, reviewed @ 11:30",
+    "a b c d: steps done",
 ]
 DASHES = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Pd"]
 
