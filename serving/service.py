@@ -21,7 +21,7 @@ from bentoml.exceptions import InvalidArgument
 
 from features.identifiers import to_contract
 from features.platforms import Platforms
-from features.schema import ReportSubmission, TipReport
+from features.schema import CLOCK_SKEW, ReportSubmission, TipReport
 from features.xml.intake import IntakeOptions, parse_submission
 from features.xml.safe import XmlIntakeError, XmlLimits
 from serving import connections, heap, live_metrics, logs
@@ -86,6 +86,22 @@ class Answer:
 
     response: ScoreResponse
     text: str
+
+
+def not_ahead(received_at: datetime, where: str = "received_at") -> None:
+    """Refuse a receipt time ahead of this service's clock (beyond the contract's skew).
+
+    The contract takes 1990-2100 (``features.schema``: it also validates histories, and
+    knows no clock); a report scored now cannot have been received in 2100, and its time
+    features (days from incident to report) would be wrong (an outside security test).
+    """
+    now = datetime.now(UTC)
+    if received_at > now + CLOCK_SKEW:
+        raise InvalidArgument(
+            f"{where}: {received_at.isoformat()} is ahead of this service's clock "
+            f"({now.isoformat(timespec='seconds')}) by more than {CLOCK_SKEW}; a report "
+            "cannot have been received in the future"
+        )
 
 
 def _key_id(ctx: bentoml.Context) -> str:
@@ -273,10 +289,15 @@ class TipScoring:
         """
         spec = TipScoring.apis["score"].input_spec  # type: ignore[attr-defined]
         report: ReportSubmission = spec.model_validate_json(raw).report
+        if report.received_at > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError(
+                "received_at ahead of the clock"
+            )  # BentoML's route says so
         return report
 
     async def direct(self, report: ReportSubmission, key_id: str) -> Answer:
         """One report scored for ``/score`` (both its BentoML route and the direct one)."""
+        not_ahead(report.received_at)
         contract = to_contract(report, self.hasher)
         return await self._single(Job(contract, key_id, "/score"))
 
@@ -296,6 +317,8 @@ class TipScoring:
             raise InvalidArgument(
                 f"reports: at most {self.settings.max_batch} per batch, got {len(reports)}"
             )
+        for index, report in enumerate(reports):
+            not_ahead(report.received_at, f"reports[{index}].received_at")
         contracts = [to_contract(r, self.hasher) for r in reports]
         return BatchResponse(results=self._run(contracts, ctx, "/score_batch"))
 
@@ -309,6 +332,8 @@ class TipScoring:
         (``serving.xml_forms``). The documents are text: the parser reads them as such.
         """
         arrived = datetime.now(UTC)
+        if submission.received_at is not None:
+            not_ahead(submission.received_at)
         options = self._xml_options(submission, arrived)
         documents = [submission.report_xml, *submission.file_details_xml]
         try:

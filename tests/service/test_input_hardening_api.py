@@ -48,6 +48,40 @@ def test_extreme_times_are_a_400_naming_the_field(
     assert ["report", field] in [d["loc"] for d in r.json()["detail"]]
 
 
+def test_a_receipt_time_ahead_of_the_clock_is_a_400_on_every_route(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """The contract takes up to 2100; the service knows the time (outside security test)."""
+    key, future = deployed.keys["intake"], "2100-12-31T23:00:00Z"
+    one = _post(
+        client, key, "/score", {"report": submission("ahead-1", received_at=future)}
+    )
+    batch = _post(
+        client,
+        key,
+        "/score_batch",
+        {"reports": [submission("ahead-2"), submission("ahead-3", received_at=future)]},
+    )
+    xml = _post(
+        client,
+        key,
+        "/score_xml",
+        {"submission": {"report_xml": XML.read_text(), "received_at": future}},
+    )
+    for r, where in (
+        (one, "received_at"),
+        (batch, "reports[1].received_at"),
+        (xml, "received_at"),
+    ):
+        assert r.status_code == 400, r.text
+        assert (
+            f"{where}: 2100-12-31T23:00:00+00:00 is ahead of this service's clock"
+            in r.text
+        )
+    now = submission("ahead-4", received_at="2024-06-02T00:00:00Z")
+    assert _post(client, key, "/score", {"report": now}).status_code == 200
+
+
 def test_extreme_received_at_on_the_xml_route_is_a_400(
     client: TestClient, deployed: Deployed
 ) -> None:
