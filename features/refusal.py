@@ -22,17 +22,17 @@ CONTENT_KEY_PATTERN = re.compile(
 """Field names (after camelCase → snake_case) that would carry file or image content."""
 
 _BASE64_MIN = 256  # a shorter value cannot hold the runs below
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{256,}={0,2}")
-"""An unbroken run of the base64 alphabet, standard or URL-safe (``-``, ``_``)."""
-_WRAPPED = re.compile(r"(?:[A-Za-z0-9+/_-]{16,}={0,2}\s+){3,}[A-Za-z0-9+/_-]{1,}={0,2}")
-"""Base64 broken into lines or groups (MIME wraps at 76): four or more long tokens."""
-_HEX = re.compile(r"[0-9A-Fa-f\s]+")
-_DATA_URI = re.compile(
-    r"\bdata:(?:[\w.+-]*/[\w.+-]*)?(?:;[^,;\s]*)*;base64,|\bdata:(?:image|video|audio)/",
-    re.IGNORECASE,
-)
-"""A data URI with base64 (any parameters, any media type or none), or of an image,
-video or audio type, anywhere in a value."""
+_WRAPPED_TOKEN = 32  # a line or group of wrapped base64 this long or longer counts
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]+")
+"""A run of the base64 alphabet, standard or URL-safe (``-``, ``_``). Runs are taken
+whole (``finditer`` resumes after each), so the scan is linear in the value's length: a
+regex that backtracked took seconds per megabyte on crafted text (a stranger's review)."""
+_DATA_URI = re.compile(r"\bdata:([^,\s]{0,256}),", re.IGNORECASE)
+"""A data URI's head up to its comma (bounded: linear), its parameters captured."""
+_DATA_MEDIA = re.compile(r"\bdata:(?:image|video|audio)/", re.IGNORECASE)
+_HASH_SHAPED = re.compile(r"[A-Za-z0-9+/=_-]{1,512}")
+"""A hash value as written: hex or base64, one token, at most 512 characters (the
+contract's hash limit). PhotoDNA in hex is 288 characters of the base64 alphabet."""
 _CONTROLS_MAX = 3  # this many control characters make a value bytes, not text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 """C0 control characters other than tab and line breaks: no metadata holds them, while
@@ -62,7 +62,12 @@ def _first(value: Any) -> list[str | int] | None:
         for key, item in value.items():
             if CONTENT_KEY_PATTERN.search(snake(str(key))) or looks_like_content(item):
                 return [str(key)]
-            found = _first(item) if isinstance(item, Mapping | list | tuple) else None
+            if key in HASH_FIELDS and isinstance(item, list | tuple):
+                found = _first_unhashlike(item)
+            else:
+                found = (
+                    _first(item) if isinstance(item, Mapping | list | tuple) else None
+                )
             if found is not None:
                 return [str(key), *found]
     elif isinstance(value, list | tuple):
@@ -75,35 +80,74 @@ def _first(value: Any) -> list[str | int] | None:
     return None
 
 
+HASH_FIELDS = frozenset({"file_hashes"})
+"""Fields whose values are file hashes: a hash-shaped value there is a hash (PhotoDNA in
+hex, 288 characters, was refused as a base64 run), anything else is judged as text."""
+
+
+def _first_unhashlike(items: list[Any] | tuple[Any, ...]) -> list[str | int] | None:
+    for index, item in enumerate(items):
+        if isinstance(item, str) and hash_shaped(item):
+            continue
+        if looks_like_content(item):
+            return [index]
+    return None
+
+
 def looks_like_content(value: Any) -> bool:
     """Tell whether a value looks like encoded file content rather than metadata.
 
     Bytes; a data URI with base64 or of an image, video or audio type, anywhere in the
     value; a NUL or three other control characters (raw bytes as escapes); 256 or more
     characters of the base64 alphabet (standard or URL-safe) unbroken, or wrapped into
-    lines or groups of 16 or more (hex is left alone there: a list of file hashes is not
-    content). A file split over several short values is not caught: no single value
-    holds enough of it to tell.
+    lines or groups (``_wrapped``). A file split over several short values is not caught:
+    no single value holds enough of it to tell. Every check is linear in the value.
     """
     if isinstance(value, bytes | bytearray | memoryview):
         return True
     if not isinstance(value, str):
         return False
-    if _DATA_URI.search(value):
+    if _DATA_MEDIA.search(value) or any(
+        ";base64" in m.group(1).lower() for m in _DATA_URI.finditer(value)
+    ):
         return True
     if "\x00" in value or len(_CONTROL.findall(value)) >= _CONTROLS_MAX:
         return True
     if len(value) < _BASE64_MIN:
         return False
-    if _BASE64_RUN.search(value):
+    if any(len(m.group()) >= _BASE64_MIN for m in _BASE64_RUN.finditer(value)):
         return True
-    for wrapped in _WRAPPED.finditer(value):
-        run = wrapped.group()
-        if len(run) - sum(
-            c.isspace() for c in run
-        ) >= _BASE64_MIN and not _HEX.fullmatch(run):
-            return True
+    return _wrapped(value)
+
+
+def _wrapped(value: str) -> bool:
+    """Whether the value holds base64 broken into lines or groups.
+
+    Whitespace-separated tokens of 32 or more characters of its alphabet, each with upper
+    case, lower case and a digit (encoded bytes have all three; hex, UUIDs, paths and
+    words do not), 256 or more characters of them in a row.
+    """
+    total = 0
+    for token in value.split():
+        body = token.rstrip("=")
+        if (
+            len(body) >= _WRAPPED_TOKEN
+            and _BASE64_RUN.fullmatch(body)
+            and any(c.isupper() for c in body)
+            and any(c.islower() for c in body)
+            and any(c.isdigit() for c in body)
+        ):
+            total += len(body)
+            if total >= _BASE64_MIN:
+                return True
+        else:
+            total = 0
     return False
+
+
+def hash_shaped(value: str) -> bool:
+    """Whether a value is written as a hash is (hex or base64, one token, short)."""
+    return _HASH_SHAPED.fullmatch(value.strip()) is not None
 
 
 def find_content(data: Any) -> str | None:

@@ -88,15 +88,18 @@ class Answer:
     text: str
 
 
-def not_ahead(received_at: datetime, where: str = "received_at") -> None:
+def not_ahead(
+    received_at: datetime, where: str = "received_at", on: bool = True
+) -> None:
     """Refuse a receipt time ahead of this service's clock (beyond the contract's skew).
 
     The contract takes 1990-2100 (``features.schema``: it also validates histories, and
     knows no clock); a report scored now cannot have been received in 2100, and its time
     features (days from incident to report) would be wrong (an outside security test).
+    ``on``: the setting ``refuse_future_receipts`` (off for ``tipscore simulate``).
     """
     now = datetime.now(UTC)
-    if received_at > now + CLOCK_SKEW:
+    if on and received_at > now + CLOCK_SKEW:
         raise InvalidArgument(
             f"{where}: {received_at.isoformat()} is ahead of this service's clock "
             f"({now.isoformat(timespec='seconds')}) by more than {CLOCK_SKEW}; a report "
@@ -289,7 +292,8 @@ class TipScoring:
         """
         spec = TipScoring.apis["score"].input_spec  # type: ignore[attr-defined]
         report: ReportSubmission = spec.model_validate_json(raw).report
-        if report.received_at > datetime.now(UTC) + CLOCK_SKEW:
+        ahead = report.received_at > datetime.now(UTC) + CLOCK_SKEW
+        if ahead and self.settings.refuse_future_receipts:
             raise ValueError(
                 "received_at ahead of the clock"
             )  # BentoML's route says so
@@ -297,7 +301,7 @@ class TipScoring:
 
     async def direct(self, report: ReportSubmission, key_id: str) -> Answer:
         """One report scored for ``/score`` (both its BentoML route and the direct one)."""
-        not_ahead(report.received_at)
+        not_ahead(report.received_at, on=self.settings.refuse_future_receipts)
         contract = to_contract(report, self.hasher)
         return await self._single(Job(contract, key_id, "/score"))
 
@@ -318,7 +322,8 @@ class TipScoring:
                 f"reports: at most {self.settings.max_batch} per batch, got {len(reports)}"
             )
         for index, report in enumerate(reports):
-            not_ahead(report.received_at, f"reports[{index}].received_at")
+            where = f"reports[{index}].received_at"
+            not_ahead(report.received_at, where, self.settings.refuse_future_receipts)
         contracts = [to_contract(r, self.hasher) for r in reports]
         return BatchResponse(results=self._run(contracts, ctx, "/score_batch"))
 
@@ -333,7 +338,7 @@ class TipScoring:
         """
         arrived = datetime.now(UTC)
         if submission.received_at is not None:
-            not_ahead(submission.received_at)
+            not_ahead(submission.received_at, on=self.settings.refuse_future_receipts)
         options = self._xml_options(submission, arrived)
         documents = [submission.report_xml, *submission.file_details_xml]
         try:

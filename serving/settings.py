@@ -62,6 +62,9 @@ class ServingSettings(HomeSettings):
             shown to analysts until decided); 0 turns blind review off.
         service_targets_minutes: per suggested priority, how long a report may wait
             for a decision before it is marked overdue (JSON: ``{"1": 60, ...}``).
+        refuse_future_receipts: refuse a ``received_at`` more than an hour ahead of the
+            service's clock (400). ``tipscore simulate`` turns it off: it replays a
+            history's own receipt times, which may lie ahead of today.
     """
 
     state_dir: Path = Field(default_factory=default_state_dir)
@@ -98,6 +101,7 @@ class ServingSettings(HomeSettings):
     service_targets_minutes: dict[int, int] = Field(
         default_factory=lambda: {1: 60, 2: 24 * 60, 3: 7 * 24 * 60}
     )
+    refuse_future_receipts: bool = True
 
     @property
     def case_config(self) -> CaseConfig:

@@ -188,7 +188,14 @@ def date_time(ctx: Context, element: ET.Element | None, path: str) -> datetime |
             "invalid_value", path, f"expected an ISO-8601 date-time, got {raw[:40]!r}"
         ) from exc
     if end_of_day is not None:
-        value += timedelta(days=1)
+        try:
+            value += timedelta(days=1)
+        except OverflowError:  # 9999-12-31T24:00:00: no next day to be
+            raise XmlIntakeError(
+                "invalid_value",
+                path,
+                f"expected an ISO-8601 date-time, got {raw[:40]!r}",
+            ) from None
     elif not _XS_DATETIME.fullmatch(raw):
         ctx.warn(
             "not_xs_datetime",

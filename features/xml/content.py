@@ -11,8 +11,10 @@ accepted does not depend on the form.
 Two kinds of XSD text are exempt: the names the XSD itself gives that the name rule would
 catch (``<content>``, a communication's text; ``thirdPartyHostedContent``, a URL flag),
 and hash values (``<originalFileHash>``, a file document's ``<hash>``, the values of
-``<details type="HASH">``): a PhotoDNA hash written in hex is 288 characters of the
-base64 alphabet, and it is a hash, not content.
+``<details type="HASH">``) written as a hash is (``refusal.hash_shaped``: one hex or
+base64 token of at most 512 characters): a PhotoDNA hash in hex is 288 characters of the
+base64 alphabet, and it is a hash, not content. Anything else there (a data URI, a
+longer blob) is judged like any text. The JSON contract exempts ``file_hashes`` alike.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import xml.etree.ElementTree as ET
 from features.refusal import (
     CONTENT_KEY_PATTERN,
     METADATA_ONLY,
+    hash_shaped,
     looks_like_content,
     snake,
 )
@@ -61,7 +64,9 @@ def _walk(ctx: Context, element: ET.Element, path: str, flag: bool) -> None:
     for attribute, value in element.attrib.items():
         if _names_content(local(attribute)) or looks_like_content(value):
             _refuse(ctx, path, local(attribute))
-    if not _holds_hashes(element, flag) and looks_like_content(element.text or ""):
+    value = element.text or ""
+    exempt = _holds_hashes(element, flag) and hash_shaped(value)
+    if not exempt and looks_like_content(value):
         _refuse(ctx, path)
     hash_details = name == "details" and element.get("type") == "HASH"
     below = hash_details or (flag and name == "nameValuePair")

@@ -171,8 +171,8 @@ def _stated_age(person: ET.Element | None, at: datetime) -> int | None:
     if person is None:
         return None
     raw = text(child(person, "age"))
-    if _AGE.fullmatch(raw):  # an xs:int: "+15" is 15; a negative age is no age
-        return int(raw) if int(raw) >= 0 else None
+    if _AGE.fullmatch(raw) and int(raw) >= 0:  # an xs:int: "+15" is 15
+        return int(raw)
     return age_from_dob(child(person, "dateOfBirth"), at)
 
 

@@ -97,21 +97,21 @@ _DATE = re.compile(
     r"(?![\d]|[./-]\d)"
 )
 _TIME = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\d:])")
-_DIGIT_RUN = re.compile(
-    r"\+?\(?\d(?:[\s().\-/_|~\u00b7:;*+\u2027\u2022\u2219]{0,3}\d)+"
-)
+_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s().\-/_|~\u00b7:\u2027]{0,3}\d)+")
 _MAC = re.compile(
     r"(?<![0-9A-Za-z:.-])(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}"
     r"|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?![0-9A-Za-z]|[:.-][0-9A-Za-z])",
     re.IGNORECASE,
 )
 _MAC_SPACED = re.compile(
-    r"(?<![0-9A-Za-z])[0-9a-f]{2}(?: [0-9a-f]{2}){5}(?![0-9A-Za-z])", re.IGNORECASE
+    r"(?<![0-9A-Za-z])[0-9A-F]{2}(?: [0-9A-F]{2}){5}(?![0-9A-Za-z])"
 )
-"""A MAC address in pairs with spaces; it counts only with a letter a-f in it (``10 20 30
-40 50 60`` is a list of numbers)."""
-_HANDLE = re.compile(r"(?<![\w.@])@(?=[A-Za-z0-9_.]*[A-Za-z])[A-Za-z0-9_.]{3,30}\b")
-_HOUR = re.compile(r"@\d{1,2}(?:am|pm)", re.IGNORECASE)
+"""A MAC address in upper-case pairs with spaces, with a letter A-F in it (``10 20 30 40
+50 60`` is a list of numbers; ``de ad be ef 00 11`` a hash prefix)."""
+_HANDLE = re.compile(r"(?<![\w.@])@([A-Za-z0-9_.]{3,30})\b")
+"""``@`` and a name; a screen name when it has a letter and two digits (``@jdoe_1984``):
+``@home``, ``@risk``, ``@ESP`` or ``@support_team`` are how analysts write."""
+_HOUR = re.compile(r"\d{1,2}(?:[:.]\d{2})?(?:am|pm|h)?", re.IGNORECASE)
 _SPACED_OUT = re.compile(r"(?<!\S)(?:\S )+\S(?!\S)")
 """Characters written one by one with spaces (``j d o e @ e x a m p l e . c o m``)."""
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
@@ -306,8 +306,6 @@ def _phone(text: str) -> bool:
                 continue
             if sum(len(g) == 1 for g in groups[1:]) <= 1:
                 return True
-            if re.fullmatch(r"[\d ]+", chunk.strip()):  # digits spaced out one by one
-                return True
     return False
 
 
@@ -320,11 +318,18 @@ def identifier_in(note: str) -> str | None:
     if _ipv4(text) or _ipv6(text):
         return "an IP address"
     if _MAC.search(text) or any(
-        re.search("[a-fA-F]", m.group()) for m in _MAC_SPACED.finditer(text)
+        re.search("[A-F]", m.group()) for m in _MAC_SPACED.finditer(text)
     ):
         return "a MAC address"
     if _phone(text):
         return "a phone number"
-    if any(not _HOUR.fullmatch(m.group()) for m in _HANDLE.finditer(text)):
+    if any(_screen_name(m.group(1)) for m in _HANDLE.finditer(text)):
         return "a screen name (@handle)"
     return None
+
+
+def _screen_name(name: str) -> bool:
+    """A handle with a letter and two digits that is not a time (``@10.30am``)."""
+    digits = sum(c.isdigit() for c in name)
+    letters = any(c.isalpha() for c in name)
+    return letters and digits >= 2 and not _HOUR.fullmatch(name)

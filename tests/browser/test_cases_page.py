@@ -48,13 +48,18 @@ def cases(server: str, deployed: Deployed) -> dict[str, int]:
         body["received_at"] = f"2024-09-01T10:{i:02d}:00Z"
         burst.append(body)
     alone = [_report("web-overdue"), _report("web-blind")]
-    _api(server, deployed, "/score_batch", {"reports": trio + burst + alone}, "intake")
+    pair = [_report(f"web-pair-{i}", accounts=["web-pair-offender"]) for i in range(2)]
+    reports = trio + burst + alone + pair
+    _api(server, deployed, "/score_batch", {"reports": reports}, "intake")
     db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
     db.execute(
         "UPDATE case_member SET queued_at = '2020-01-01T00:00:00.000+00:00' "
         "WHERE report_id = 'web-overdue'"
     )
-    db.execute("UPDATE case_member SET blind = 1 WHERE report_id = 'web-blind'")
+    db.execute(
+        "UPDATE case_member SET blind = 1 "
+        "WHERE report_id IN ('web-blind', 'web-pair-1')"
+    )
     db.close()
 
     def case_of(report_id: str) -> int:
@@ -63,7 +68,11 @@ def cases(server: str, deployed: Deployed) -> dict[str, int]:
         )
         return int(view["case_id"])
 
-    return {"trio": case_of("web-case-0"), "burst": case_of("web-burst-00")}
+    return {
+        "trio": case_of("web-case-0"),
+        "burst": case_of("web-burst-00"),
+        "pair": case_of("web-pair-0"),
+    }
 
 
 def _page(browser: Browser, server: str, key: str) -> tuple[Page, list[str]]:
@@ -101,6 +110,22 @@ def test_a_case_with_its_members_and_one_decision_for_all(
         "#case-members tbody tr", "rows => rows.map(r => r.cells[5].textContent)"
     )
     assert all(text.startswith("P") for text in decided), decided
+    assert errors == []
+
+
+def test_accepting_a_case_says_which_blind_reports_are_left(
+    browser: Browser, server: str, deployed: Deployed, cases: dict[str, int]
+) -> None:
+    """An analyst's accept leaves a blind member for its own decision, and says so."""
+    page, errors = _page(browser, server, deployed.keys["analyst"])
+    page.goto(f"{server}/ui/#/case/{cases['pair']}")
+    page.wait_for_selector("#case-members")
+    page.select_option("#cd-reason", "linked_to_open_case")
+    page.click("text=Record for all undecided")
+    page.wait_for_selector("p.notice[role=status]")
+    text = page.inner_text("main")
+    assert "Recorded 1 decisions" in text
+    assert "1 report is under blind review: decide it by naming a priority" in text
     assert errors == []
 
 

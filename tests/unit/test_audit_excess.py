@@ -31,7 +31,15 @@ from training.audit.predictions import (
 )
 from training.audit.reference import HIDDEN_COLUMNS, hidden, training_rows
 from training.audit.report import flag_summary, render_html, summary_rows, text_table
-from training.audit.stats import cells, detectable_ratio, z_value
+from training.audit.stats import (
+    cells,
+    detectable_ratio,
+    draw,
+    metric_from_cells,
+    quantiles,
+    ratio,
+    z_value,
+)
 from training.audit.window import audit_frame
 from training.promote import _backtest_gate
 
@@ -177,15 +185,21 @@ def test_a_share_of_zero_has_an_honest_interval() -> None:
     )
     assert point == 0.0 and low == 0.0
     assert high > 1.0  # the bootstrap alone gave [0, 0]
-    # away from the boundary the bootstrap interval stands as it was
+    # away from the boundary the bootstrap interval stands as it was: the same draws
+    # through the same quantiles, not widened
+    inner_group = np.array([10, 21, 0, 1_000])
     inner = ratio_interval(
-        "recall_p1",
-        np.array([10, 21, 0, 1_000]),
-        reference,
-        CFG,
-        np.random.default_rng(0),
+        "recall_p1", inner_group, reference, CFG, np.random.default_rng(0)
     )
-    assert inner[1] > 0.0
+    rng = np.random.default_rng(0)
+    ours, theirs = (draw(c, CFG.bootstrap, rng) for c in (inner_group, reference))
+    plain = quantiles(
+        ratio(
+            metric_from_cells("recall_p1", ours), metric_from_cells("recall_p1", theirs)
+        ),
+        CFG.confidence,
+    )
+    assert inner[1:] == plain
 
 
 def test_without_comparators_the_case_mix_is_flagged_as_before() -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 from pydantic import ValidationError
 
-from features.refusal import looks_like_content
+from features.refusal import find_content, looks_like_content
 from features.schema import ReportSubmission, TipReport
 from tests.factories import make_report
 
@@ -73,10 +74,46 @@ def test_linkage_accepts_only_hex_digests() -> None:
         "https://cdn.example.com/attachments/1234567/7654321/IMG_0001.jpg?ex=66a1&hm="
         + "9f" * 40,
         "tab\tand\nline breaks\r\n",
+        # a stranger's review of the wrapped-base64 rule: lists and words, not content
+        "device ids: "
+        + " ".join(f"123e4567-e89b-12d3-a456-42661417400{i}" for i in range(8)),
+        " ".join(base64.b64encode(bytes([i]) * 16).decode() for i in range(12)),
+        " ".join("0x" + "ab12" * 8 for _ in range(10)),
+        "\n".join(
+            f"/usr/local/lib/python3/site-packages/pkg/submodule{i}" for i in range(8)
+        ),
+        "internationalization responsibilities telecommunications " * 6,
     ],
 )
 def test_metadata_that_resembles_content_is_not_refused(value: str) -> None:
     assert not looks_like_content(value)
+
+
+def test_a_photodna_hash_in_file_hashes_is_a_hash() -> None:
+    """288 hex characters of the base64 alphabet, in the one field that holds hashes."""
+    report = make_report()
+    payload = report.model_dump(mode="json")
+    payload["identifiers"] = {"file_hashes": ["ab" * 144]}
+    assert find_content(payload) is None
+    payload["identifiers"] = {"file_hashes": ["data:image/png;base64,iVBORw0KGgo="]}
+    assert find_content(payload) == "identifiers.file_hashes[0]"
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        ("A" * 255 + " ") * 4_000 + "!",  # backtracked ~5 s per MB in a regex before
+        ("A" * 255 + "!") * 4_000,
+        "data:;a" * 150_000,
+        ("Ab1" * 11 + "!") * 30_000,
+    ],
+)
+def test_the_content_checks_are_linear_on_crafted_text(crafted: str) -> None:
+    """A megabyte is judged in well under a second (the regex took 5-20 s: a stranger's
+    review); a loose bound, so only the super-linear kind can fail it."""
+    started = time.perf_counter()
+    looks_like_content(crafted)
+    assert time.perf_counter() - started < 2.0
 
 
 @pytest.mark.parametrize(

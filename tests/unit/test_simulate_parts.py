@@ -211,3 +211,6 @@ def test_the_service_reads_no_project_setting(
     assert serving.challenger_uri == "models:/tip-escalation@challenger"
     assert serving.model_uri == "models:/tip-escalation@champion"
     assert serving.max_batch >= 500
+    # a history's receipt times are replayed, and may lie ahead of today
+    assert serving.refuse_future_receipts is False
+    assert ServingSettings.model_fields["refuse_future_receipts"].default is True

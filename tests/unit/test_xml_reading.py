@@ -141,6 +141,17 @@ def test_a_base64_thumbnail_in_exif_details_is_refused(
     assert caught.value.path == "/fileDetails/details/nameValuePair/value"
 
 
+def test_a_hash_element_holding_content_is_refused(hasher: IdentifierHasher) -> None:
+    """Hash elements are exempt only for values written as a hash is (review)."""
+    for inner in (
+        f'<originalFileHash hashType="MD5">data:image/png;base64,{BLOB}</originalFileHash>',
+        f'<originalFileHash hashType="MD5">{BLOB}</originalFileHash>',
+    ):
+        with pytest.raises(XmlIntakeError) as caught:
+            parse_file_details(file_details(inner), hasher, IntakeOptions())
+        assert caught.value.code == "metadata_only"
+
+
 def test_hash_values_and_xsd_names_are_not_content(hasher: IdentifierHasher) -> None:
     photodna = "ab" * 144  # 288 hex characters, as PhotoDNA is often written
     hashes = (
@@ -227,6 +238,23 @@ def test_date_times_as_the_xsd_reads_them(
     assert parsed.report.incident_at.isoformat() == read
     codes = {w.code for w in parsed.warnings}
     assert codes & {"not_xs_datetime", "naive_datetime"} == warned
+
+
+def test_the_end_of_the_last_day_is_an_invalid_value_not_a_crash(
+    hasher: IdentifierHasher,
+) -> None:
+    summary = TYPE + "<incidentDateTime>9999-12-31T24:00:00Z</incidentDateTime>"
+    with pytest.raises(XmlIntakeError) as caught:
+        parse(report(summary), hasher)
+    assert caught.value.code == "invalid_value"
+
+
+def test_a_negative_age_falls_back_to_the_date_of_birth(
+    hasher: IdentifierHasher,
+) -> None:
+    person = "<victimPerson><age>-1</age><dateOfBirth>2012-01-01</dateOfBirth></victimPerson>"
+    parsed = parse(report(parties=f"<victim>{person}</victim>"), hasher)
+    assert parsed.report.victims.minor_stated is True
 
 
 def test_an_element_allowed_once_but_repeated_is_named(

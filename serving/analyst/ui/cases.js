@@ -88,7 +88,9 @@ function caseDecisionForm(view) {
     if (body.action === "override") body.priority = Number(data.get("priority"));
     try {
       const out = await api("/decide_case", { decision: body });
-      await showCase(view.case.case_id, `Recorded ${out.decisions.length} decisions for case ${out.case_id}.`);
+      const left = (out.left_for_blind_review || []).length;
+      const blind = left ? ` ${left} ${left === 1 ? "report is" : "reports are"} under blind review: decide ${left === 1 ? "it" : "each"} by naming a priority.` : "";
+      await showCase(view.case.case_id, `Recorded ${out.decisions.length} decisions for case ${out.case_id}.${blind}`);
     } catch (err) {
       if (err.status === 401) return signOut("Your key was not accepted; sign in again.");
       status.replaceChildren(el("p", { class: "alert", id: "case-decision-error", text: `Not recorded — ${err.detail || err.message}` }));
