@@ -87,6 +87,14 @@ def _page(browser: Browser, server: str, key: str) -> tuple[Page, list[str]]:
     return page, errors
 
 
+def _accept_case(page: Page, case_id: int) -> None:
+    """Open a case as the analyst and accept each member's suggestion for all."""
+    page.goto(f"{page.url.split('#')[0]}#/case/{case_id}")
+    page.wait_for_selector("#case-members")
+    page.select_option("#cd-reason", "linked_to_open_case")
+    page.click("text=Record for all undecided")
+
+
 def test_a_case_with_its_members_and_one_decision_for_all(
     browser: Browser, server: str, deployed: Deployed, cases: dict[str, int]
 ) -> None:
@@ -102,8 +110,7 @@ def test_a_case_with_its_members_and_one_decision_for_all(
     assert sorted(members) == [f"web-case-{i}" for i in range(3)]
     assert "accounts" in page.inner_text("#case-shared")
     assert_no_axe_violations(page)
-    page.select_option("#cd-reason", "linked_to_open_case")
-    page.click("text=Record for all undecided")
+    _accept_case(page, cases["trio"])
     page.wait_for_selector("#case-decided")
     assert "Recorded 3 decisions" in page.inner_text("main")
     decided = page.eval_on_selector_all(
@@ -118,10 +125,7 @@ def test_accepting_a_case_says_which_blind_reports_are_left(
 ) -> None:
     """An analyst's accept leaves a blind member for its own decision, and says so."""
     page, errors = _page(browser, server, deployed.keys["analyst"])
-    page.goto(f"{server}/ui/#/case/{cases['pair']}")
-    page.wait_for_selector("#case-members")
-    page.select_option("#cd-reason", "linked_to_open_case")
-    page.click("text=Record for all undecided")
+    _accept_case(page, cases["pair"])
     page.wait_for_selector("p.notice[role=status]")
     text = page.inner_text("main")
     assert "Recorded 1 decisions" in text
