@@ -179,6 +179,7 @@ def date_time(ctx: Context, element: ET.Element | None, path: str) -> datetime |
     if not raw:
         return None
     end_of_day = _END_OF_DAY.fullmatch(raw)
+    written = raw
     if end_of_day is not None:  # xs:dateTime's 24:00:00: 00:00:00 of the next day
         raw = raw.replace("T24:", "T00:", 1)
     try:
@@ -194,7 +195,7 @@ def date_time(ctx: Context, element: ET.Element | None, path: str) -> datetime |
             raise XmlIntakeError(
                 "invalid_value",
                 path,
-                f"expected an ISO-8601 date-time, got {raw[:40]!r}",
+                f"expected an ISO-8601 date-time, got {written[:40]!r}",
             ) from None
     elif not _XS_DATETIME.fullmatch(raw):
         ctx.warn(

@@ -11,8 +11,8 @@ accepted does not depend on the form.
 Two kinds of XSD text are exempt: the names the XSD itself gives that the name rule would
 catch (``<content>``, a communication's text; ``thirdPartyHostedContent``, a URL flag),
 and hash values (``<originalFileHash>``, a file document's ``<hash>``, the values of
-``<details type="HASH">``) written as a hash is (``refusal.hash_shaped``: one hex or
-base64 token of at most 512 characters): a PhotoDNA hash in hex is 288 characters of the
+``<details type="HASH">``) written as a hash is (``refusal.hash_shaped``: one hex token
+of at most 512 characters): a PhotoDNA hash in hex is 288 characters of the
 base64 alphabet, and it is a hash, not content. Anything else there (a data URI, a
 longer blob) is judged like any text. The JSON contract exempts ``file_hashes`` alike.
 """

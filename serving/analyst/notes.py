@@ -97,21 +97,16 @@ _DATE = re.compile(
     r"(?![\d]|[./-]\d)"
 )
 _TIME = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\d:])")
-_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s().\-/_|~\u00b7:\u2027]{0,3}\d)+")
+_DIGIT_RUN = re.compile(r"\+?\(?\d(?:[\s().\-/_|~\u00b7:\u2027\u2022\u2219]{0,3}\d)+")
 _MAC = re.compile(
     r"(?<![0-9A-Za-z:.-])(?:[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}"
     r"|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?![0-9A-Za-z]|[:.-][0-9A-Za-z])",
     re.IGNORECASE,
 )
-_MAC_SPACED = re.compile(
-    r"(?<![0-9A-Za-z])[0-9A-F]{2}(?: [0-9A-F]{2}){5}(?![0-9A-Za-z])"
+_PAIRS = re.compile(
+    r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?: [0-9A-Fa-f]{2})+(?![0-9A-Za-z])"
 )
-"""A MAC address in upper-case pairs with spaces, with a letter A-F in it (``10 20 30 40
-50 60`` is a list of numbers; ``de ad be ef 00 11`` a hash prefix)."""
-_HANDLE = re.compile(r"(?<![\w.@])@([A-Za-z0-9_.]{3,30})\b")
-"""``@`` and a name; a screen name when it has a letter and two digits (``@jdoe_1984``):
-``@home``, ``@risk``, ``@ESP`` or ``@support_team`` are how analysts write."""
-_HOUR = re.compile(r"\d{1,2}(?:[:.]\d{2})?(?:am|pm|h)?", re.IGNORECASE)
+"""Space-separated pairs of hex digits, the whole run."""
 _SPACED_OUT = re.compile(r"(?<!\S)(?:\S )+\S(?!\S)")
 """Characters written one by one with spaces (``j d o e @ e x a m p l e . c o m``)."""
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
@@ -317,19 +312,21 @@ def identifier_in(note: str) -> str | None:
         return "an email address"
     if _ipv4(text) or _ipv6(text):
         return "an IP address"
-    if _MAC.search(text) or any(
-        re.search("[A-F]", m.group()) for m in _MAC_SPACED.finditer(text)
-    ):
+    if _MAC.search(text) or any(_spaced_mac(m.group()) for m in _PAIRS.finditer(text)):
         return "a MAC address"
     if _phone(text):
         return "a phone number"
-    if any(_screen_name(m.group(1)) for m in _HANDLE.finditer(text)):
-        return "a screen name (@handle)"
     return None
 
 
-def _screen_name(name: str) -> bool:
-    """A handle with a letter and two digits that is not a time (``@10.30am``)."""
-    digits = sum(c.isdigit() for c in name)
-    letters = any(c.isalpha() for c in name)
-    return letters and digits >= 2 and not _HOUR.fullmatch(name)
+def _spaced_mac(run: str) -> bool:
+    """Six upper-case hex pairs with spaces, a letter among them: a MAC address.
+
+    ``10 20 30 40 50 60`` is a list of numbers, ``de ad be ef 00 11`` a hash prefix,
+    ``FF D8 FF E0 00 10 4A 46`` a dump of a file's first bytes (more than six pairs).
+    """
+    return (
+        len(run.split()) == 6
+        and run == run.upper()
+        and not run.replace(" ", "").isdigit()
+    )

@@ -128,8 +128,9 @@ def test_accepting_a_case_says_which_blind_reports_are_left(
     _accept_case(page, cases["pair"])
     page.wait_for_selector("p.notice[role=status]")
     text = page.inner_text("main")
-    assert "Recorded 1 decisions" in text
-    assert "1 report is under blind review: decide it by naming a priority" in text
+    assert "Recorded 1 decision for case" in text
+    assert "Under blind review, left for a decision of its own" in text
+    assert "web-pair-1" in text
     assert errors == []
 
 

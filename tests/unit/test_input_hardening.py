@@ -270,3 +270,18 @@ def test_malformed_multipart_is_invalid_multipart(
 def test_a_good_multipart_body_is_split() -> None:
     [part] = split_parts(GOOD, BOUNDARY)
     assert (part.name, bytes(part.data)) == ("report", b"<report/>")
+
+
+def test_a_receipt_ahead_of_the_clock_is_refused_unless_turned_off() -> None:
+    """The service's check (``refuse_future_receipts``); simulate's service turns it off."""
+    from datetime import UTC, datetime, timedelta
+
+    from bentoml.exceptions import InvalidArgument
+
+    from serving.service import not_ahead
+
+    ahead = datetime.now(UTC) + timedelta(days=2)
+    with pytest.raises(InvalidArgument, match="ahead of this service's clock"):
+        not_ahead(ahead, "reports[3].received_at")
+    not_ahead(ahead, on=False)
+    not_ahead(datetime.now(UTC) + timedelta(minutes=30))  # within the hour of skew

@@ -111,7 +111,7 @@ OBFUSCATED = {
     "mail jdoe\\u0040example.com": "an email address",
     "mail j d o e @ e x a m p l e . c o m": "an email address",
     "mac 00 1A 2B 3C 4D 5E": "a MAC address",
-    "user @jdoe_1984 on the app": "a screen name (@handle)",
+    "phone 555\u2022767\u20221234 or 555 \u2219 767 \u2219 1234": "a phone number",
 }
 
 ORDINARY = [
@@ -174,6 +174,8 @@ ORDINARY = [
     "counts 12;34;56;78;90 and bitrate 128+128+128+256 kbps",
     "hash prefix de ad be ef 00 11",
     "path c:\\x40dir",
+    "video 1920x1080 @30fps, @1080p; call @1400hrs; deadline @Nov2024; user @jdoe_1984",
+    "header FF D8 FF E0 00 10 4A 46 49 46 and 4D 4D 00 2A 00 00 00 08",
 ]
 DASHES = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Pd"]
 

@@ -77,7 +77,8 @@ def test_linkage_accepts_only_hex_digests() -> None:
         # a stranger's review of the wrapped-base64 rule: lists and words, not content
         "device ids: "
         + " ".join(f"123e4567-e89b-12d3-a456-42661417400{i}" for i in range(8)),
-        " ".join(base64.b64encode(bytes([i]) * 16).decode() for i in range(12)),
+        "/private/var/mobile/Containers/Data/Application/"
+        "3F2504E0-4F89-11D3-9A0C-0305E82C3301/Documents " * 3,  # mixed-case paths
         " ".join("0x" + "ab12" * 8 for _ in range(10)),
         "\n".join(
             f"/usr/local/lib/python3/site-packages/pkg/submodule{i}" for i in range(8)
@@ -97,6 +98,12 @@ def test_a_photodna_hash_in_file_hashes_is_a_hash() -> None:
     assert find_content(payload) is None
     payload["identifiers"] = {"file_hashes": ["data:image/png;base64,iVBORw0KGgo="]}
     assert find_content(payload) == "identifiers.file_hashes[0]"
+    # only hex is a hash's shape: 384 bytes of base64 are content, not a hash
+    blob = base64.b64encode(bytes(range(256)) + bytes(range(128))).decode()
+    payload["identifiers"] = {"file_hashes": [blob]}
+    assert find_content(payload) == "identifiers.file_hashes[0]"
+    payload["identifiers"] = {"file_hashes": [{"fileContent": "x"}]}
+    assert find_content(payload) == "identifiers.file_hashes[0].fileContent"
 
 
 @pytest.mark.parametrize(
@@ -106,6 +113,7 @@ def test_a_photodna_hash_in_file_hashes_is_a_hash() -> None:
         ("A" * 255 + "!") * 4_000,
         "data:;a" * 150_000,
         ("Ab1" * 11 + "!") * 30_000,
+        "data:" * 200_000,  # a bounded regex re-read 256 characters at each
     ],
 )
 def test_the_content_checks_are_linear_on_crafted_text(crafted: str) -> None:
@@ -138,6 +146,13 @@ def test_the_content_checks_are_linear_on_crafted_text(crafted: str) -> None:
         ({"esp": "see data:image/gif;base64,R0lGOD"}, "esp"),  # not at the start
         ({"esp": "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"}, "esp"),  # raw bytes as escapes
         ({"esp": "\xff\xd8\xff\xe0\x00\x10JFIF"}, "esp"),
+        # a second review's: a data URI whose head is long, or spaced before base64
+        (
+            {"esp": "data:application/octet-stream;x=" + "a." * 150 + ";base64,AAAA"},
+            "esp",
+        ),
+        ({"esp": "data:application/pdf; base64,JVBERi0x"}, "esp"),
+        ({"esp": _wrapped(16, " ")}, "esp"),  # short groups
     ],
 )
 def test_file_content_is_refused_naming_the_field(payload: dict, field: str) -> None:  # type: ignore[type-arg]

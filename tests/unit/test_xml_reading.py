@@ -247,6 +247,7 @@ def test_the_end_of_the_last_day_is_an_invalid_value_not_a_crash(
     with pytest.raises(XmlIntakeError) as caught:
         parse(report(summary), hasher)
     assert caught.value.code == "invalid_value"
+    assert "9999-12-31T24:00:00Z" in caught.value.message  # as written
 
 
 def test_a_negative_age_falls_back_to_the_date_of_birth(

@@ -88,9 +88,11 @@ function caseDecisionForm(view) {
     if (body.action === "override") body.priority = Number(data.get("priority"));
     try {
       const out = await api("/decide_case", { decision: body });
-      const left = (out.left_for_blind_review || []).length;
-      const blind = left ? ` ${left} ${left === 1 ? "report is" : "reports are"} under blind review: decide ${left === 1 ? "it" : "each"} by naming a priority.` : "";
-      await showCase(view.case.case_id, `Recorded ${out.decisions.length} decisions for case ${out.case_id}.${blind}`);
+      const left = out.left_for_blind_review || [];
+      const one = left.length === 1;
+      const blind = left.length ? ` Under blind review, left for a decision of ${one ? "its" : "their"} own (name a priority): ${left.join(", ")}.` : "";
+      const n = out.decisions.length;
+      await showCase(view.case.case_id, `Recorded ${n} ${n === 1 ? "decision" : "decisions"} for case ${out.case_id}.${blind}`);
     } catch (err) {
       if (err.status === 401) return signOut("Your key was not accepted; sign in again.");
       status.replaceChildren(el("p", { class: "alert", id: "case-decision-error", text: `Not recorded — ${err.detail || err.message}` }));
