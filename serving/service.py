@@ -102,8 +102,9 @@ def not_ahead(
     if on and received_at > now + CLOCK_SKEW:
         raise InvalidArgument(
             f"{where}: {received_at.isoformat()} is ahead of this service's clock "
-            f"({now.isoformat(timespec='seconds')}) by more than {CLOCK_SKEW}; a report "
-            "cannot have been received in the future"
+            f"({now.isoformat(timespec='seconds')}) by more than "
+            f"{CLOCK_SKEW.total_seconds() / 60:g} minutes; a report cannot have been "
+            "received in the future"
         )
 
 
