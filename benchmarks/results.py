@@ -42,3 +42,31 @@ def write_section(name: str, command: str, body: str) -> None:
     )
     RESULTS.write_text(text)
     sys.stdout.write(section)
+
+
+def section_rows(name: str) -> list[str]:
+    """The table rows (``| ... |`` lines past the header) of section ``name`` so far."""
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    match = re.search(
+        rf"<!-- {re.escape(name)}:start -->(.*?)<!-- {re.escape(name)}:end -->",
+        text,
+        re.S,
+    )
+    if match is None:
+        return []
+    lines = [line for line in match.group(1).splitlines() if line.startswith("|")]
+    return lines[2:]  # past the header and its |---| line
+
+
+def log_run(
+    name: str, command: str, intro: str, header: str, row: str, keep: int = 30
+) -> None:
+    """Add ``row`` on top of section ``name``'s table of runs (the newest ``keep`` kept).
+
+    Why: a figure that moves from run to run on a shared machine is judged by its spread,
+    which one run's section cannot show.
+    """
+    columns = header.count("|") - 1
+    rule = "|" + "---|" * columns
+    rows = [row, *section_rows(name)][:keep]
+    write_section(name, command, "\n".join([intro.strip(), "", header, rule, *rows]))

@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_section
+from results import log_run, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = [
@@ -464,6 +465,30 @@ off; at one client the difference in p50 is {ours["c1"]["p50"] - unbatched["c1"]
         "Serving (issue 6)",
         "python benchmarks/serve_bench.py --store " + args.store,
         body,
+    )
+    log_run(
+        "Serving, run to run (issue 15)",
+        "python benchmarks/serve_bench.py --store " + args.store,
+        RUN_LOG_INTRO,
+        "| run (UTC) | floor | `http.client` | httpx | clients' CPU per call |",
+        _run_row(ours),
+    )
+
+
+RUN_LOG_INTRO = """
+Every run of this benchmark adds a line (the newest on top): the single-client ratio to the
+floor of the same run, with the lean and the httpx client ("Serving (issue 6)" above says
+how), and the clients' own CPU per call, which shows how fast the shared machine ran.
+"""
+
+
+def _run_row(ours: dict[str, Any]) -> str:
+    lean, httpx_ = ours["paired"], ours["paired_httpx"]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"| {stamp} | {lean['floor']:.2f} ms | {lean['ratio']:.1f}× | "
+        f"{httpx_['ratio']:.1f}× | {lean['client_cpu']:.2f} / "
+        f"{httpx_['client_cpu']:.2f} ms |"
     )
 
 
