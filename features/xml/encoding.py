@@ -37,9 +37,11 @@ _NO_BOM = {
     b"<\x00\x00\x00": "utf-32-le",
     b"\x00\x00\x00<": "utf-32-be",
 }
-_DECLARED = re.compile(
-    rb"^\s*<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]{0,39})[\"']"
-)
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\sencoding\s*=\s*([\"'])(.*?)\1", re.S)
+_ENC_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9._-]*")
+"""The XML specification's ``EncName`` production."""
+DECLARATION_WINDOW = 4096
+"""Bytes searched for the declaration's ``encoding`` (its length is not bounded by XML)."""
 _WIDE = ("utf-16", "utf-32")
 _UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 _UTF32_FIRST = (b"<\x00\x00\x00", b"\x00\x00\x00<")
@@ -89,9 +91,25 @@ def _codec(name: str, where: str) -> str:
 
 
 def declared_encoding(data: bytes) -> str | None:
-    """The encoding an ``<?xml ... encoding="..."?>`` declaration names, if any."""
-    declared = _DECLARED.match(data[:200])
-    return None if declared is None else declared.group(1).decode("ascii")
+    """The encoding an ``<?xml ... encoding="..."?>`` declaration names, if any.
+
+    Any length: a name of 40+ characters (``UTF----…----7`` is UTF-7 to Python's codec
+    lookup) must meet the same check as a short one.
+
+    Raises:
+        EncodingError: ``unsupported_charset`` when the name is no XML ``EncName``.
+    """
+    declared = _DECLARED.match(data[:DECLARATION_WINDOW])
+    if declared is None:
+        return None
+    name = declared.group(2)
+    if _ENC_NAME.fullmatch(name) is None:
+        shown = name[:40].decode("ascii", "replace")
+        raise EncodingError(
+            "unsupported_charset",
+            f"XML declaration encoding {shown!r} is not an encoding name",
+        )
+    return name.decode("ascii")
 
 
 def check_declaration(data: bytes) -> None:

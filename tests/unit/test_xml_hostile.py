@@ -76,6 +76,26 @@ CASES = {
         "unsupported_charset",
     ),
 }
+LONG_NAMES = {  # Python's codec lookup folds runs of "-": these are UTF-7 and mac-roman
+    "utf7": "UTF" + "-" * 40 + "7",
+    "macroman": "mac" + "-" * 40 + "roman",
+    "unknown": "x" + "y" * 60,
+    "not_a_name": "utf 8",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG_NAMES))
+@pytest.mark.parametrize("form", ["bytes", "text"])
+def test_any_declared_name_meets_the_charset_check(
+    hasher: IdentifierHasher, name: str, form: str
+) -> None:
+    # a name of 40+ characters escaped the check: `tipscore parse` crashed with a
+    # LookupError, the service read UTF-7 as UTF-8, mac-roman was parsed (session 9)
+    text = DECLARING.format(LONG_NAMES[name])
+    data: bytes | str = text.encode() if form == "bytes" else text
+    with pytest.raises(XmlIntakeError) as caught:
+        parse_submission([data], hasher, IntakeOptions(esp="X"))
+    assert caught.value.code == "unsupported_charset"
 
 
 @pytest.fixture
