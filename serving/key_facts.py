@@ -100,7 +100,12 @@ def _linked(links: dict[str, int]) -> KeyFactOut:
 
 def _location(report: TipReport) -> KeyFactOut:
     where = report.location
-    if where.source is LocationSource.UNKNOWN:
+    if (
+        where.source is LocationSource.UNKNOWN
+        and report.reported_person.estimated_location
+    ):
+        text = "Country unknown: an estimated location is given without one"
+    elif where.source is LocationSource.UNKNOWN:
         text = "Unknown: no country supplied or derived"
     elif where.source is LocationSource.IP_DERIVED:
         text = f"{where.country_code} (derived from an IP address)"

@@ -101,12 +101,22 @@ def preservation(
 
 
 def likely_informational(report: TipReport) -> RuleWarning | None:
-    """What is missing that makes an industry report hard to act on."""
-    person = report.reported_person
+    """What is missing that makes an industry report hard to act on.
+
+    Only what the report lacks: an estimated location without a country is a location
+    (its country is unknown, the place is not), and identifiers the report hashed for
+    linkage (an ``associatedAccount``'s, say) are user identifiers even when the
+    reported person's own flags are unset (an outside XML client, session 9).
+    """
+    person, keys = report.reported_person, report.linkage
     missing = []
-    if report.location.source == LocationSource.UNKNOWN:
+    if (
+        report.location.source == LocationSource.UNKNOWN
+        and not person.estimated_location
+    ):
         missing.append("no location")
-    if not (person.esp_user_id or person.screen_name or person.email or person.phone):
+    named = person.esp_user_id or person.screen_name or person.email or person.phone
+    if not (named or keys.accounts or keys.emails or keys.phones):
         missing.append("no user identifiers")
     if not person.upload_ip:
         missing.append("no upload IP")

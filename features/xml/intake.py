@@ -30,8 +30,10 @@ from features.xml.encoding import EncodingError, check_declaration, check_encodi
 from features.xml.files import FileDoc, read_file_details, report_number
 from features.xml.limits import check_limits
 from features.xml.parties import RawBag
+from features.xml.places import country_of, incident_countries
 from features.xml.report import (
     check_report_children,
+    incident_upload,
     read_annotations,
     read_bundle,
     read_escalation,
@@ -50,8 +52,6 @@ from features.xml.safe import (
     read_xml,
     validate_xsd,
 )
-
-_COUNTRY_LEN = 2
 
 
 @dataclass(frozen=True)
@@ -172,13 +172,12 @@ def _report_id(
     return derived
 
 
-def _location(ctx: Context, codes: list[str]) -> dict[str, Any]:
-    for code in codes:
-        upper = code.strip().upper()
-        if len(upper) == _COUNTRY_LEN and upper.isalnum():
-            return {"country_code": upper, "source": LocationSource.SUPPLIED}
-        ctx.warn("invalid_country", "/report", "a country code is not ISO 3166 alpha-2")
-    return {"country_code": None, "source": LocationSource.UNKNOWN}
+def _location(ctx: Context, root: Any, codes: list[str]) -> dict[str, Any]:
+    """The incident's country first, then the parties' (``features.xml.places``)."""
+    code = country_of(ctx, [*incident_countries(root), *codes], root)
+    if code is None:
+        return {"country_code": None, "source": LocationSource.UNKNOWN}
+    return {"country_code": code, "source": LocationSource.SUPPLIED}
 
 
 def _files(files: list[FileDoc], options: IntakeOptions) -> list[dict[str, Any]]:
@@ -232,6 +231,8 @@ def _report_fields(
     check_report_children(ctx, root)
     summary, incident_at = read_summary(ctx, root)
     parties = read_parties(ctx, root, incident_at, bag)
+    if incident_upload(root):
+        parties.person["upload_ip"] = True
     return {
         "incident_type": read_incident_type(ctx, summary),
         "incident_at": incident_at,
@@ -244,7 +245,7 @@ def _report_fields(
         "reported_person": parties.person,
         "victims": parties.victims,
         "recipients": parties.recipients,
-        "location": _location(ctx, parties.country_codes),
+        "location": _location(ctx, root, parties.country_codes),
         "bundle": read_bundle(root, parties.person["count"]),
     }
 

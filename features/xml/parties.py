@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,8 +23,11 @@ from features.xml.common import (
     filled,
     text,
 )
+from features.xml.places import address_countries
 
 _AGE = re.compile(r"[+-]?\d{1,9}")
+_REPORT_NUMBER = re.compile(r"\+?\d{1,18}")
+"""A prior report number as an ``xs:long`` writes it (non-negative: report numbers are)."""
 """An ``xs:int`` age as written (a sign allowed); anything else is not read as an age."""
 
 ADULT_AGE = 18
@@ -69,37 +73,70 @@ def _countries(party: ET.Element, person: ET.Element | None) -> list[str]:
     if location is not None:
         codes.append(text(child(location, "countryCode")))
     if person is not None:
-        codes += [text(child(a, "country")) for a in children(person, "address")]
+        codes += address_countries(children(person, "address"))
     return [c for c in codes if c]
 
 
-def _ip_events(party: ET.Element, bag: RawBag) -> tuple[int, bool]:
-    """Count a party's IP capture events, collect their addresses, spot an upload IP."""
-    events = list(children(party, "ipCaptureEvent"))
-    bag.ips += [
-        text(child(e, "ipAddress")) for e in events if text(child(e, "ipAddress"))
+def _ip_events(
+    ctx: Context, party: ET.Element, path: str, bag: RawBag
+) -> tuple[int, bool]:
+    """Count a party's IP capture events, collect their addresses, spot an upload IP.
+
+    An event without an ``ipAddress`` (the XSD requires one) captured nothing: it is not
+    counted, and an ``Upload`` without an address is no upload IP.
+    """
+    events = [
+        e for e in children(party, "ipCaptureEvent") if text(child(e, "ipAddress"))
     ]
-    upload = any(text(child(e, "eventName")) == "Upload" for e in events)
-    return len(events), upload
+    hollow(ctx, party, "ipCaptureEvent", len(events), path, "an ipAddress")
+    bag.ips += [text(child(e, "ipAddress")) for e in events]
+    return len(events), upload_event(events)
 
 
-def _devices(party: ET.Element, bag: RawBag) -> int:
-    devices = list(children(party, "deviceId"))
-    bag.devices += [
-        text(child(d, "idValue")) for d in devices if text(child(d, "idValue"))
-    ]
-    return len(devices)
+def upload_event(events: Iterable[ET.Element]) -> bool:
+    """Whether any of these IP capture events (each with an address) is an upload."""
+    return any(text(child(e, "eventName")) == "Upload" for e in events)
 
 
-def _associated(party: ET.Element, bag: RawBag) -> None:
-    for account in children(party, "associatedAccount"):
+def hollow(
+    ctx: Context, parent: ET.Element, tag: str, kept: int, path: str, needs: str
+) -> None:
+    """Warn once for ``tag`` elements under ``parent`` left out for lack of ``needs``."""
+    left_out = len(list(children(parent, tag))) - kept
+    if left_out:
+        ctx.warn(
+            "hollow_element",
+            f"{path}/{tag}",
+            f"{left_out} without {needs} (the XSD requires it): not counted",
+        )
+
+
+def _devices(ctx: Context, party: ET.Element, path: str, bag: RawBag) -> int:
+    values = [text(child(d, "idValue")) for d in children(party, "deviceId")]
+    kept = [v for v in values if v]
+    hollow(ctx, party, "deviceId", len(kept), path, "an idValue")
+    bag.devices += kept
+    return len(kept)
+
+
+def _prior_reports(ctx: Context, party: ET.Element, path: str) -> int:
+    """Prior CyberTipline report numbers cited (``xs:long``; anything else is not one)."""
+    numbers = [text(p) for p in children(party, "priorCTReports")]
+    kept = sum(bool(_REPORT_NUMBER.fullmatch(n)) for n in numbers)
+    hollow(ctx, party, "priorCTReports", kept, path, "a report number (xs:long)")
+    return kept
+
+
+def _associated(ctx: Context, party: ET.Element, path: str, bag: RawBag) -> None:
+    for index, account in enumerate(children(party, "associatedAccount")):
+        where = f"{path}/associatedAccount[{index + 1}]"
         if text(child(account, "espIdentifier")):
             bag.accounts.append(text(child(account, "espIdentifier")))
         if text(child(account, "screenName")):
             bag.screen_names.append(text(child(account, "screenName")))
         _contact(account, bag)
-        _ip_events(account, bag)
-        _devices(account, bag)
+        _ip_events(ctx, account, where, bag)
+        _devices(ctx, account, where, bag)
 
 
 _ANY = (
@@ -122,14 +159,14 @@ def _one_reported(
     """Facts about one ``personOrUserReported`` element."""
     person = child(party, "personOrUserReportedPerson")
     has_email, has_phone = _contact(person, bag)
-    ip_count, upload = _ip_events(party, bag)
+    ip_count, upload = _ip_events(ctx, party, path, bag)
     esp_id, screen = (
         text(child(party, "espIdentifier")),
         text(child(party, "screenName")),
     )
     bag.accounts += [esp_id] if esp_id else []
     bag.screen_names += [screen] if screen else []
-    _associated(party, bag)
+    _associated(ctx, party, path, bag)
     facts: dict[str, Any] = {
         "esp_user_id": bool(esp_id),
         "screen_name": bool(screen),
@@ -137,11 +174,11 @@ def _one_reported(
         "phone": has_phone,
         "ip_events": ip_count,
         "upload_ip": upload,
-        "device_ids": _devices(party, bag),
+        "device_ids": _devices(ctx, party, path, bag),
         "age_or_dob": person is not None
         and (filled(child(person, "age")) or filled(child(person, "dateOfBirth"))),
         "estimated_location": filled(child(party, "estimatedLocation")),
-        "prior_ct_reports": len(list(children(party, "priorCTReports"))),
+        "prior_ct_reports": _prior_reports(ctx, party, path),
     }
     for flag, name in (
         ("account_temporarily_disabled", "accountTemporarilyDisabled"),
@@ -173,7 +210,8 @@ def _stated_age(person: ET.Element | None, at: datetime) -> int | None:
     raw = text(child(person, "age"))
     if _AGE.fullmatch(raw) and int(raw) >= 0:  # an xs:int: "+15" is 15
         return int(raw)
-    return age_from_dob(child(person, "dateOfBirth"), at)
+    age = age_from_dob(child(person, "dateOfBirth"), at)
+    return None if age is None or age < 0 else age  # born after the incident: no age
 
 
 def read_party_summary(

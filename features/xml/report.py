@@ -26,7 +26,13 @@ from features.xml.common import (
     warn_repeated,
     warn_unknown,
 )
-from features.xml.parties import PartyFacts, RawBag, read_party_summary, read_reported
+from features.xml.parties import (
+    PartyFacts,
+    RawBag,
+    read_party_summary,
+    read_reported,
+    upload_event,
+)
 from features.xml.safe import XmlIntakeError
 
 SUMMARY = "/report/incidentSummary"
@@ -177,6 +183,22 @@ def read_incident_kinds(ctx: Context, root: ET.Element, bag: RawBag) -> dict[str
             if text(child(element, "phoneNumber")):
                 bag.phones.append(text(child(element, "phoneNumber")))
     return kinds
+
+
+def incident_upload(root: ET.Element) -> bool:
+    """Whether a peer-to-peer incident captured an upload IP (an ``Upload`` with an address).
+
+    The peer sharing the file is the reported user: their upload IP counts as the report's
+    (before, only ``personOrUserReported``'s events did, and a P2P report was told it had
+    no upload IP).
+    """
+    return upload_event(
+        event
+        for details in children(root, "internetDetails")
+        for incident in children(details, "peer2peerIncident")
+        for event in children(incident, "ipCaptureEvent")
+        if text(child(event, "ipAddress"))
+    )
 
 
 def read_bundle(root: ET.Element, reported_count: int) -> dict[str, Any]:

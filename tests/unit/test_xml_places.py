@@ -1,0 +1,154 @@
+"""What a CyberTipline document gives of places, identifiers and uploads, read as given.
+
+An outside XML client (session 9) sent XSD-valid reports that the analyst was told had "no
+location", "no user identifiers" or "no upload IP", and hollow elements counted as facts.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from features.identifiers import IdentifierHasher
+from features.xml.intake import IntakeOptions, ParsedReport, parse_submission
+from serving.key_facts import key_facts
+from serving.rules import PreservationPolicy, likely_informational
+
+SUMMARY = (
+    "<incidentSummary><incidentType>Child Sex Trafficking</incidentType>"
+    "<incidentDateTime>2025-05-30T10:00:00Z</incidentDateTime></incidentSummary>"
+)
+REPORTER = "<reporter><reportingPerson><email>a@esp.example</email></reportingPerson></reporter>"
+UPLOAD = (
+    "<ipCaptureEvent><ipAddress>192.0.2.1</ipAddress><eventName>Upload</eventName>"
+    "</ipCaptureEvent>"
+)
+
+
+def _parse(
+    hasher: IdentifierHasher, details: str = "", reported: str = ""
+) -> ParsedReport:
+    body = f"<report>{SUMMARY}{details}{REPORTER}{reported}</report>"
+    return parse_submission([body], hasher, IntakeOptions(esp="Discord"))
+
+
+def _person(inner: str) -> str:
+    return f"<personOrUserReported>{inner}</personOrUserReported>"
+
+
+def _missing(parsed: ParsedReport) -> str:
+    warning = likely_informational(parsed.report)
+    return "" if warning is None else warning.text
+
+
+def _codes(parsed: ParsedReport) -> list[str]:
+    return [w.code for w in parsed.warnings]
+
+
+def test_the_incidents_own_address_is_its_location(hasher: IdentifierHasher) -> None:
+    details = (
+        "<internetDetails><nonInternetIncident><locationName>Park</locationName>"
+        "<incidentAddress><city>Leeds</city><country>GB</country></incidentAddress>"
+        "</nonInternetIncident></internetDetails>"
+    )
+    parsed = _parse(
+        hasher, details, _person("<espIdentifier>u1</espIdentifier>" + UPLOAD)
+    )
+    assert parsed.report.location.country_code == "GB"
+    assert _missing(parsed) == ""
+
+
+@pytest.mark.parametrize(
+    ("state", "country"), [("TX", "US"), ("PR", "PR"), ("DC", "US")]
+)
+def test_a_us_state_places_the_address(
+    hasher: IdentifierHasher, state: str, country: str
+) -> None:
+    address = f"<address><city>Austin</city><zipCode>78701</zipCode><state>{state}</state></address>"
+    parsed = _parse(
+        hasher,
+        reported=_person(
+            f"<personOrUserReportedPerson>{address}</personOrUserReportedPerson>"
+        ),
+    )
+    assert parsed.report.location.country_code == country
+
+
+def test_a_code_off_the_xsds_list_is_not_a_country(hasher: IdentifierHasher) -> None:
+    located = "<estimatedLocation><countryCode>{}</countryCode></estimatedLocation>"
+    parsed = _parse(hasher, reported=_person(located.format("ZZ")))
+    assert parsed.report.location.country_code is None
+    assert "invalid_country" in _codes(parsed)
+    lower = _parse(hasher, reported=_person(located.format("de")))
+    assert lower.report.location.country_code == "DE"
+
+
+def test_an_estimated_location_without_country_is_not_no_location(
+    hasher: IdentifierHasher,
+) -> None:
+    located = (
+        "<estimatedLocation><city>Paris</city><region>IDF</region></estimatedLocation>"
+    )
+    parsed = _parse(
+        hasher, reported=_person("<espIdentifier>u1</espIdentifier>" + UPLOAD + located)
+    )
+    assert parsed.report.location.country_code is None
+    assert "location_without_country" in _codes(parsed)
+    assert "no location" not in _missing(parsed)
+    facts = key_facts(
+        parsed.report, {}, parsed.report.received_at.date(), PreservationPolicy()
+    )
+    location = next(f for f in facts if f.code == "location")
+    assert (
+        location.text == "Country unknown: an estimated location is given without one"
+    )
+
+
+def test_coordinates_without_country_are_named(hasher: IdentifierHasher) -> None:
+    details = (
+        "<internetDetails><cellPhoneIncident><latitude>51.5</latitude>"
+        "<longitude>-0.12</longitude></cellPhoneIncident></internetDetails>"
+    )
+    parsed = _parse(hasher, details)
+    warning = next(w for w in parsed.warnings if w.code == "location_without_country")
+    assert "coordinates" in warning.message
+
+
+def test_an_associated_account_is_a_user_identifier(hasher: IdentifierHasher) -> None:
+    account = (
+        "<associatedAccount><espIdentifier>alt-9</espIdentifier></associatedAccount>"
+    )
+    parsed = _parse(hasher, reported=_person(account))
+    assert parsed.report.linkage.accounts
+    assert "no user identifiers" not in _missing(parsed)
+
+
+def test_a_peer_to_peer_upload_is_an_upload_ip(hasher: IdentifierHasher) -> None:
+    details = f"<internetDetails><peer2peerIncident>{UPLOAD}</peer2peerIncident></internetDetails>"
+    parsed = _parse(hasher, details)
+    assert parsed.report.reported_person.upload_ip
+    assert "no upload IP" not in _missing(parsed)
+
+
+def test_hollow_elements_are_not_facts(hasher: IdentifierHasher) -> None:
+    hollow = (
+        "<espIdentifier>u1</espIdentifier>"
+        "<ipCaptureEvent><eventName>Upload</eventName></ipCaptureEvent><ipCaptureEvent/>"
+        "<deviceId/><priorCTReports/><priorCTReports>none known</priorCTReports>"
+        "<priorCTReports>123456</priorCTReports>"
+    )
+    parsed = _parse(hasher, reported=_person(hollow))
+    person = parsed.report.reported_person
+    assert (person.upload_ip, person.ip_events, person.device_ids) == (False, 0, 0)
+    assert person.prior_ct_reports == 1
+    paths = {w.path for w in parsed.warnings if w.code == "hollow_element"}
+    assert {p.rsplit("/", 1)[1] for p in paths} == {
+        "ipCaptureEvent",
+        "deviceId",
+        "priorCTReports",
+    }
+
+
+def test_a_birth_after_the_incident_is_no_age(hasher: IdentifierHasher) -> None:
+    victim = "<victim><victimPerson><dateOfBirth>2030-01-01</dateOfBirth></victimPerson></victim>"
+    parsed = _parse(hasher, reported=victim)
+    assert parsed.report.victims.minor_stated is False
