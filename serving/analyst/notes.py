@@ -42,7 +42,14 @@ from urllib.parse import unquote
 
 from features.report_id import REPORT_ID_PATTERN, identifier_shape
 
-_FULL_STOPS = str.maketrans(dict.fromkeys("\u3002\uff61\ufe12\ufe52\uff0e\u2024", "."))
+_FULL_STOPS = str.maketrans(
+    dict.fromkeys("\u3002\uff61\ufe12\ufe52\uff0e\u2024", ".")
+    | {
+        "\u2044": "/",
+        "\u2215": "/",
+        "\u2043": "-",
+    }  # fraction and division slash, hyphen bullet
+)
 _INVISIBLE = frozenset(
     "\u034f\u115f\u1160\u3164\uffa0" + "".join(map(chr, range(0xFE00, 0xFE10)))
 )
@@ -154,7 +161,9 @@ def normalise(note: str) -> str:
     text = "".join(
         "-" if c == "\u2212" or unicodedata.category(c) == "Pd" else c
         for c in text
-        if unicodedata.category(c) != "Cf" and c not in _INVISIBLE
+        if unicodedata.category(c) != "Cf"
+        and c not in _INVISIBLE
+        and (unicodedata.category(c) != "Cc" or c in "\t\n\r")  # NUL, ESC, DEL, BEL
     )
     text = text.translate(_FULL_STOPS)
     text = _BRACKETED_AT.sub("@", text)

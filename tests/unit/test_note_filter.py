@@ -240,3 +240,26 @@ def test_any_note_is_judged_without_an_error(note: str) -> None:
 def test_every_unicode_dash_joins_a_phone_number(dash: str) -> None:
     note = f"call 555{dash}123{dash}4567"
     assert identifier_in(note) == "a phone number"
+
+
+@pytest.mark.parametrize(
+    ("note", "kind"),
+    [
+        ("call 555\u0000701\u00009999", "a phone number"),
+        ("call 555\u007f701\u007f9999", "a phone number"),
+        ("jdoe\u0000@\u0000example.com", "an email address"),
+        ("ip 192\u001b.168\u001b.1\u001b.100", "an IP address"),
+        ("call 555\u2044701\u20449999", "a phone number"),
+        ("call 555\u2043701\u20439999", "a phone number"),
+    ],
+)
+def test_control_characters_and_slash_lookalikes_hide_nothing(
+    note: str, kind: str
+) -> None:
+    # an outside security test (session 9): NUL, ESC, DEL and BEL between the parts, a
+    # fraction slash or a hyphen bullet for a separator, and the note was kept
+    assert identifier_in(note) == kind
+
+
+def test_tabs_and_new_lines_still_separate_words() -> None:
+    assert identifier_in("seen twice\tno match\r\nescalate 2") is None
