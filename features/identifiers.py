@@ -94,6 +94,14 @@ class IdentifierHasher:
         message = f"redacted\x1f\x1f{value}".encode()
         return hmac.new(self._key, message, sha256).hexdigest()[:length]
 
+    def derived_key(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose``, derived from the secret (never the secret itself).
+
+        Every replica shares the secret, so what one seals another can open (the analyst
+        page's cursors: ``serving.analyst.cursors``).
+        """
+        return hmac.new(self._key, f"derived\x1f{purpose}".encode(), sha256).digest()
+
     def hash_all(self, kind: str, values: Iterable[str], scope: str = "") -> list[str]:
         """Hash many identifiers of one kind; duplicates collapse, order is kept."""
         return list(

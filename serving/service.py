@@ -27,6 +27,7 @@ from features.xml.safe import XmlIntakeError, XmlLimits
 from serving import connections, heap, live_metrics, logs
 from serving.access import AccessLog
 from serving.analyst.app import analyst_app
+from serving.analyst.cursors import CursorSeal
 from serving.auth import (
     ANALYST_PATHS,
     OPEN_PATHS,
@@ -148,6 +149,7 @@ class TipScoring:
         configure()
         self.intake = IntakeSettings()
         self.hasher = intake_hasher(self.intake)
+        self.cursors = CursorSeal(self.hasher)  # the analyst page's paging cursors
         self.platforms = Platforms(self.intake.esp_names)  # what `esp` is kept as
         self.holder = ModelHolder(self.settings.model_uri)
         try:

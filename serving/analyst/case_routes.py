@@ -43,10 +43,17 @@ def cases(
     service: Service,
 ) -> CasePage:
     """The case list: linked reports and viral bursts, highest suggested priority first."""
-    try:
-        page = service.state.cases(body.query, targets(service), datetime.now(UTC))
+    try:  # cursors sealed: they hold a case's priority (serving.analyst.cursors)
+        cursor = service.cursors.open(body.query.cursor)
+        query = body.query.model_copy(update={"cursor": cursor})
+        page = service.state.cases(
+            query, targets(service), datetime.now(UTC), hides_blind(caller)
+        )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
+    page = page.model_copy(
+        update={"next_cursor": service.cursors.seal(page.next_cursor)}
+    )
     _read(service, caller, request, "cases")
     return page
 

@@ -44,7 +44,10 @@ class CaseItem(BaseModel):
     undecided: int
     decided: bool
     top_priority: int = Field(description="the highest suggested priority of a member")
-    top_probability: float
+    top_probability: float | None = Field(
+        description="the highest probability of a member; null for an analyst key while "
+        "a member is under blind review"
+    )
     oldest_received_at: str
     newest_received_at: str
     linked_by: list[str] = Field(

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from features.platforms import Platforms
+from serving.analyst.cursors import CursorSeal
 from serving.analyst.errors import InvalidBody
 from serving.auth import Caller, Gate, Refused
 from serving.json_bodies import DuplicateKey, is_json, strict_loads, unsupported
@@ -33,6 +34,7 @@ M = TypeVar("M", bound=BaseModel)
 class Backend(Protocol):
     """What the analyst routes use of the service instance (``serving.service``)."""
 
+    cursors: CursorSeal
     gate: Gate
     holder: ModelHolder
     platforms: Platforms

@@ -134,12 +134,16 @@ def queue(
         query = query.model_copy(
             update={"esp": service.platforms.filter_value(query.esp)}
         )
-    try:
+    try:  # cursors sealed: they hold the hidden priority (serving.analyst.cursors)
+        query = query.model_copy(update={"cursor": service.cursors.open(query.cursor)})
         page = service.state.queue(
             query, service.scorer.today(), queue_view(caller, service)
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
+    page = page.model_copy(
+        update={"next_cursor": service.cursors.seal(page.next_cursor)}
+    )
     _read(service, caller, request, "queue")
     return page
 

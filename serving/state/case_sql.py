@@ -115,6 +115,11 @@ CASE_ORDERS = {
     ),
 }
 """Per order: ORDER BY, and the keyset condition after a cursor (p, p, v, v, id)."""
+BLIND_UNDECIDED = (
+    "SELECT 1 AS one FROM case_member AS m JOIN queue AS q ON q.report_id = m.report_id "
+    "WHERE m.case_id = ? AND m.blind = 1 AND q.decided = 0 LIMIT 1"
+)
+"""Whether a case has a member still under blind review (its probability is hidden)."""
 MEMBERS = (
     "SELECT m.report_id, m.blind, m.queued_at, q.priority, q.probability, q.decided, "
     "s.received_at, s.esp, s.incident_type, s.codes, s.response, "

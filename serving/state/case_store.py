@@ -75,11 +75,15 @@ class CaseReads:
         return CaseDecisionOut(case_id=case, decisions=outs, left_for_blind_review=left)
 
     def cases(
-        self, query: CaseQuery, targets: Mapping[int, int], now: datetime
+        self,
+        query: CaseQuery,
+        targets: Mapping[int, int],
+        now: datetime,
+        hide_blind: bool = False,
     ) -> CasePage:
         """A page of the case list (``ValueError`` for a cursor not given out here)."""
         with self._read() as db:
-            return case_views.page(db, query, targets, now)
+            return case_views.page(db, query, targets, now, hide_blind)
 
     def case(
         self,

@@ -104,7 +104,25 @@ def _uncursor(cursor: str, order: str) -> tuple[int, Any, int]:
     return priority, second, case_id
 
 
-def page(db: Connection, query: CaseQuery, targets: Targets, now: datetime) -> CasePage:
+def _hiding(db: Connection, item: CaseItem, hide_blind: bool) -> CaseItem:
+    """The item as the caller sees it: no ``top_probability`` while a member is blind.
+
+    A one-member case's top probability is its member's, hidden under blind review (an
+    outside security test, session 9). ``top_priority`` stays: it is the band the case's
+    place in the list shows anyway (docs/analyst.md, "Limits").
+    """
+    if not hide_blind or db.one(q.BLIND_UNDECIDED, (item.case_id,)) is None:
+        return item
+    return item.model_copy(update={"top_probability": None})
+
+
+def page(
+    db: Connection,
+    query: CaseQuery,
+    targets: Targets,
+    now: datetime,
+    hide_blind: bool = False,
+) -> CasePage:
     """A page of the case list, highest suggested priority first."""
     where, params = "", list[Any]()
     if query.priority is not None:
@@ -126,7 +144,7 @@ def page(db: Connection, query: CaseQuery, targets: Targets, now: datetime) -> C
     items = [case_item(r, targets, now) for r in rows[: query.limit]]
     more = len(rows) > query.limit
     return CasePage(
-        items=items,
+        items=[_hiding(db, item, hide_blind) for item in items],
         total=int(counted["n"]) if counted else 0,
         next_cursor=_cursor(query.order, items[-1]) if more and items else None,
     )
@@ -228,7 +246,7 @@ def view(
     merged = [int(r["other_id"]) for r in db.rows(q.MERGED_FROM, (current, limit))]
     total = db.one(q.MERGED_COUNT, (current,)) if len(merged) == limit else None
     return CaseView(
-        case=case_item(row, targets, now),
+        case=_hiding(db, case_item(row, targets, now), hide_blind),
         requested_case_id=case_id,
         members=members,
         members_shown=len(members),

@@ -267,6 +267,55 @@ def test_a_blind_report_shows_no_suggestion_until_decided(
     assert shown["suggestion"] is not None and shown["blind"]
 
 
+def test_a_cursor_tells_nothing_of_a_blind_report(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """A page's cursor held its last row's priority and probability in base64 JSON."""
+    import base64
+    import sqlite3
+
+    _score_batch(client, deployed, [_own("blind-cur")])
+    db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
+    db.execute("UPDATE case_member SET blind = 1 WHERE report_id = 'blind-cur'")
+    db.close()
+    analyst, admin = deployed.keys["analyst"], deployed.keys["admin"]
+    shown = _post(client, admin, "/report", {"report": {"report_id": "blind-cur"}})
+    probability = repr(shown["suggestion"]["escalation_probability"])
+    query = {"esp": "LinkESP", "limit": 200}
+    whole = _post(client, analyst, "/queue", {"query": query})["items"]
+    at = [i["report_id"] for i in whole].index("blind-cur")
+    page = _post(client, analyst, "/queue", {"query": {**query, "limit": at + 1}})
+    assert page["items"][-1]["report_id"] == "blind-cur" and page["next_cursor"]
+    opened = base64.urlsafe_b64decode(page["next_cursor"] + "==")
+    assert probability.encode() not in opened and b"blind-cur" not in opened
+    rest = {**query, "cursor": page["next_cursor"]}
+    after = _post(client, analyst, "/queue", {"query": rest})["items"]
+    assert [i["report_id"] for i in after] == [i["report_id"] for i in whole[at + 1 :]]
+    altered = page["next_cursor"][:-6] + (
+        "A" if page["next_cursor"][-6] != "A" else "B"
+    )
+    bad = _post(
+        client,
+        analyst,
+        "/queue",
+        {"query": {**query, "cursor": altered + page["next_cursor"][-5:]}},
+        400,
+    )
+    assert "not a cursor this service gave out" in str(bad)
+    cases = _post(client, analyst, "/cases", {"query": {"limit": 1}})
+    # a one-member case's top probability was the hidden one, in the case and the list
+    case_id = whole[at]["case_id"]
+    ref = {"case": {"case_id": case_id}}
+    assert _post(client, analyst, "/case", ref)["case"]["top_probability"] is None
+    assert _post(client, admin, "/case", ref)["case"]["top_probability"] == float(
+        probability
+    )
+    listed = _post(client, analyst, "/cases", {"query": {"limit": 200}})["items"]
+    assert next(c for c in listed if c["case_id"] == case_id)["top_probability"] is None
+    assert cases["next_cursor"]  # the case list's cursor held a case's priority
+    assert not base64.urlsafe_b64decode(cases["next_cursor"] + "==").startswith(b"[")
+
+
 def test_accepting_a_case_leaves_its_blind_members_for_their_own_decision(
     client: TestClient, deployed: Deployed
 ) -> None:
