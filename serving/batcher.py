@@ -13,7 +13,11 @@ SHAP-heavy work, answered 503 "process is overloaded" under 8 clients on these m
   thread and back cost about 1 ms of CPU per call on the 2-core machines (thread wake-ups
   and the GIL passed back and forth, measured with ``benchmarks/serve_bench.py``). The loop
   is blocked while that one report is scored and committed; calls arriving meanwhile wait
-  in the socket and go together as the next batch, which runs in a thread.
+  in the socket and go together as the next batch, which runs in a thread. A callable is
+  asked before each lone item: the service answers no while another write (a
+  ``/score_batch``, a case decision) holds its write lock in a thread, so the lone report
+  waits for it in a thread too and the loop keeps answering (an outside security test,
+  session 9: every route, ``/livez`` too, stalled for the length of a large batch).
 
 One batch is one model call, one TreeSHAP call and one audit-log transaction (one fsync),
 which is where the throughput under concurrent clients comes from. A failing batch is
@@ -53,7 +57,7 @@ class AdaptiveBatcher(Generic[T, R]):
     run: Callable[[list[T]], Sequence[R]]
     max_batch: int = 64
     max_wait_ms: float = 0.0
-    inline_single: bool = False
+    inline_single: bool | Callable[[], bool] = False
     stats: BatchStats = field(default_factory=BatchStats)
     _pending: list[tuple[T, asyncio.Future[R]]] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
@@ -83,10 +87,15 @@ class AdaptiveBatcher(Generic[T, R]):
             if self._pending:  # left behind by a cancelled drain: start another
                 self._task = asyncio.get_running_loop().create_task(self._drain())
 
+    def _inline(self) -> bool:
+        """Whether a lone item may run on the loop now (a callable asks each time)."""
+        inline = self.inline_single
+        return inline() if callable(inline) else inline
+
     async def _run_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         items = [item for item, _ in batch]
         try:
-            if self.inline_single and len(items) == 1:
+            if len(items) == 1 and self._inline():
                 results = self.run(items)
             else:
                 results = await asyncio.to_thread(self.run, items)

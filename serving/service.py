@@ -176,9 +176,12 @@ class TipScoring:
             self._answer_jobs,
             max_batch=self.settings.coalesce_max,
             max_wait_ms=self.settings.coalesce_wait_ms,
-            # a batch of one on the event loop saves a thread hop on SQLite; on
+            # a batch of one on the event loop saves a thread hop on SQLite, unless
+            # another write holds the lock (it would block the loop till it ends); on
             # PostgreSQL its write-lock wait would block the loop: a worker thread
-            inline_single=not self.state.backend.write_lock,
+            inline_single=(lambda: not self._write.locked())
+            if not self.state.backend.write_lock
+            else False,
         )
         heap.settle()  # the loaded model and modules out of the collector's way
 

@@ -144,3 +144,36 @@ def test_inline_single_runs_a_lone_call_on_the_loop_and_batches_in_a_thread() ->
     loop_thread = threading.current_thread()
     assert asyncio.run(main()) == [10, 20, 30, 40]
     assert threads == [(1, True), (3, False)]
+
+
+def test_a_lone_call_goes_to_a_thread_while_another_write_holds_the_lock() -> None:
+    """The service's ``inline_single`` asks whether its write lock is free: a lone call
+    that would wait for a long batch waits in a thread, and the loop keeps running."""
+    lock = threading.Lock()
+    threads: list[bool] = []
+
+    def run(items: list[int]) -> list[int]:
+        threads.append(threading.current_thread() is loop_thread)
+        if not lock.acquire(timeout=2):  # on the loop (the old code) this never frees
+            raise TimeoutError("the write lock stayed held")
+        lock.release()
+        return [i * 10 for i in items]
+
+    async def main() -> tuple[int, int]:
+        batcher: AdaptiveBatcher[int, int] = AdaptiveBatcher(
+            run, inline_single=lambda: not lock.locked()
+        )
+        free = await batcher.submit(1)
+        lock.acquire()  # a batch holding the write lock in another thread
+        call = asyncio.ensure_future(batcher.submit(2))
+        ticks = 0
+        while ticks < 5:  # the loop still runs while the call waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not call.done()
+        lock.release()
+        return free, await call
+
+    loop_thread = threading.current_thread()
+    assert asyncio.run(main()) == (10, 20)
+    assert threads == [True, False]
