@@ -281,7 +281,7 @@ def parse_submission(
         raise XmlIntakeError(
             "invalid_report", f"/report ({where})", first["msg"]
         ) from exc
-    return ParsedReport(report=report, warnings=ctx.warnings)
+    return ParsedReport(report=report, warnings=ctx.listed())
 
 
 def parse_file_details(
@@ -296,7 +296,7 @@ def parse_file_details(
         )
     doc = read_file_details(ctx, document.root, bag)
     meta = FileMeta.model_validate(_files([doc], options)[0])
-    return doc.report_id, meta, ctx.warnings
+    return doc.report_id, meta, ctx.listed()
 
 
 def root_name(data: bytes, limits: XmlLimits) -> str:

@@ -152,3 +152,13 @@ def test_a_birth_after_the_incident_is_no_age(hasher: IdentifierHasher) -> None:
     victim = "<victim><victimPerson><dateOfBirth>2030-01-01</dateOfBirth></victimPerson></victim>"
     parsed = _parse(hasher, reported=victim)
     assert parsed.report.victims.minor_stated is False
+
+
+def test_warnings_of_one_kind_are_listed_up_to_a_cap(hasher: IdentifierHasher) -> None:
+    # 49,990 unknown elements made as many warnings: a 3.8 MB answer, a 4.9 MB row
+    many = "".join(f"<x{i}/>" for i in range(100))
+    body = f"<report>{SUMMARY}{REPORTER}{many}</report>"
+    parsed = parse_submission([body], hasher, IntakeOptions(esp="Discord"))
+    unknown = [w for w in parsed.warnings if w.code == "unknown_element"]
+    assert len(unknown) == 21  # 20 listed, one counting the rest
+    assert unknown[-1].message.startswith("80 more unknown_element warning(s)")
