@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl
 from python_multipart.multipart import parse_options_header
 
 from features.refusal import METADATA_ONLY
+from features.schema import MAX_FILES
 from features.xml.encoding import EncodingError, xml_text
 from serving.auth import App, BodyTooLarge, Message, Receive, Scope, Send
 from serving.multipart_parts import Part, split_parts
@@ -133,6 +134,11 @@ def multipart_submission(
         else:
             value = _text(bytes(part.data), part.charset or "utf-8", part.name)
             facts.add(part.name, value.strip(), "form field")
+    if len(files) > MAX_FILES:  # before the submission's schema names its own field
+        raise FormError(
+            "too_many_files",
+            f"fileDetails: at most {MAX_FILES} parts per report, got {len(files)}",
+        )
     if len(reports) != 1:
         raise FormError(
             "report_count",

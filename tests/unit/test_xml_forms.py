@@ -293,3 +293,14 @@ def test_the_added_forms_keep_the_document_valid(version: str) -> None:
     spec["openapi"] = version
     add_xml_forms(spec)
     openapi_spec_validator.validate(spec)
+
+
+def test_too_many_file_parts_are_too_many_files() -> None:
+    # the answer was pydantic's too_long at submission.file_details_xml, a field no
+    # multipart client sent (an outside XML client, session 9)
+    part = ("fileDetails", ("f.xml", b"<fileDetails/>", "application/xml"))
+    with pytest.raises(FormError) as caught:
+        _multipart(REPORT_PART, *[part] * 1001)
+    assert caught.value.code == "too_many_files"
+    assert "1001" in caught.value.message
+    assert len(_multipart(REPORT_PART, *[part] * 1000)["file_details_xml"]) == 1000
