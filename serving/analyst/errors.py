@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from serving.auth import Refused, note_refused
 from serving.errors import ROUTING_CODES, NotReady, routing_body
@@ -104,6 +105,23 @@ async def _http(request: Request, exc: HTTPException) -> Response:
     return Response(body, exc.status_code, headers, media_type="application/json")
 
 
+CLIENT_CLOSED = 499
+"""nginx's code for a request whose client went away before the answer (no one gets it)."""
+
+
+async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+    """A client that closed the connection mid-body: not a server error.
+
+    It was answered as one (500, a traceback in the log, ``http_response_code="500"`` on
+    ``/metrics``; an outside security test, session 9). Nothing is sent (no one reads
+    it); the access log and ``/metrics`` record 499, nginx's "client closed request".
+    """
+    logger.info(
+        "%s %s: the client closed the connection", request.method, request.url.path
+    )
+    return Response(status_code=CLIENT_CLOSED)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"error": UNEXPECTED}, status_code=500)
@@ -116,6 +134,7 @@ def install_handlers(app: FastAPI) -> None:
     app.exception_handler(Refused)(_refused)
     app.exception_handler(NotReady)(_not_ready)
     app.exception_handler(HTTPException)(_http)
+    app.exception_handler(ClientDisconnect)(_client_gone)
     app.exception_handler(Exception)(_unexpected)
 
 
