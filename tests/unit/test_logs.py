@@ -24,7 +24,11 @@ async def _answer(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
     await send({"type": "http.response.body", "body": b""})
 
 
-def _request(path: str, content_type: bytes = b"application/json") -> None:
+def _request(
+    path: str,
+    content_type: bytes = b"application/json",
+    client: tuple[str, int] = ("127.0.0.1", 5000),
+) -> None:
     app = AccessLogMiddleware(
         _answer, has_request_content_type=True, has_request_content_length=True
     )
@@ -33,7 +37,7 @@ def _request(path: str, content_type: bytes = b"application/json") -> None:
         "scheme": "http",
         "method": "GET",
         "path": path,
-        "client": ("127.0.0.1", 5000),
+        "client": client,
         "headers": [(b"content-type", content_type), (b"content-length", b"12")],
     }
 
@@ -89,3 +93,18 @@ def test_install_twice_keeps_one_filter() -> None:
     logs.install(ROUTES)
     access = logging.getLogger(logs.BENTOML_ACCESS_LOGGER)
     assert sum(isinstance(f, logs.KnownPathsOnly) for f in access.filters) == 1
+
+
+@pytest.mark.parametrize("host", ["+1 555 701 9999", "jdoe@example.org", "evil"])
+def test_a_forwarded_for_text_is_no_address_in_the_log(access_lines, host: str) -> None:  # type: ignore[no-untyped-def]
+    # uvicorn puts X-Forwarded-For, as sent, in the scope's client (session 9)
+    _request("/score", client=(host, 0))
+    (line,) = access_lines()
+    assert line.startswith("(unparsed):0 ") and host not in line
+
+
+def test_client_addresses_are_kept(access_lines) -> None:  # type: ignore[no-untyped-def]
+    _request("/score", client=("2001:db8::1", 443))
+    _request("/score", client=("198.51.100.7", 5000))
+    v6, v4 = access_lines()
+    assert v6.startswith("2001:db8::1:443 ") and v4.startswith("198.51.100.7:5000 ")
