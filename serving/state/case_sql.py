@@ -154,13 +154,17 @@ TRIAGE_OF = (
     "FROM case_member AS m JOIN cases AS c ON c.case_id = m.case_id "
     "WHERE m.report_id = ?"
 )
+_BLIND = "CASE WHEN d.supersedes IS NULL THEN COALESCE(m.blind, 0) ELSE 0 END"
+"""A latest decision made blind: the report's first, its suggestion hidden (``DECIDED``)."""
 BLIND_AGREEMENT = (
-    "SELECT COALESCE(m.blind, 0) AS blind, COUNT(*) AS decided, "
+    f"SELECT {_BLIND} AS blind, COUNT(*) AS decided, "
     "COALESCE(SUM(CASE WHEN d.priority = d.suggested_priority THEN 1 ELSE 0 END), 0) "
     "AS agreed FROM queue AS q JOIN decisions AS d ON d.seq = q.decision_seq "
     "LEFT JOIN case_member AS m ON m.report_id = q.report_id {where} "
-    "GROUP BY COALESCE(m.blind, 0)"
+    f"GROUP BY {_BLIND}"
 )
+NOT_BLIND = "UPDATE case_member SET blind = 0 WHERE report_id = ? AND blind = 1"
+"""A blind report first decided by a key that sees its suggestion was not reviewed blind."""
 FIRST_DECISIONS = (
     "SELECT q.priority AS priority, m.queued_at, "
     "(SELECT MIN(e.decided_at) FROM decisions AS e WHERE e.report_id = q.report_id) "

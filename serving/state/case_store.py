@@ -68,7 +68,7 @@ class CaseReads:
                 raise DecisionRefused(f"case_id: case {case} has no undecided report")
             outs = []
             for single in each:
-                out = tx.decide(single, key_id, analyst)
+                out = tx.decide(single, key_id, analyst, hidden)
                 tx.append_audit([decisions.audit_row(out)])
                 tx.set_escalated(out.report_id, out.priority == 1)
                 outs.append(out)

@@ -140,8 +140,11 @@ DECIDED = (
     "d.designation AS decision_designation, d.reason AS decision_reason, "
     "d.action AS decision_action, d.suggested_priority, d.model_version AS suggested_by, "
     "d.key_id AS decision_key_id, " + ESCALATION_SETTLED + " AS decision_settled_at, "
-    "COALESCE((SELECT m.blind FROM case_member AS m WHERE m.report_id = q.report_id), "
-    "0) AS decision_blind "  # issue 21
+    # blind: the report's first decision, made while its suggestion was hidden (a
+    # later one was made with it in view; case_member.blind is cleared when the first
+    # is made by a key that sees it: serving.state.store.Transaction.decide)
+    "CASE WHEN d.supersedes IS NULL THEN COALESCE((SELECT m.blind FROM case_member "
+    "AS m WHERE m.report_id = q.report_id), 0) ELSE 0 END AS decision_blind "
     "FROM queue AS q JOIN decisions AS d ON d.seq = q.decision_seq "
     "JOIN scored AS s ON s.seq = d.scored_seq ORDER BY s.received_at, q.report_id"
 )

@@ -24,6 +24,7 @@ from serving.analyst.schemas import DecisionIn, DecisionOut, QueuePage, QueueQue
 from serving.private import DIR_MODE
 from serving.schemas import ScoreResponse
 from serving.state import (
+    case_sql,
     case_views,
     cases,
     decisions,
@@ -140,6 +141,8 @@ class Transaction:
         out = decisions.record(self._db, decision, key_id, analyst)
         if out.supersedes is None:  # its first: the case has one undecided fewer
             cases.decided(self._db, out.report_id)
+            if not hidden:  # decided with the suggestion in view: not reviewed blind
+                self._db.run(case_sql.NOT_BLIND, (out.report_id,))
         return out
 
     def maintain_cases(

@@ -345,12 +345,13 @@ def test_export_marks_blind_decisions(tmp_path: Path, hasher: IdentifierHasher) 
             ],
             CaseConfig(),
         )
-    reports.decide(  # a blind decision names a priority
+    reports.decide(  # a blind decision names a priority (an analyst key: hidden)
         DecisionIn(
             report_id="bl-0", action="override", priority=3, reason=Reason.OTHER
         ),
         "k1",
         "A",
+        hidden=True,
     )
     reports.decide(
         DecisionIn(report_id="bl-1", action="accept", reason=Reason.AGREE), "k1", "A"
@@ -363,3 +364,44 @@ def test_export_marks_blind_decisions(tmp_path: Path, hasher: IdentifierHasher) 
     assert bool(frame.loc["bl-0", "decision_blind"])
     assert not bool(frame.loc["bl-1", "decision_blind"])
     assert frame.loc["bl-0", "decision_action"] == "accept"  # the hidden suggestion
+
+
+def test_decisions_made_with_the_suggestion_in_view_are_not_blind(
+    tmp_path: Path, hasher: IdentifierHasher
+) -> None:
+    """An admin key's decision, or a second one once the suggestion shows, was exported
+    as blind and counted so on the model card (an outside security test, session 9)."""
+    from serving.state import review_stats
+    from serving.state.cases import CaseConfig, CaseEntry
+
+    path = tmp_path / "seen.db"
+    reports = StateStore.open(path)
+    ids = ("seen-admin", "seen-again", "seen-blind")
+    with reports.transaction() as tx:
+        tx.add_scored(
+            [_scored(hasher, r, 3, f"2024-12-0{i + 1}") for i, r in enumerate(ids)]
+        )
+        tx.maintain_cases(
+            [CaseEntry(r, i, {}, 3, 0.001, blind=True) for i, r in enumerate(ids)],
+            CaseConfig(),
+        )
+    override = {"action": "override", "priority": 2, "reason": Reason.OTHER}
+    reports.decide(DecisionIn(report_id="seen-admin", **override), "admin", "A")
+    for report_id in ("seen-again", "seen-blind"):
+        reports.decide(
+            DecisionIn(report_id=report_id, **override), "k1", "B", hidden=True
+        )
+    again = DecisionIn(report_id="seen-again", action="accept", reason=Reason.AGREE)
+    reports.decide(again, "k1", "B", hidden=True)  # the suggestion shows by now
+    with reports.transaction() as tx:
+        stats = review_stats.blind_agreement(tx.db, None)
+    reports.close()
+    out = tmp_path / "decisions.parquet"
+    export_decisions(path, out)
+    frame = pq.read_table(out).to_pandas().set_index("report_id")
+    assert frame["decision_blind"].astype(bool).to_dict() == {
+        "seen-admin": False,
+        "seen-again": False,
+        "seen-blind": True,
+    }
+    assert stats["blind"]["decided"] == 1 and stats["shown"]["decided"] == 2
