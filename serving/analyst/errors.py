@@ -49,6 +49,12 @@ class ReportNotFound(ApiError):
     status = 404
 
 
+class Stale(ApiError):
+    """A decision on a suggestion the report no longer has (it was scored again)."""
+
+    status = 409
+
+
 class ReloadFailed(ApiError):
     """A reload could not load the new model; the old one keeps serving."""
 
@@ -161,6 +167,14 @@ UNSUPPORTED = _ref(
     "the body is not JSON by its Content-Type (send application/json)", "Refusal"
 )
 """The 415 of every route that reads a JSON body."""
+DECIDE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **RESPONSES,
+    409: _ref(
+        "the report was scored again after the suggestion the analyst saw "
+        "(`seen_scored_at`): open it again and decide",
+        "InvalidArgument",
+    ),
+}
 RELOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     **RESPONSES,
     409: _ref(

@@ -17,12 +17,14 @@ from features.outcome import allowed_designations
 from serving import heap
 from serving.analyst.deps import Allowed, Backend, Service, json_body
 from serving.analyst.errors import (
+    DECIDE_RESPONSES,
     RELOAD_RESPONSES,
     RESPONSES,
     UNSUPPORTED,
     BadRequest,
     ReloadFailed,
     ReportNotFound,
+    Stale,
 )
 from serving.analyst.schemas import (
     REASON_TEXT,
@@ -41,7 +43,7 @@ from serving.auth import ADMIN_ROLES, ANALYST_ROLES, ANY_ROLE, Caller
 from serving.model_card import model_card
 from serving.schemas import ModelCard
 from serving.state.queue import badges
-from serving.state.records import DecisionRefused, NotFound
+from serving.state.records import DecisionRefused, NotFound, Rescored
 from training.registry import RegistryError
 
 TAGS: list[str | Any] = ["Service APIs"]
@@ -198,7 +200,10 @@ def report(
 
 
 @router.post(
-    "/decide", operation_id="tipscore__decide", openapi_extra=_body(DecideInput)
+    "/decide",
+    operation_id="tipscore__decide",
+    openapi_extra=_body(DecideInput),
+    responses=DECIDE_RESPONSES,
 )
 def decide(
     caller: Annotated[Caller, Depends(analyst)],
@@ -223,6 +228,8 @@ def _record(service: Backend, decision: DecisionIn, caller: Caller) -> DecisionO
             raise ReportNotFound(
                 f"report_id: {decision.report_id!r} was not scored here"
             ) from None
+        except Rescored as exc:
+            raise Stale(str(exc)) from None
         except DecisionRefused as exc:
             raise BadRequest(str(exc)) from None
 

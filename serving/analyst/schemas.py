@@ -157,6 +157,12 @@ class DecisionIn(In):
     )
     reason: Reason
     note: Annotated[str, Field(max_length=1000)] = ""
+    seen_scored_at: Annotated[str, Field(max_length=40)] | None = Field(
+        default=None,
+        description="the report view's `scored_at`: the suggestion the analyst saw. If the "
+        "report was scored again since, the decision is refused (409, naming "
+        "`seen_scored_at`) and the analyst opens it again; without it the decision applies to the newest suggestion",
+    )
 
     @field_validator("note")
     @classmethod

@@ -10,7 +10,7 @@ from features.outcome import decision_problems
 from serving.analyst.schemas import DecisionIn, DecisionOut
 from serving.state import sql
 from serving.state.backend import Connection, Row
-from serving.state.records import DecisionRefused, NotFound
+from serving.state.records import DecisionRefused, NotFound, Rescored
 
 
 def decided_priority(decision: DecisionIn, suggested: int) -> int:
@@ -54,6 +54,14 @@ def record(
     target = db.one(sql.DECISION_TARGET, (decision.report_id,))
     if target is None:
         raise NotFound(decision.report_id)
+    seen = decision.seen_scored_at
+    if seen is not None and seen != target["scored_at"]:
+        # scored again since the analyst looked (an outside security test, session 9:
+        # an accept of the priority 3 on screen was recorded as accepting a new 1)
+        raise Rescored(
+            f"seen_scored_at: {decision.report_id!r} was scored again at "
+            f"{target['scored_at']}, after the suggestion you saw; open it again and decide"
+        )
     out = DecisionOut(
         decision_id=uuid.uuid4().hex,
         report_id=decision.report_id,

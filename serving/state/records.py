@@ -21,6 +21,10 @@ class DecisionRefused(ValueError):
     """A decision that contradicts itself (e.g. an override to the suggested priority)."""
 
 
+class Rescored(DecisionRefused):
+    """A decision on a suggestion that is no longer the report's newest (re-scored)."""
+
+
 @dataclass(frozen=True)
 class Scored:
     """One suggestion to keep: the report (hashed identifiers) and the response sent."""

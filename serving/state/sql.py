@@ -96,7 +96,7 @@ LATEST = (
 IN_QUEUE = "SELECT report_id FROM queue WHERE report_id IN ({marks})"
 
 DECISION_TARGET = (
-    "SELECT q.scored_seq, s.priority AS suggested, s.model_version, "
+    "SELECT q.scored_seq, s.priority AS suggested, s.model_version, s.scored_at, "
     "d.decision_id AS previous FROM queue AS q JOIN scored AS s ON s.seq = q.scored_seq "
     "LEFT JOIN decisions AS d ON d.seq = q.decision_seq WHERE q.report_id = ?"
 )

@@ -233,6 +233,32 @@ def test_override_to_the_suggested_priority_is_refused(
     assert r.status_code == 400 and "use action 'accept'" in r.text
 
 
+def test_a_decision_on_a_suggestion_scored_again_since_is_refused(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """An accept of the suggestion on screen was recorded as accepting the newer one the
+    report got meanwhile (an outside security test, session 9)."""
+    report = submission("rescored-1", esp="QueueTestESP")
+    _score(client, deployed, report)
+    analyst = auth(deployed.keys["analyst"])
+    seen = client.post(
+        "/report", json={"report": {"report_id": "rescored-1"}}, headers=analyst
+    ).json()["scored_at"]
+    _score(client, deployed, report)  # intake scores it again
+    body = {"report_id": "rescored-1", "action": "accept", "reason": "other"}
+    stale = client.post(
+        "/decide", json={"decision": {**body, "seen_scored_at": seen}}, headers=analyst
+    )
+    assert stale.status_code == 409 and "seen_scored_at" in stale.text, stale.text
+    newest = client.post(
+        "/report", json={"report": {"report_id": "rescored-1"}}, headers=analyst
+    ).json()
+    assert newest["decisions"] == [] and newest["scored_at"] != seen
+    fresh = {**body, "seen_scored_at": newest["scored_at"]}
+    ok = client.post("/decide", json={"decision": fresh}, headers=analyst)
+    assert ok.status_code == 200, ok.text
+
+
 @pytest.mark.parametrize(
     ("route", "body"),
     [

@@ -254,7 +254,8 @@ function decisionForm(view) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const data = new FormData(form);
-    const body = { report_id: view.report_id, action: data.get("action"), reason: data.get("reason"), designation: data.get("designation"), note: data.get("note") || "" };
+    // the suggestion on screen: a report scored again since is refused (409), not decided unseen
+    const body = { report_id: view.report_id, action: data.get("action"), reason: data.get("reason"), designation: data.get("designation"), note: data.get("note") || "", seen_scored_at: view.scored_at };
     if (body.action === "override") body.priority = Number(data.get("priority"));
     try {
       const out = await api("/decide", { decision: body });
