@@ -32,9 +32,15 @@ _FALSE = {"false", "0"}
 
 
 def local(tag: object) -> str:
-    """The element's name without a namespace."""
-    name = str(tag)
-    return name.rsplit("}", 1)[-1]
+    """The element's name; an element in a namespace keeps it (``{urn:x}report``).
+
+    The XSD has no target namespace: its elements are in none. An element in some
+    namespace is another vocabulary's, so it matches no name of the XSD (it is an
+    unknown element, or a wrong root). Before, the namespace was stripped: a document
+    in any namespace was read as a CyberTipline report, and a foreign
+    ``<x:escalateToHighPriority>`` escalated one (an outside XML client, session 9).
+    """
+    return str(tag)
 
 
 def children(element: ET.Element, name: str | None = None) -> Iterator[ET.Element]:

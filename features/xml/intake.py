@@ -116,6 +116,9 @@ def _read(
     return document, raw
 
 
+IN_NO_NAMESPACE = " in no namespace (the CyberTipline XSD has no target namespace)"
+
+
 def _split(
     documents: Sequence[bytes | str], options: IntakeOptions, ctx: Context, bag: RawBag
 ) -> tuple[XmlDocument, bytes, list[FileDoc]]:
@@ -132,7 +135,8 @@ def _split(
             raise XmlIntakeError(
                 "wrong_root",
                 f"/{root_name[:60]}",
-                "root element must be <report> or <fileDetails>",
+                "root element must be <report> or <fileDetails>"
+                + (IN_NO_NAMESPACE if root_name.startswith("{") else ""),
             )
     if len(reports) != 1:
         raise XmlIntakeError(
@@ -291,8 +295,12 @@ def parse_file_details(
     ctx, bag = Context(hasher=hasher), RawBag()
     document, _ = _read(data, options, ctx, "document[1]")
     if local(document.root.tag) != "fileDetails":
+        name = local(document.root.tag)
         raise XmlIntakeError(
-            "wrong_root", f"/{local(document.root.tag)[:60]}", "expected <fileDetails>"
+            "wrong_root",
+            f"/{name[:60]}",
+            "expected <fileDetails>"
+            + (IN_NO_NAMESPACE if name.startswith("{") else ""),
         )
     doc = read_file_details(ctx, document.root, bag)
     meta = FileMeta.model_validate(_files([doc], options)[0])

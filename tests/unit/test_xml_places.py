@@ -10,6 +10,7 @@ import pytest
 
 from features.identifiers import IdentifierHasher
 from features.xml.intake import IntakeOptions, ParsedReport, parse_submission
+from features.xml.safe import XmlIntakeError
 from serving.key_facts import key_facts
 from serving.rules import PreservationPolicy, likely_informational
 
@@ -162,3 +163,28 @@ def test_warnings_of_one_kind_are_listed_up_to_a_cap(hasher: IdentifierHasher) -
     unknown = [w for w in parsed.warnings if w.code == "unknown_element"]
     assert len(unknown) == 21  # 20 listed, one counting the rest
     assert unknown[-1].message.startswith("80 more unknown_element warning(s)")
+
+
+@pytest.mark.parametrize(
+    "root", ['<report xmlns="urn:not-ncmec">', '<n:report xmlns:n="urn:not-ncmec">']
+)
+def test_a_document_in_a_namespace_is_not_a_cybertipline_report(
+    hasher: IdentifierHasher, root: str
+) -> None:
+    close = "</n:report>" if root.startswith("<n:") else "</report>"
+    with pytest.raises(XmlIntakeError) as caught:
+        parse_submission([f"{root}{SUMMARY}{REPORTER}{close}"], hasher, IntakeOptions())
+    assert caught.value.code == "wrong_root"
+    assert "no namespace" in str(caught.value)
+
+
+def test_a_foreign_element_is_unknown_not_read(hasher: IdentifierHasher) -> None:
+    foreign = SUMMARY.replace(
+        "</incidentSummary>",
+        '<x:escalateToHighPriority xmlns:x="urn:other">imminent</x:escalateToHighPriority>'
+        "</incidentSummary>",
+    )
+    body = f"<report>{foreign}{REPORTER}</report>"
+    parsed = parse_submission([body], hasher, IntakeOptions(esp="Discord"))
+    assert parsed.report.esp_escalated is False
+    assert "unknown_element" in _codes(parsed)
