@@ -117,9 +117,22 @@ def looks_like_content(value: Any) -> bool:
         return True
     if len(value) < _BASE64_MIN:
         return False
-    if any(len(m.group()) >= _BASE64_MIN for m in _BASE64_RUN.finditer(value)):
+    runs = (m.group() for m in _BASE64_RUN.finditer(value))
+    if any(len(run) >= _BASE64_MIN and encodes_bytes(run) for run in runs):
         return True
     return _wrapped(value)
+
+
+def encodes_bytes(run: str) -> bool:
+    """Whether a long run of the base64 alphabet can be encoded bytes, not written text.
+
+    Encoded bytes have upper case, lower case and digits in any 256 characters (the
+    chance that 256 random ones lack digits is 1e-19); a run without all three is text
+    written without spaces (chat's ``hahaha…``, a keyboard mash: refused before, an
+    outside XML client, session 9). Base64 of text is still refused: it is encoded
+    content all the same, and a token's signed parts cannot be told from a file's bytes.
+    """
+    return _mixed(run)
 
 
 def _data_uri(value: str) -> bool:

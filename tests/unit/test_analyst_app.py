@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from features.identifiers import IdentifierHasher
 from serving.analyst.app import analyst_app
+from serving.analyst.cursors import CursorSeal
 from serving.analyst.deps import current_service
-from serving.analyst.schemas import DecisionOut
+from serving.analyst.schemas import DecisionOut, QueuePage
 from serving.auth import AuthMiddleware, Gate
 from serving.errors import ErrorShapeMiddleware, NotReady
 from serving.keys import KeyStore, Role
@@ -35,10 +37,10 @@ class FakeState:
         self.decided: list[tuple[str, str]] = []
         self.hidden: list[bool] = []  # whether blind review held for the caller
 
-    def queue(self, query: Any, today: Any, view: Any = None) -> dict[str, Any]:
+    def queue(self, query: Any, today: Any, view: Any = None) -> QueuePage:
         if query.cursor == "bad":
             raise ValueError("cursor: not a cursor this service gave out")
-        return {"items": [], "total": 0, "next_cursor": None}
+        return QueuePage(items=[], total=0, next_cursor=None)
 
     def latest(self, report_id: str) -> dict[str, Any]:
         raise NotFound(report_id)
@@ -76,6 +78,7 @@ class FakeService:
         self.scorer = SimpleNamespace(today=lambda: None)
         self.holder = SimpleNamespace(load=self._fail)
         self._write = threading.Lock()
+        self.cursors = CursorSeal(IdentifierHasher(b"test-secret-key-0123456789abcdef"))
 
     def _fail(self) -> None:
         raise RegistryError("cannot load models:/x@champion: no such alias")

@@ -174,3 +174,20 @@ def test_submission_refuses_content_too() -> None:
 def test_contract_round_trips_through_json() -> None:
     report = make_report(files=[{"media_kind": "video", "viewed_by_esp": False}])
     assert TipReport.model_validate_json(report.model_dump_json()) == report
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ha" * 200, "HAHA" * 100, "lol" * 100 + "1", "asdfghjkl" * 40, "A1" * 200],
+)
+def test_long_words_without_spaces_are_text_not_content(text: str) -> None:
+    # chat text of 400 "haha…" in an XML chat incident was refused as file content (an
+    # outside XML client, session 9): base64 of bytes has upper case, lower case and
+    # digits in any 256 characters
+    assert not looks_like_content(text)
+
+
+def test_base64_of_anything_with_all_three_kinds_is_still_content() -> None:
+    import base64
+
+    assert looks_like_content(base64.b64encode(b"fake-image-bytes" * 40).decode())
