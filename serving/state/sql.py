@@ -58,9 +58,16 @@ UPSERT_QUEUE = insert(
     ("report_id", "scored_seq", "priority", "probability", "esp"),
     "ON CONFLICT (report_id) DO UPDATE SET scored_seq = excluded.scored_seq, "
     "priority = excluded.priority, probability = excluded.probability, "
-    "esp = excluded.esp",
+    "esp = excluded.esp, decided = CASE WHEN queue.decided = 1 AND excluded.priority < "
+    "(SELECT d.priority FROM decisions AS d WHERE d.seq = queue.decision_seq) "
+    "THEN 0 ELSE queue.decided END",
 )
+"""A report scored again goes back to undecided when its new suggestion is more urgent
+than its latest decision: nobody has seen the new priority-1 (two outside tests, session
+9: it stayed decided, out of the undecided queue, never overdue). Its decisions are kept;
+the next one supersedes the latest."""
 
+QUEUE_DECIDED = "SELECT decided FROM queue WHERE report_id = ?"
 QUEUE_COUNT = "SELECT COUNT(*) AS n FROM queue AS q WHERE {where}"
 QUEUE_TALLY = "SELECT COALESCE(SUM(q.n), 0) AS n FROM queue_tally AS q WHERE {where}"
 """``QUEUE_COUNT`` from the tally the queue's triggers keep (the same filters)."""

@@ -138,11 +138,13 @@ class Transaction:
         report (``case_views.blind_decision``).
         """
         decision = case_views.blind_decision(self._db, decision, hidden)
+        was = self._db.one(sql.QUEUE_DECIDED, (decision.report_id,))
         out = decisions.record(self._db, decision, key_id, analyst)
-        if out.supersedes is None:  # its first: the case has one undecided fewer
-            cases.decided(self._db, out.report_id)
-            if not hidden:  # decided with the suggestion in view: not reviewed blind
-                self._db.run(case_sql.NOT_BLIND, (out.report_id,))
+        if was is not None and not was["decided"]:  # its case: one undecided fewer
+            cases.decided(self._db, out.report_id)  # (a first, or after a re-score)
+        if out.supersedes is None and not hidden:
+            # decided first with the suggestion in view: not reviewed blind
+            self._db.run(case_sql.NOT_BLIND, (out.report_id,))
         return out
 
     def maintain_cases(

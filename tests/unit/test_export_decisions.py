@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -405,3 +406,44 @@ def test_decisions_made_with_the_suggestion_in_view_are_not_blind(
         "seen-blind": True,
     }
     assert stats["blind"]["decided"] == 1 and stats["shown"]["decided"] == 2
+
+
+@pytest.mark.parametrize("store_opener", ["sqlite", "postgresql"], indirect=True)
+def test_a_report_rescored_more_urgent_than_decided_is_undecided_again(
+    store_opener: Callable[[], StateStore], hasher: IdentifierHasher
+) -> None:
+    """Decided at 3, scored again at 1: it stayed decided, out of the undecided queue,
+    its case counted decided, and no analyst saw the new 1 (two outside tests, session 9).
+    """
+    from serving.state.cases import CaseConfig, CaseEntry
+
+    reports = store_opener()
+
+    def score(priority: int) -> None:
+        with reports.transaction() as tx:
+            tx.add_scored([_scored(hasher, "re-1", priority, "2024-12-01")])
+            tx.maintain_cases(
+                [CaseEntry("re-1", 1, {}, priority, 0.5 / priority)], CaseConfig()
+            )
+
+    def undecided() -> tuple[bool, int]:
+        with reports.transaction() as tx:
+            row = tx.db.one("SELECT decided FROM queue WHERE report_id = 're-1'")
+            case = tx.db.one(
+                "SELECT c.undecided FROM cases AS c JOIN case_member AS m "
+                "ON m.case_id = c.case_id WHERE m.report_id = 're-1'"
+            )
+        assert row is not None and case is not None
+        return not row["decided"], int(case["undecided"])
+
+    score(3)
+    accept = DecisionIn(report_id="re-1", action="accept", reason=Reason.AGREE)
+    reports.decide(accept, "k1", "A")
+    assert undecided() == (False, 0)
+    score(3)  # as urgent as decided: stays decided
+    assert undecided() == (False, 0)
+    score(1)
+    assert undecided() == (True, 1)
+    again = reports.decide(accept, "k1", "A")
+    assert again.supersedes is not None and again.priority == 1
+    assert undecided() == (False, 0)
