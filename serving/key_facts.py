@@ -82,6 +82,9 @@ def _account(report: TipReport) -> KeyFactOut:
 def _preservation(
     report: TipReport, today: date, policy: PreservationPolicy
 ) -> KeyFactOut:
+    if report.reporter_type is ReporterType.PUBLIC:
+        text = "None: a report from the public starts no platform's preservation period"
+        return KeyFactOut(code="preservation", label="Preservation", text=text)
     deadline = policy.deadline(report.received_at)
     left = (deadline - today).days
     if left < 0:

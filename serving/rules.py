@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from features.schema import TipReport
-from features.vocab import LocationSource
+from features.vocab import LocationSource, ReporterType
 
 
 class RuleWarning(BaseModel):
@@ -162,11 +162,18 @@ def warnings_for(
     today: date,
     policy: PreservationPolicy = PreservationPolicy(),
 ) -> list[RuleWarning]:
-    """Every rule's warning for one report, in a fixed order."""
+    """Every rule's warning for one report, in a fixed order.
+
+    The preservation period and the referral/informational designation are an ESP's
+    report's (18 U.S.C. 2258A): a report from the public starts no platform's preservation
+    and is not designated, so it gets neither warning (it was told "the platform may no
+    longer hold the content"; an outside test, session 9).
+    """
+    industry = report.reporter_type is ReporterType.ESP
     found = [
         files_not_viewed(report),
-        preservation(report, today, policy),
-        likely_informational(report),
+        preservation(report, today, policy) if industry else None,
+        likely_informational(report) if industry else None,
         linked_reports(links),
     ]
     return [w for w in found if w is not None]

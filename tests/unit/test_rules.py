@@ -156,3 +156,24 @@ def test_bento_requirements_follow_the_pins() -> None:
     pins = set((root / "constraints.txt").read_text().splitlines())
     for line in (root / "bento-requirements.txt").read_text().splitlines():
         assert line in pins, line
+
+
+def test_a_report_from_the_public_gets_no_platform_preservation_or_designation() -> (
+    None
+):
+    # a public report was told "the platform may no longer hold the content" and that it
+    # was likely informational for lack of an upload IP (an outside test, session 9)
+    from features.vocab import ReporterType
+    from serving.key_facts import key_facts
+    from serving.rules import PreservationPolicy, warnings_for
+
+    report = make_report().model_copy(update={"reporter_type": ReporterType.PUBLIC})
+    today = date(2031, 1, 1)  # long after any preservation period
+    codes = {w.code for w in warnings_for(report, {}, today)}
+    assert not codes & {"preservation_expired", "preservation_deadline"}
+    assert "likely_informational" not in codes
+    facts = key_facts(report, {}, today, PreservationPolicy())
+    kept = next(f for f in facts if f.code == "preservation")
+    assert kept.text.startswith("None: a report from the public")
+    esp = {w.code for w in warnings_for(make_report(), {}, today)}
+    assert "preservation_expired" in esp  # an ESP's report still gets it
