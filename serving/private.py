@@ -13,6 +13,7 @@ thread's files (MLflow's, say) are not ours to narrow.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 from collections.abc import Iterable
@@ -26,7 +27,13 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def _narrow(path: Path, mode: int) -> None:
-    """``chmod`` to ``mode`` if it is wider; a file owned by someone else is only logged."""
+    """``chmod`` to ``mode`` if it is wider; one that cannot be changed is only logged.
+
+    Owned by someone else (``PermissionError``), or on a read-only mount (``EROFS``: a
+    secrets volume mounted ``:ro``, mode 0644 as Kubernetes mounts them — every keyed
+    request failed with a 500 and the HMAC key made the worker crash-loop; an outside
+    operator test, session 9): the file is read as it is, and the log says so.
+    """
     try:
         current = path.stat().st_mode & 0o777
         if current & ~mode:
@@ -35,6 +42,14 @@ def _narrow(path: Path, mode: int) -> None:
         return
     except PermissionError:
         logger.warning("cannot make %s owner-only (mode %o)", path, mode)
+    except OSError as exc:
+        if exc.errno != errno.EROFS:
+            raise
+        logger.warning(
+            "cannot make %s owner-only (mode %o): it is on a read-only file system",
+            path,
+            mode,
+        )
 
 
 def private_dir(path: Path) -> Path:
