@@ -13,7 +13,9 @@ sequences); the SQLite file is only read.
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from serving.state.pg_backend import LOCK_KEY
 from serving.state.pg_schema import ALL_TABLES
@@ -44,8 +46,16 @@ def _columns(old: sqlite3.Connection, table: str) -> list[str] | None:
     return ["rowid", *names] if table == "queue" else names  # its implicit order
 
 
-def copy_sqlite(source: Path, url: str) -> dict[str, int]:
-    """Copy every table of ``source`` into the PostgreSQL database; rows per table."""
+def copy_sqlite(
+    source: Path, url: str, fingerprint: str | None = None
+) -> dict[str, int]:
+    """Copy every table of ``source`` into the PostgreSQL database; rows per table.
+
+    ``fingerprint``: of the HMAC secret the file's identifiers were hashed with
+    (``serving.state.key_check``), kept with the rows, so a replica started with another
+    secret refuses to start instead of splitting linkage silently (an outside operator
+    test, session 9: the first replica recorded its own, whatever it was).
+    """
     import psycopg
 
     if not Path(source).is_file():
@@ -61,6 +71,8 @@ def copy_sqlite(source: Path, url: str) -> dict[str, int]:
                 columns = _columns(old, table)
                 if columns is not None:
                     copied[table] = _copy_table(old, db, table, columns)
+            if fingerprint is not None:
+                _keep_fingerprint(db, fingerprint)
             for table, key in KEYS.items():
                 db.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), "
@@ -69,6 +81,24 @@ def copy_sqlite(source: Path, url: str) -> dict[str, int]:
     finally:
         old.close()
     return copied
+
+
+def _keep_fingerprint(db: Any, fingerprint: str) -> None:
+    """The secret's fingerprint, unless the copied rows carried one (it must match)."""
+    from serving.state.key_check import SOURCE
+
+    row = db.execute(
+        "SELECT source_table FROM migrated WHERE source = %s", (SOURCE,)
+    ).fetchone()
+    if row is None:
+        db.execute(
+            "INSERT INTO migrated (source, source_table, rows, at) VALUES (%s, %s, 0, %s)",
+            (SOURCE, fingerprint, datetime.now(UTC).isoformat(timespec="milliseconds")),
+        )
+    elif row[0] != fingerprint:
+        raise ValueError(
+            "the HMAC secret given is not the one the copied reports were hashed with"
+        )
 
 
 def _refuse_if_unsettled(old: sqlite3.Connection) -> None:

@@ -303,6 +303,41 @@ def test_db_copy_says_what_is_missing(
     assert "no rows" in result.output
 
 
+def test_db_copy_keeps_the_secrets_fingerprint(
+    pg_server: PgServer, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replica with another secret started on copied reports and split linkage
+    silently: the copy carried no fingerprint (an outside operator test, session 9)."""
+    from serving.intake import load_or_create_key
+    from serving.state.key_check import KeyMismatch, check_key
+    from tests.unit.test_state import _keep, _scored
+
+    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path / "elsewhere"))
+    state = tmp_path / "state"
+    secret = IdentifierHasher(load_or_create_key(state / "hmac.key"))
+    old = StateStore.open(state / "reports.db")
+    _keep(old, [_scored(secret, "fp-1", 2)])  # hashed identifiers: links kept
+    with old.transaction() as tx:
+        tx.mark_migrated("esp_vocabulary", "scored", 0)  # the service closed the names
+    old.close()
+    url = pg_server.url(OWNER, database)
+    args = ["db", "copy", "--url", url, "--from", str(state / "reports.db")]
+    (state / "hmac.key").rename(state / "moved.key")
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 1 and "--hmac-key-file" in refused.output
+    result = CliRunner().invoke(
+        app, [*args, "--hmac-key-file", str(state / "moved.key")]
+    )
+    assert result.exit_code == 0, result.output
+    new = StateStore.connect(pg_server.url(SERVICE, database), "unused")
+    try:
+        with pytest.raises(KeyMismatch):
+            check_key(new, IdentifierHasher(b"a-new-secret-of-32-bytes-length!"))
+        check_key(new, secret)  # the secret the reports were hashed with: accepted
+    finally:
+        new.close()
+
+
 def test_the_store_works_again_after_a_database_restart(
     pg_server: PgServer, database: str
 ) -> None:

@@ -83,13 +83,26 @@ def copy(
             envvar="TIPSCORE_DATABASE_ADMIN_URL",
         ),
     ] = None,
+    hmac_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="The HMAC secret the file's identifiers were hashed with; default the "
+            "hmac.key beside the file, else $TIPSCORE_HMAC_KEY_FILE. Its fingerprint is "
+            "kept, so a replica with another secret refuses to start.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Copy a SQLite state file into an empty PostgreSQL database (one transaction).
 
     For moving one replica on SQLite to several on PostgreSQL: stop the service, run
     `tipscore db upgrade --url ...`, then this, then start the replicas with
-    TIPSCORE_DATABASE_URL. Every row keeps its keys; the SQLite file is only read.
+    TIPSCORE_DATABASE_URL and the same HMAC secret. Every row keeps its keys; the SQLite
+    file is only read.
     """
+    import psycopg
+
+    from features.identifiers import SecretError
     from serving.settings import ServingSettings
     from serving.state.copy import copy_sqlite
 
@@ -99,9 +112,47 @@ def copy(
         raise typer.BadParameter("no PostgreSQL URL (--url or TIPSCORE_DATABASE_URL)")
     path = (source or settings.reports_path).absolute()
     try:
-        copied = copy_sqlite(path, target)
-    except (ValueError, FileNotFoundError) as exc:
+        secret = _source_fingerprint(path, hmac_key_file)
+        copied = copy_sqlite(path, target, secret)
+    except (ValueError, FileNotFoundError, SecretError) as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    except psycopg.Error as exc:  # e.g. the service's role, which may not write here
+        typer.echo(f"the database refused the copy: {exc}".strip(), err=True)
         raise typer.Exit(1) from None
     rows = ", ".join(f"{table} {n}" for table, n in copied.items() if n)
     typer.echo(f"copied {path} into PostgreSQL: {rows or 'no rows'}")
+
+
+def _source_fingerprint(source: Path, key_file: Path | None) -> str | None:
+    """The fingerprint of the secret the copied reports were hashed with.
+
+    Without it the first replica on PostgreSQL records its own secret's, whatever it is,
+    and a replica given a new secret splits linkage from every copied report silently
+    (an outside operator test, session 9). None for a file with no hashed identifier.
+    """
+    import sqlite3
+
+    from features.identifiers import IdentifierHasher
+    from serving.intake import IntakeSettings, load_or_create_key
+    from serving.state.key_check import fingerprint
+
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no SQLite state file")
+    beside = source.parent / "hmac.key"
+    chosen = key_file or (beside if beside.is_file() else IntakeSettings().key_file)
+    if chosen.is_file():
+        return fingerprint(IdentifierHasher(load_or_create_key(chosen)))
+    old = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        hashed = old.execute("SELECT 1 FROM link LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError:  # no link table: nothing was hashed
+        hashed = False
+    finally:
+        old.close()
+    if hashed:
+        raise ValueError(
+            f"no HMAC secret at {chosen}: name the one {source.name}'s identifiers were "
+            "hashed with (--hmac-key-file); the replicas must use it too"
+        )
+    return None
