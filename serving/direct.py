@@ -36,6 +36,7 @@ import bentoml
 from bentoml.exceptions import BentoMLException
 
 from serving.auth import App, Receive, Scope, Send
+from serving.errors import StateUnavailable
 from serving.xml_forms import _answer, _read_body, _replay
 
 logger = logging.getLogger(__name__)
@@ -98,8 +99,12 @@ class DirectScoreMiddleware:
         try:
             answer = await service.direct(submission, key_id)
         except BentoMLException as exc:
-            logger.exception("POST /score failed")
             status = exc.error_code.value
+            if isinstance(exc, StateUnavailable):  # says why: the database, retry later
+                logger.warning("POST /score: %s", exc)
+                await _answer(send, status, _four(exc))
+                return
+            logger.exception("POST /score failed")
             await _answer(send, status, UNEXPECTED if status >= 500 else _four(exc))
             return
         except Exception:

@@ -38,8 +38,46 @@ class NotReady(BentoMLException):
     error_code = HTTPStatus.SERVICE_UNAVAILABLE
 
 
+class StateUnavailable(BentoMLException):
+    """The state database cannot be reached (or its write lock not had in time).
+
+    A PostgreSQL outage was answered as an unexpected 500 on every route, which a client
+    cannot tell from a bug (an outside operator test, session 9): it is a 503 that says
+    so, and a retry later may succeed. Nothing of the request was kept.
+    """
+
+    error_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+STATE_UNAVAILABLE = (
+    "state_unavailable: the state database cannot be reached (or was busy too long); "
+    "nothing of this request was kept; retry later"
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the database being unreachable or stuck.
+
+    psycopg's ``OperationalError``: a lost or refused connection, a lock or statement
+    timeout. SQLite's file is the service's own: its errors stay errors.
+    """
+    import psycopg
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, psycopg.OperationalError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+STATE_NOT_READY = "the model is loaded, but the state database cannot be reached"
+
+
 def not_ready_body(reason: str | None) -> dict[str, str]:
     """The documented 503 answer."""
+    if reason == STATE_NOT_READY:
+        return {"error": "not_ready", "message": reason}
     return {
         "error": "not_ready",
         "message": f"no model is being served: {reason or 'see /readyz'}",
@@ -47,13 +85,21 @@ def not_ready_body(reason: str | None) -> dict[str, str]:
 
 
 def holder_error() -> str | None:
-    """Why the running service's model holder has no model (None if it has one)."""
+    """Why the running service is not ready: its model holder's error, else its state.
+
+    A model is served and the state database cannot be reached: ``/readyz``'s 503 said
+    "no model is being served: see /readyz", pointing to itself (an outside operator
+    test, session 9).
+    """
     try:
         service = bentoml.get_current_service()
     except BentoMLException:
         return None
     holder = getattr(service, "holder", None)
     if getattr(holder, "current", None) is not None:
+        state = getattr(service, "state", None)
+        if state is not None and not state.reachable():
+            return STATE_NOT_READY
         return None  # a model is served: a 503 is then not about the model
     return getattr(holder, "error", None)
 
@@ -83,7 +129,7 @@ def reshape(
         return body
     if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
         data = data[0]
-    kept = ("not_ready", "keys_file", "keys_unavailable")
+    kept = ("not_ready", "keys_file", "keys_unavailable", "state_unavailable")
     if status == 503 and not any(code in str(data) for code in kept):
         data = not_ready_body(reason())
     return json.dumps(data).encode()

@@ -40,7 +40,13 @@ from serving.batcher import AdaptiveBatcher
 from serving.body_timeout import BodyTimeoutMiddleware
 from serving.dev_mode import check_dev_mode
 from serving.direct import DirectScoreMiddleware
-from serving.errors import ErrorShapeMiddleware, NotReady
+from serving.errors import (
+    STATE_UNAVAILABLE,
+    ErrorShapeMiddleware,
+    NotReady,
+    StateUnavailable,
+    is_outage,
+)
 from serving.intake import IntakeSettings, intake_hasher
 from serving.json_bodies import JsonBodyMiddleware
 from serving.metrics import RouteMetricsMiddleware
@@ -213,6 +219,15 @@ class TipScoring:
         return [answer.response for answer in self._answer_jobs(jobs)]
 
     def _answer_jobs(self, jobs: list[Job]) -> list[Answer]:
+        """``_keep_jobs``, a database outage answered as one (``StateUnavailable``, 503)."""
+        try:
+            return self._keep_jobs(jobs)
+        except Exception as exc:
+            if is_outage(exc):
+                raise StateUnavailable(STATE_UNAVAILABLE) from exc
+            raise
+
+    def _keep_jobs(self, jobs: list[Job]) -> list[Answer]:
         """Score jobs in one pass; keep them (one transaction, all or none) before answering.
 
         Audit rows, suggestions, queue and linkage commit together, so a failed batch

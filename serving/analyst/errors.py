@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
@@ -27,7 +28,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from serving.auth import Refused, note_refused
-from serving.errors import ROUTING_CODES, NotReady, routing_body
+from serving.errors import (
+    ROUTING_CODES,
+    STATE_UNAVAILABLE,
+    NotReady,
+    is_outage,
+    routing_body,
+)
 
 logger = logging.getLogger(__name__)
 UNEXPECTED = "An unexpected error has occurred, please check the server log."
@@ -128,6 +135,25 @@ async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
     return Response(status_code=CLIENT_CLOSED)
 
 
+async def _outage(request: Request, exc: Exception) -> JSONResponse:
+    """A database outage: a 503 that says so (an outside operator test: a 500 before)."""
+    logger.warning(
+        "%s %s: the state database cannot be reached (%s)",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    code, _, message = STATE_UNAVAILABLE.partition(": ")
+    return JSONResponse({"error": code, "message": message}, status_code=503)
+
+
+async def _maybe_outage(request: Request, exc: Exception) -> JSONResponse:
+    """An error caused by a database outage is one too; anything else is a 500."""
+    if is_outage(exc):
+        return await _outage(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"error": UNEXPECTED}, status_code=500)
@@ -141,7 +167,8 @@ def install_handlers(app: FastAPI) -> None:
     app.exception_handler(NotReady)(_not_ready)
     app.exception_handler(HTTPException)(_http)
     app.exception_handler(ClientDisconnect)(_client_gone)
-    app.exception_handler(Exception)(_unexpected)
+    app.exception_handler(psycopg.OperationalError)(_outage)
+    app.exception_handler(Exception)(_maybe_outage)
 
 
 def _ref(description: str, schema: str) -> dict[str, Any]:

@@ -371,3 +371,37 @@ def test_a_503_names_the_models_error_only_while_no_model_is_served(
     assert holder_error() == "cannot load models:/x@champion"
     holder.current = object()  # a failed reload keeps the old model serving
     assert holder_error() is None
+
+
+def test_a_database_outage_is_a_503_that_says_so(
+    tmp_path: Path, keys: dict[str, str]
+) -> None:
+    """A PostgreSQL outage was an unexpected 500 on every analyst route (an outside
+    operator test, session 9); directly or as the cause of another error."""
+    import psycopg
+
+    client, service = _client(tmp_path)
+
+    def down(*_: Any) -> Any:
+        raise psycopg.OperationalError("connection refused")
+
+    def wrapped(*_: Any) -> Any:
+        try:
+            down()
+        except psycopg.OperationalError as exc:
+            raise RuntimeError("the store failed") from exc
+
+    for failing in (down, wrapped):
+        service.state.queue = failing  # type: ignore[method-assign]
+        r = client.post("/queue", json={"query": {}}, headers=_auth(keys["analyst"]))
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "state_unavailable"
+        assert "retry later" in r.json()["message"]
+
+
+def test_readyz_says_the_database_is_down_when_the_model_is_loaded() -> None:
+    from serving.errors import STATE_NOT_READY, not_ready_body
+
+    body = not_ready_body(STATE_NOT_READY)
+    assert body["message"] == STATE_NOT_READY
+    assert "no model is being served" not in body["message"]

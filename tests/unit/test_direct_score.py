@@ -17,7 +17,7 @@ from bentoml.exceptions import InvalidArgument
 from pydantic import BaseModel
 
 from serving import direct
-from serving.errors import NotReady
+from serving.errors import STATE_UNAVAILABLE, NotReady, StateUnavailable
 
 
 class Answer(BaseModel):
@@ -161,6 +161,8 @@ def test_no_model_means_no_service_to_score_with(
         (NotReady("no model is being served: gone"), 503, "An unexpected error"),
         (InvalidArgument("report_id: bad"), 400, "report_id: bad"),
         (RuntimeError("disk full at /secret/path"), 500, "An unexpected error"),
+        # a database outage says so (an outside operator test: a 500 before, session 9)
+        (StateUnavailable(STATE_UNAVAILABLE), 503, "state_unavailable"),
     ],
 )
 def test_errors_while_scoring_are_answered_as_bentomls_wrapper_answers(

@@ -88,3 +88,22 @@ def test_no_status_file_or_a_broken_one_is_not_an_error(tmp_path: Path) -> None:
 
 def test_the_alert_kinds_are_the_monitors() -> None:
     assert live_metrics.ALERT_KINDS == ALERT_KINDS
+
+
+def test_the_model_and_monitor_figures_survive_a_database_outage(
+    tmp_path: Path,
+) -> None:
+    """Every tipscore_* family vanished while PostgreSQL was down, the model's too (an
+    outside operator test, session 9): only the counts need the database."""
+    import psycopg
+
+    store = _store(tmp_path)
+
+    def down() -> None:
+        raise psycopg.OperationalError("connection refused")
+
+    store.live_counts = down  # type: ignore[method-assign,assignment]
+    text = LiveFigures(store, tmp_path / "none.json", lambda: ("m", "3")).text()
+    samples = _samples(text)
+    assert "tipscore_model_info" in samples
+    assert "tipscore_scored_reports" not in samples
