@@ -168,11 +168,30 @@ def not_applicable(
     return None
 
 
+_HASH_RESULTS = ("files_hash_known", "files_hash_novel")
+
+
+def _no_hash_result(feature: str, row: Mapping[str, Any]) -> str:
+    """None of the files known (or new): said of the files checked, or that none was.
+
+    "No file is new (no hash match)" was said of reports whose files no one had checked
+    against known hashes (an outside test, session 9): it read as "all matched".
+    """
+    checked = sum(_count(row.get(name)) for name in _HASH_RESULTS)
+    if checked == 0:
+        return "No file was checked against known hashes"
+    if feature == "files_hash_novel":
+        return "No checked file is new: each matched a known hash"
+    return "No checked file matches a known hash"
+
+
 def _files(feature: str, row: Mapping[str, Any]) -> str:
     one, many = _FILE_PREDICATES[feature]
     value, total = _count(row.get(feature)), _count(row.get("files_count"))
     if feature == "files_not_viewed" and value == 0:
         return "The platform viewed every file" if total else "No files were listed"
+    if feature in _HASH_RESULTS and value == 0:
+        return _no_hash_result(feature, row)
     if value == 0:
         return f"No file {one}"
     if total < value:

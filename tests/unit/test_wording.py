@@ -166,3 +166,23 @@ def test_not_applicable_features_are_grouped_in_one_line() -> None:
         f"Not applicable to this report (no files, no account): together {direction}"
     )
     assert grouped(columns, 0, shap, np.zeros_like(mask), context) is None
+
+
+def test_no_hash_result_says_whether_any_file_was_checked() -> None:
+    # "No file is new (no hash match)" was said when no file had been checked against
+    # known hashes at all: it read as "every file matched" (an outside test, session 9)
+    from serving.wording import _files
+
+    unchecked = {"files_count": 3, "files_hash_known": 0, "files_hash_novel": 0}
+    assert (
+        _files("files_hash_novel", unchecked)
+        == "No file was checked against known hashes"
+    )
+    assert (
+        _files("files_hash_known", unchecked)
+        == "No file was checked against known hashes"
+    )
+    all_known = {**unchecked, "files_hash_known": 3}
+    assert "each matched a known hash" in _files("files_hash_novel", all_known)
+    all_new = {**unchecked, "files_hash_novel": 3}
+    assert _files("files_hash_known", all_new) == "No checked file matches a known hash"
