@@ -204,7 +204,9 @@ def read_file_details(ctx: Context, root: ET.Element, bag: RawBag) -> FileDoc:
         raise XmlIntakeError(
             "invalid_value", f"{ROOT}/reportId", "expected a report number (xs:long)"
         )
-    file_id = _required_id(root, "fileId")
+    file_id = " ".join(
+        _required_id(root, "fileId").split()
+    )  # xs:token: spaces collapse
     fields = {
         "media_kind": media_kind(root),
         "viewed_by_esp": boolean(

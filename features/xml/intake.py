@@ -144,7 +144,28 @@ def _split(
             "/report",
             f"expected exactly one <report> document, got {len(reports)}",
         )
-    return reports[0][0], reports[0][1], files
+    return reports[0][0], reports[0][1], _distinct(ctx, files)
+
+
+def _distinct(ctx: Context, files: list[FileDoc]) -> list[FileDoc]:
+    """One file per ``fileId``: the first given (a file sent three times was three files).
+
+    A ``<fileDetails>`` whose id an earlier one has is the same file sent again (an
+    outside test, session 9: "3 of 3 files were not viewed" for one file): not counted,
+    with a warning.
+    """
+    kept: dict[str, FileDoc] = {}
+    for doc in files:
+        kept.setdefault(doc.file_id, doc)
+    again = len(files) - len(kept)
+    if again:
+        ctx.warn(
+            "duplicate_file",
+            "/fileDetails/fileId",
+            f"{again} <fileDetails> repeat(s) a fileId sent before in this submission: "
+            "the first of each was read",
+        )
+    return list(kept.values())
 
 
 def _report_id(
@@ -189,10 +210,15 @@ def _files(files: list[FileDoc], options: IntakeOptions) -> list[dict[str, Any]]
     return [
         {
             **f.fields,
-            "hash_match": options.hash_matches.get(f.file_id, HashMatch.UNKNOWN),
+            "hash_match": _matches(options).get(f.file_id, HashMatch.UNKNOWN),
         }
         for f in files
     ]
+
+
+def _matches(options: IntakeOptions) -> dict[str, HashMatch]:
+    """Hash-match results by file id as a ``fileId`` (``xs:token``) reads: spaces collapsed."""
+    return {" ".join(k.split()): v for k, v in options.hash_matches.items()}
 
 
 def _unmatched_files(
@@ -200,7 +226,7 @@ def _unmatched_files(
 ) -> None:
     """Warn about hash-match results for file ids that no ``<fileDetails>`` carries."""
     known = {f.file_id for f in files}
-    for file_id in sorted(set(options.hash_matches) - known):
+    for file_id in sorted(set(_matches(options)) - known):
         ctx.warn(
             "hash_match_no_file",
             "/fileDetails/fileId",

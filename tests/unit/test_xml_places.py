@@ -188,3 +188,33 @@ def test_a_foreign_element_is_unknown_not_read(hasher: IdentifierHasher) -> None
     parsed = parse_submission([body], hasher, IntakeOptions(esp="Discord"))
     assert parsed.report.esp_escalated is False
     assert "unknown_element" in _codes(parsed)
+
+
+def _file(file_id: str, viewed: str = "false") -> str:
+    return (
+        f"<fileDetails><reportId>1</reportId><fileId>{file_id}</fileId>"
+        f"<fileViewedByEsp>{viewed}</fileViewedByEsp></fileDetails>"
+    )
+
+
+def test_a_file_sent_again_is_one_file(hasher: IdentifierHasher) -> None:
+    # one fileDetails sent three times read as "3 of 3 files were not viewed" (session 9)
+    body = f"<report>{SUMMARY}{REPORTER}</report>"
+    docs = [body, _file("f1"), _file("f1", "true"), _file("f1")]
+    parsed = parse_submission(docs, hasher, IntakeOptions(esp="Discord", report_id="1"))
+    assert len(parsed.report.files) == 1
+    assert parsed.report.files[0].viewed_by_esp is False  # the first one read
+    assert "duplicate_file" in _codes(parsed)
+
+
+def test_a_file_id_is_a_token_for_hash_matches(hasher: IdentifierHasher) -> None:
+    # fileId is xs:token: "abc  def" is "abc def", and a result for it applies
+    from features.vocab import HashMatch
+
+    body = f"<report>{SUMMARY}{REPORTER}</report>"
+    options = IntakeOptions(
+        esp="Discord", report_id="1", hash_matches={"abc def": HashMatch.KNOWN}
+    )
+    parsed = parse_submission([body, _file(" abc  def ")], hasher, options)
+    assert parsed.report.files[0].hash_match == HashMatch.KNOWN
+    assert "hash_match_no_file" not in _codes(parsed)
