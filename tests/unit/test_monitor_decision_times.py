@@ -11,6 +11,7 @@ after the window count nowhere.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -140,9 +141,13 @@ def test_monitor_json_status_and_page_carry_time_to_decision(
     result, paths = monitor(request, Reference(None, None, "none"), cfg)
     _check(result["time_to_decision"])
     _check(json.loads(paths["json"].read_text())["time_to_decision"])
-    _check(json.loads((db.parent / STATUS_FILE).read_text())["time_to_decision"])
     page = paths["html"].read_text()
     assert "Time to decision" in page and "overdue now" in page
+    # the live status comes from a pass over the newest reports (no --until)
+    live = replace(request, until=None)
+    result, _ = monitor(live, Reference(None, None, "none"), cfg)
+    status = json.loads((db.parent / STATUS_FILE).read_text())["time_to_decision"]
+    assert status == result["time_to_decision"] and status["1"]["decided"] == 4
 
 
 def test_the_command_prints_them_with_the_service_targets(
@@ -163,3 +168,23 @@ def test_the_command_prints_them_with_the_service_targets(
     written = json.loads((tmp_path / "out" / "monitor.json").read_text())
     _check(written["time_to_decision"], p1_target=240)
     assert written["time_to_decision"]["3"]["target_minutes"] is None
+
+
+def test_a_past_or_empty_window_leaves_the_live_status_alone(
+    db: Path, tmp_path: Path
+) -> None:
+    """A monitor of a past window, or of one with no report, wrote "no alert" into the
+    status /metrics serves, clearing a live drift alert (an outside test, session 9)."""
+    cfg, _ = load_monitor_config()
+    status = db.parent / STATUS_FILE
+    for since, until in (
+        (datetime(2024, 5, 1).date(), datetime(2024, 6, 1).date()),  # a past window
+        (datetime(2030, 1, 1).date(), None),  # no report in it
+    ):
+        status.unlink(missing_ok=True)
+        request = MonitorRequest(
+            db, tmp_path / "out", since=since, until=until, log=False,
+            progress=False, targets=TARGETS,
+        )  # fmt: skip
+        _, paths = monitor(request, Reference(None, None, "none"), cfg)
+        assert paths["status"] is None and not status.exists()

@@ -53,8 +53,9 @@ def monitor(
     the newest report's day and the `recent_days + baseline_days` before it) and the
     champion's reference profile (logged by `tipscore train`), then writes
     `OUT/monitor.html` (self-contained) and `OUT/monitor.json` (docs/monitoring.md),
-    `monitor_status.json` in the state folder (read by the service's /metrics), and one
-    run in the MLflow experiment `monitoring` tagged with the model version.
+    `monitor_status.json` in the state folder (read by the service's /metrics; only by a
+    pass over the newest reports: no --until, at least one report), and one run in the
+    MLflow experiment `monitoring` tagged with the model version.
 
     Example, daily from a scheduler:
 
@@ -115,6 +116,11 @@ def _print(result: dict, paths: dict) -> None:  # type: ignore[type-arg]
         typer.echo("no alert")
     logged = f"; logged to run {paths['run_id']}" if paths["run_id"] else ""
     typer.echo(f"wrote {paths['html']} and {paths['json']}{logged}")
+    if paths["status"] is None:
+        typer.echo(
+            "the live status (/metrics) was left as it was: only a pass over the newest "
+            "reports (no --until, at least one report) sets it"
+        )
 
 
 def _minutes(value: float | None) -> str:

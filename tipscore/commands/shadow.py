@@ -119,6 +119,9 @@ def compare(
         f"{_pct(analysts['challenger_agreement'])} ({analysts['decided']:,} decided)"
     )
     typer.echo(f"wrote {paths['html']}, {paths['json']} and {paths['csv']}")
+    if not result["reports"]:  # as documented: nothing shadowed is a failure to compare
+        typer.echo("no report in this window was shadowed: nothing compared", err=True)
+        raise typer.Exit(1)
 
 
 def _pct(value: float | None) -> str:
