@@ -148,24 +148,38 @@ def _split(
 
 
 def _distinct(ctx: Context, files: list[FileDoc]) -> list[FileDoc]:
-    """One file per ``fileId``: the first given (a file sent three times was three files).
+    """Each ``<fileDetails>`` once: one sent again whole is the same file.
 
-    A ``<fileDetails>`` whose id an earlier one has is the same file sent again (an
-    outside test, session 9: "3 of 3 files were not viewed" for one file): not counted,
-    with a warning.
+    The same document sent three times read as three files ("3 of 3 files were not
+    viewed"; an outside test, session 9): a repeat with the same ``fileId`` and the same
+    fields is dropped, with a warning. Two that share a ``fileId`` but differ (a file
+    and its supplemental description, as an independent client's samples send) are
+    both read, with a warning that they share it.
     """
-    kept: dict[str, FileDoc] = {}
+    kept: list[FileDoc] = []
+    seen: set[tuple[str, str]] = set()
     for doc in files:
-        kept.setdefault(doc.file_id, doc)
+        key = (doc.file_id, repr(sorted(doc.fields.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(doc)
     again = len(files) - len(kept)
     if again:
         ctx.warn(
             "duplicate_file",
-            "/fileDetails/fileId",
-            f"{again} <fileDetails> repeat(s) a fileId sent before in this submission: "
-            "the first of each was read",
+            "/fileDetails",
+            f"{again} <fileDetails> repeat(s) one sent before in this submission "
+            "(the same fileId and fields): read once",
         )
-    return list(kept.values())
+    shared = len(kept) - len({doc.file_id for doc in kept})
+    if shared:
+        ctx.warn(
+            "shared_file_id",
+            "/fileDetails/fileId",
+            f"{shared} <fileDetails> share a fileId with another that says something "
+            "else: each is read as a file",
+        )
+    return kept
 
 
 def _report_id(

@@ -200,11 +200,15 @@ def _file(file_id: str, viewed: str = "false") -> str:
 def test_a_file_sent_again_is_one_file(hasher: IdentifierHasher) -> None:
     # one fileDetails sent three times read as "3 of 3 files were not viewed" (session 9)
     body = f"<report>{SUMMARY}{REPORTER}</report>"
-    docs = [body, _file("f1"), _file("f1", "true"), _file("f1")]
-    parsed = parse_submission(docs, hasher, IntakeOptions(esp="Discord", report_id="1"))
+    options = IntakeOptions(esp="Discord", report_id="1")
+    parsed = parse_submission([body, *[_file("f1")] * 3], hasher, options)
     assert len(parsed.report.files) == 1
-    assert parsed.report.files[0].viewed_by_esp is False  # the first one read
     assert "duplicate_file" in _codes(parsed)
+    # the same id saying something else (a file and its supplemental description, as
+    # an independent client's samples send): both read, with a warning
+    differ = parse_submission([body, _file("f1"), _file("f1", "true")], hasher, options)
+    assert len(differ.report.files) == 2
+    assert "shared_file_id" in _codes(differ)
 
 
 def test_a_file_id_is_a_token_for_hash_matches(hasher: IdentifierHasher) -> None:
