@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     folder = metrics_dir(args)
     check_metrics_dir(folder)  # before BentoML is even imported
+    # every file and folder the server makes is owner-only, as the state folder's are:
+    # BentoML made the metrics folder 0755 and its files 0644 (an outside test, session 9)
+    os.umask(0o077)
     from bentoml._internal.configuration.containers import BentoMLContainer
     from bentoml_cli.cli import cli
 
