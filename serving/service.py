@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import bentoml
 from bentoml.exceptions import InvalidArgument
+from psycopg.errors import RaiseException
 
 from features.identifiers import to_contract
 from features.platforms import Platforms
@@ -60,7 +61,8 @@ from serving.schemas import (
 from serving.scoring import Scorer, audit_rows
 from serving.settings import load as load_settings
 from serving.shadow import ShadowHolder, answers
-from serving.state.key_check import check_key
+from serving.start_refusal import stop_server
+from serving.state.key_check import KeyMismatch, check_key
 from serving.state.migrate import open_state
 from serving.state.records import Scored
 from serving.triage import case_entries
@@ -165,8 +167,15 @@ class TipScoring:
         # a challenger scored in the shadows (serving.shadow); optional, never blocking
         self.shadow = ShadowHolder(self.settings.challenger_uri)
         self.shadow.load(self.holder.current)
-        self.state = open_state(self.settings, self.platforms)  # old ESP names closed
-        check_key(self.state, self.hasher)  # PostgreSQL: every replica's one secret
+        try:
+            self.state = open_state(
+                self.settings, self.platforms
+            )  # old ESP names closed
+            check_key(self.state, self.hasher)  # PostgreSQL: every replica's one secret
+        except (KeyMismatch, RaiseException) as exc:  # the server stops, saying why
+            # (RaiseException: the database's own refusal, e.g. the owner's role)
+            stop_server(str(exc))
+            raise
         live_metrics.install(  # /metrics: suggestions, decisions, monitor status, model
             live_metrics.LiveFigures(
                 self.state,

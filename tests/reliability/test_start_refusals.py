@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from serving.command import serve_command
+from tests.pg_fixtures import OWNER, PgServer
 from tests.service.conftest import OwnStore, own_store
 from tests.service.test_unloadable_model import unloadable_version
 from tests.serving_fixtures import Deployed, stop_server
@@ -113,3 +115,25 @@ def test_an_unloadable_champion_leaves_the_service_up_and_not_ready(
     finally:
         text = stop_server(process)
     assert text.count("could not be loaded") <= 3, text[-3000:]  # one start, not a loop
+
+
+def test_a_replica_refused_by_its_database_stops_the_whole_server(
+    pg_server: PgServer, tmp_path: Path
+) -> None:
+    """Started with the database owner's role, the worker refused, and BentoML restarted
+    it every ~7 s for ever: the port accepted connections that hung (an outside operator
+    test, session 9). The server now stops, saying why."""
+    database = pg_server.new_database()
+    env = {
+        **os.environ,
+        "TIPSCORE_STATE_DIR": str(tmp_path / "state"),
+        "TIPSCORE_DATABASE_URL": pg_server.url(OWNER, database),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",  # no champion: fine
+    }
+    _, process = _start(env, "127.0.0.1")
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=120)
+    exited = process.poll() is not None
+    output = stop_server(process)
+    assert exited, output[-2000:]
+    assert "refusing to start" in output and "append-only logs" in output
