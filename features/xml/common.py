@@ -172,7 +172,14 @@ def boolean(ctx: Context, element: ET.Element | None, path: str) -> bool | None:
     """Read an ``xs:boolean``; an unreadable value is a warning and counts as absent."""
     if element is None:
         return None
-    value = text(element).lower()
+    written = text(element)
+    value = written.lower()
+    if value in _TRUE | _FALSE and written != value:  # "TRUE": xs:boolean is lower case
+        ctx.warn(
+            "not_xs_boolean",
+            path,
+            f"{value!r} written in another case; read as {value}",
+        )
     if value in _TRUE:
         return True
     if value in _FALSE:

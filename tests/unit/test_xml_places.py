@@ -222,3 +222,15 @@ def test_a_file_id_is_a_token_for_hash_matches(hasher: IdentifierHasher) -> None
     parsed = parse_submission([body, _file(" abc  def ")], hasher, options)
     assert parsed.report.files[0].hash_match == HashMatch.KNOWN
     assert "hash_match_no_file" not in _codes(parsed)
+
+
+def test_a_boolean_in_another_case_is_read_with_a_warning(
+    hasher: IdentifierHasher,
+) -> None:
+    # TRUE was read as true with no word of it (xs:boolean is lower case; session 9)
+    person = _person(
+        "<espIdentifier>u1</espIdentifier><accountTemporarilyDisabled>TRUE</accountTemporarilyDisabled>"
+    )
+    parsed = _parse(hasher, reported=person)
+    assert parsed.report.reported_person.account_temporarily_disabled is True
+    assert "not_xs_boolean" in _codes(parsed)

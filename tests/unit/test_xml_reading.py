@@ -296,6 +296,19 @@ def test_a_files_report_number_is_an_xs_long(
         assert parsed.report.report_id == given
 
 
+@pytest.mark.parametrize("written", ["-5", "9223372036854775808"])
+def test_a_report_number_outside_xs_long_is_refused(
+    hasher: IdentifierHasher, written: str
+) -> None:
+    # one past xs:long's maximum was accepted as the report id (session 9)
+    data = (
+        f"<fileDetails><reportId>{written}</reportId><fileId>f</fileId></fileDetails>"
+    )
+    with pytest.raises(XmlIntakeError) as caught:
+        parse_file_details(data.encode(), hasher, IntakeOptions())
+    assert caught.value.code == "invalid_value"
+
+
 def test_a_negative_report_number_is_refused(hasher: IdentifierHasher) -> None:
     data = b"<fileDetails><reportId>-5</reportId><fileId>f</fileId></fileDetails>"
     with pytest.raises(XmlIntakeError) as caught:
