@@ -321,11 +321,32 @@ def parse_submission(
         report = TipReport.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = "/".join(str(p) for p in first["loc"])
         raise XmlIntakeError(
-            "invalid_report", f"/report ({where})", first["msg"]
+            "invalid_report", _xml_path(first["loc"], first["msg"]), first["msg"]
         ) from exc
     return ParsedReport(report=report, warnings=ctx.listed())
+
+
+XML_PATHS = {
+    "incident_at": "/report/incidentSummary/incidentDateTime",
+    "report_id": "/fileDetails/reportId",
+    "incident_type": "/report/incidentSummary/incidentType",
+    "esp": "/report/reporter/reportingPerson (esp)",
+}
+"""Where in the XML a contract field comes from, for a refusal to name it."""
+
+
+def _xml_path(loc: Sequence[int | str], message: str) -> str:
+    """The element a contract refusal is about, by the field it names.
+
+    ``/report (incident_at)`` is ``/report/incidentSummary/incidentDateTime``; a check of
+    the whole report (an incident after its receipt) is named by the field its message
+    names (session 9: ``/report ()`` named nothing).
+    """
+    field = str(loc[0]) if loc else next((f for f in XML_PATHS if f in message), "")
+    if field in XML_PATHS:
+        return XML_PATHS[field]
+    return f"/report ({'/'.join(str(p) for p in loc)})" if loc else "/report"
 
 
 def parse_file_details(

@@ -234,3 +234,29 @@ def test_a_boolean_in_another_case_is_read_with_a_warning(
     parsed = _parse(hasher, reported=person)
     assert parsed.report.reported_person.account_temporarily_disabled is True
     assert "not_xs_boolean" in _codes(parsed)
+
+
+@pytest.mark.parametrize(
+    ("when", "path"),
+    [
+        (
+            "2099-05-30T10:00:00Z",
+            "/report/incidentSummary/incidentDateTime",
+        ),  # after receipt
+        (
+            "1985-05-30T10:00:00Z",
+            "/report/incidentSummary/incidentDateTime",
+        ),  # before 1990
+    ],
+)
+def test_a_contract_refusal_names_the_element(
+    hasher: IdentifierHasher, when: str, path: str
+) -> None:
+    # it said "/report ()" or "/report (incident_at)" (an outside XML client, session 9)
+    summary = SUMMARY.replace("2025-05-30T10:00:00Z", when)
+    with pytest.raises(XmlIntakeError) as caught:
+        parse_submission(
+            [f"<report>{summary}{REPORTER}</report>"], hasher, IntakeOptions(esp="X")
+        )
+    assert caught.value.code == "invalid_report"
+    assert caught.value.path == path
