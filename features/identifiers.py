@@ -113,7 +113,7 @@ def hash_identifiers(
     raw: RawIdentifiers, hasher: IdentifierHasher, esp: str | None
 ) -> LinkageKeys:
     """Turn raw identifiers into linkage keys; account ids are scoped to their ESP."""
-    scope = (esp or "").casefold()
+    scope = " ".join((esp or "").split()).casefold()  # " DISCORD " is Discord's scope
     accounts = hasher.hash_all("account", raw.accounts, scope) + hasher.hash_all(
         "screen_name", raw.screen_names, scope
     )

@@ -56,12 +56,24 @@ class PartyFacts:
     country_codes: list[str] = field(default_factory=list)
 
 
+def phone_number(element: ET.Element) -> str:
+    """A ``phone`` with its ``countryCallingCode`` (``+1``) in front, as it is dialled.
+
+    ``<phone countryCallingCode="+1">5557019999</phone>``, the XSD's way, hashed apart
+    from ``+1 (555) 701-9999`` (an outside XML client, session 9): the linkage keys
+    compare the digits of the whole number.
+    """
+    code = (element.get("countryCallingCode") or "").strip()
+    number = text(element)
+    return f"{code} {number}" if code else number
+
+
 def _contact(person: ET.Element | None, bag: RawBag) -> tuple[bool, bool]:
     """Collect a ``person`` element's emails and phones; say which were present."""
     if person is None:
         return False, False
     emails = [text(e) for e in children(person, "email") if text(e)]
-    phones = [text(p) for p in children(person, "phone") if text(p)]
+    phones = [phone_number(p) for p in children(person, "phone") if text(p)]
     bag.emails += emails
     bag.phones += phones
     return bool(emails), bool(phones)

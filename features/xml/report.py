@@ -29,6 +29,7 @@ from features.xml.common import (
 from features.xml.parties import (
     PartyFacts,
     RawBag,
+    phone_number,
     read_party_summary,
     read_reported,
     upload_event,
@@ -180,8 +181,9 @@ def read_incident_kinds(ctx: Context, root: ET.Element, bag: RawBag) -> dict[str
                 for e in children(element, "ipCaptureEvent")
                 if text(child(e, "ipAddress"))
             ]
-            if text(child(element, "phoneNumber")):
-                bag.phones.append(text(child(element, "phoneNumber")))
+            phone = child(element, "phoneNumber")
+            if phone is not None and text(phone):
+                bag.phones.append(phone_number(phone))
     return kinds
 
 

@@ -260,3 +260,24 @@ def test_a_contract_refusal_names_the_element(
         )
     assert caught.value.code == "invalid_report"
     assert caught.value.path == path
+
+
+def test_a_phones_country_calling_code_is_part_of_it(hasher: IdentifierHasher) -> None:
+    # the XSD's <phone countryCallingCode="+1"> hashed apart from "+1 (555) 701-9999"
+    def phones(phone: str) -> list[str]:
+        person = _person(
+            f"<personOrUserReportedPerson>{phone}</personOrUserReportedPerson>"
+        )
+        return _parse(hasher, reported=person).report.linkage.phones
+
+    attribute = phones('<phone countryCallingCode="+1">5557019999</phone>')
+    assert attribute == phones("<phone>+1 (555) 701-9999</phone>")
+    assert attribute == phones("<phone>15557019999</phone>")
+
+
+def test_the_esp_scope_ignores_spaces_around_the_name(hasher: IdentifierHasher) -> None:
+    from features.identifiers import RawIdentifiers, hash_identifiers
+
+    raw = RawIdentifiers(accounts=["u1"])
+    spaced = hash_identifiers(raw, hasher, " DISCORD ")
+    assert spaced.accounts == hash_identifiers(raw, hasher, "Discord").accounts
