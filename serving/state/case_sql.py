@@ -117,7 +117,7 @@ CASE_ORDERS = {
 """Per order: ORDER BY, and the keyset condition after a cursor (p, p, v, v, id)."""
 BLIND_UNDECIDED = (
     "SELECT 1 AS one FROM case_member AS m JOIN queue AS q ON q.report_id = m.report_id "
-    "WHERE m.case_id = ? AND m.blind = 1 AND q.decided = 0 LIMIT 1"
+    "WHERE m.case_id = ? AND m.blind = 1 AND q.decision_seq IS NULL LIMIT 1"
 )
 """Whether a case has a member still under blind review (its probability is hidden)."""
 MEMBERS = (

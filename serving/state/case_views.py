@@ -181,7 +181,9 @@ def member(
     A burst's members carry the ``viral_burst`` warning code.
     """
     decided, blind = bool(row["decided"]), bool(row["blind"])
-    hidden = hide_blind and blind and not decided
+    hidden = (
+        hide_blind and blind and row["decided_at"] is None
+    )  # until its first decision
     response = json.loads(row["response"])
     reasons = [
         CaseReason(feature=c["feature"], text=c["text"], contribution=c["contribution"])

@@ -67,7 +67,9 @@ def item(row: Row, today: date, view: View | None = None) -> QueueItem:
     """
     view = view or View()
     decided, blind = bool(row["decided"]), bool(row["blind"])
-    hidden = view.hide_blind and blind and not decided
+    # hidden until its first decision, as the report view does (a report decided and
+    # then reopened by a more urgent re-score has shown its suggestion already)
+    hidden = view.hide_blind and blind and row["decided_at"] is None
     burst = row["case_kind"] == "burst"
     return QueueItem(
         report_id=row["report_id"],

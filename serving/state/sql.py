@@ -59,11 +59,13 @@ UPSERT_QUEUE = insert(
     "ON CONFLICT (report_id) DO UPDATE SET scored_seq = excluded.scored_seq, "
     "priority = excluded.priority, probability = excluded.probability, "
     "esp = excluded.esp, decided = CASE WHEN queue.decided = 1 AND excluded.priority < "
-    "(SELECT d.priority FROM decisions AS d WHERE d.seq = queue.decision_seq) "
-    "THEN 0 ELSE queue.decided END",
+    "(SELECT CASE WHEN d.priority < d.suggested_priority THEN d.priority "
+    "ELSE d.suggested_priority END FROM decisions AS d "
+    "WHERE d.seq = queue.decision_seq) THEN 0 ELSE queue.decided END",
 )
 """A report scored again goes back to undecided when its new suggestion is more urgent
-than its latest decision: nobody has seen the new priority-1 (two outside tests, session
+than its latest decision and than the suggestion that decision was made on (an analyst
+who overrode a 1 down to 3 has seen the 1): nobody has seen the new priority-1 (two outside tests, session
 9: it stayed decided, out of the undecided queue, never overdue). Its decisions are kept;
 the next one supersedes the latest."""
 

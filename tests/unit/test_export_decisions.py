@@ -459,6 +459,14 @@ def test_a_report_rescored_more_urgent_than_decided_is_undecided_again(
     again = reports.decide(accept, "k1", "A")
     assert again.supersedes is not None and again.priority == 1
     assert undecided() == (False, 0)
+    # overridden down from the 1 it was shown: scored 1 again, it stays decided (the
+    # analyst saw that 1; a stranger's review)
+    down = DecisionIn(
+        report_id="re-1", action="override", priority=3, reason=Reason.OTHER
+    )
+    reports.decide(down, "k1", "A")
+    score(1)
+    assert undecided() == (False, 0)
 
 
 def test_a_decided_report_of_another_time_under_a_history_id_is_refused(
@@ -478,3 +486,38 @@ def test_a_decided_report_of_another_time_under_a_history_id_is_refused(
     pq.write_table(table.set_column(index, "report_id", pa.array(ids)), out)
     with pytest.raises(HistoryError, match="one id space"):
         load_history(history, [out])
+
+
+def test_a_reopened_blind_report_shows_its_suggestion_everywhere(
+    tmp_path: Path, hasher: IdentifierHasher
+) -> None:
+    """Decided blind, then reopened by a more urgent re-score: the queue hid it again
+    while the report view showed it and an accept was allowed (a stranger's review)."""
+    from datetime import date
+
+    from serving.analyst.schemas import QueueQuery
+    from serving.state.cases import CaseConfig, CaseEntry
+    from serving.state.queue import View
+
+    reports = StateStore.open(tmp_path / "reports.db")
+
+    def score(priority: int) -> None:
+        with reports.transaction() as tx:
+            tx.add_scored([_scored(hasher, "rb-1", priority, "2024-12-01")])
+            tx.maintain_cases(
+                [CaseEntry("rb-1", 1, {}, priority, 0.5 / priority, blind=True)],
+                CaseConfig(),
+            )
+
+    score(3)
+    hidden = View(hide_blind=True)
+    first = reports.queue(QueueQuery(), date(2024, 12, 2), hidden).items[0]
+    assert first.suggested_priority is None  # blind, never decided: hidden
+    reports.decide(
+        DecisionIn(report_id="rb-1", action="override", priority=2, reason=Reason.OTHER),
+        "k1", "A", hidden=True,
+    )  # fmt: skip
+    score(1)  # more urgent than decided and shown: undecided again
+    again = reports.queue(QueueQuery(), date(2024, 12, 2), hidden).items[0]
+    assert again.suggested_priority == 1  # shown, as the report view shows it
+    reports.close()
