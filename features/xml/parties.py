@@ -61,11 +61,20 @@ def phone_number(element: ET.Element) -> str:
 
     ``<phone countryCallingCode="+1">5557019999</phone>``, the XSD's way, hashed apart
     from ``+1 (555) 701-9999`` (an outside XML client, session 9): the linkage keys
-    compare the digits of the whole number.
+    compare the digits of the whole number. A number that carries the code already
+    (``+1 555…``, ``1 555…``) is left as it is, and a national trunk ``0`` is dropped
+    after the code (``+44`` with ``07700 900123``). XML phones with a code hashed before
+    this reading do not link to the same phones read now.
     """
     code = (element.get("countryCallingCode") or "").strip()
     number = text(element)
-    return f"{code} {number}" if code else number
+    digits = "".join(c for c in code if c.isdigit())
+    if not digits or number.startswith("+") or number.lstrip("( ").startswith(digits):
+        return number  # no code, or the number carries it already
+    national = number.lstrip()
+    if national.startswith("0"):  # a national trunk prefix: 07700 900123 is +44 7700…
+        national = national[1:]
+    return f"+{digits} {national}"
 
 
 def _contact(person: ET.Element | None, bag: RawBag) -> tuple[bool, bool]:

@@ -403,10 +403,11 @@ def country_of(ctx: Context, codes: list[str], root: ET.Element) -> str | None:
         upper = code.strip().upper()
         if upper in XSD_COUNTRIES:
             return upper
-        ctx.warn(
+        ctx.warn(  # the value named by its digest: it is the sender's text
             "invalid_country",
             "/report",
-            f"{upper[:8]!r} is not a country code of the XSD (ISO 3166 alpha-2); not read",
+            f"value {ctx.redact(code)} is not a country code of the XSD (ISO 3166 "
+            "alpha-2); not read",
         )
     places = uncoded_places(root)
     if places:

@@ -79,6 +79,9 @@ def test_a_code_off_the_xsds_list_is_not_a_country(hasher: IdentifierHasher) -> 
     parsed = _parse(hasher, reported=_person(located.format("ZZ")))
     assert parsed.report.location.country_code is None
     assert "invalid_country" in _codes(parsed)
+    raw = _parse(hasher, reported=_person(located.format("JDOE@EXAMPLE.ORG")))
+    said = next(w.message for w in raw.warnings if w.code == "invalid_country")
+    assert "JDOE" not in said  # the sender's text is named by its digest only
     lower = _parse(hasher, reported=_person(located.format("de")))
     assert lower.report.location.country_code == "DE"
 
@@ -273,6 +276,11 @@ def test_a_phones_country_calling_code_is_part_of_it(hasher: IdentifierHasher) -
     attribute = phones('<phone countryCallingCode="+1">5557019999</phone>')
     assert attribute == phones("<phone>+1 (555) 701-9999</phone>")
     assert attribute == phones("<phone>15557019999</phone>")
+    # a number that carries the code already is not prefixed twice; a trunk 0 goes
+    carried = '<phone countryCallingCode="+1">+1 555 701 9999</phone>'
+    assert phones(carried) == attribute
+    uk = phones('<phone countryCallingCode="+44">07700 900123</phone>')
+    assert uk == phones("<phone>+44 7700 900123</phone>")
 
 
 def test_the_esp_scope_ignores_spaces_around_the_name(hasher: IdentifierHasher) -> None:
