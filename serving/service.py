@@ -23,6 +23,7 @@ from psycopg.errors import RaiseException
 from features.identifiers import to_contract
 from features.platforms import Platforms
 from features.schema import CLOCK_SKEW, ReportSubmission, TipReport
+from features.vocab import ReporterType
 from features.xml.intake import IntakeOptions, parse_submission
 from features.xml.safe import XmlIntakeError, XmlLimits
 from serving import connections, heap, live_metrics, logs
@@ -266,7 +267,10 @@ class TipScoring:
                             report,
                             response,
                             job.request_id,
-                            self.scorer.policy.deadline(report.received_at),
+                            # a public report starts no platform's preservation
+                            None
+                            if report.reporter_type is ReporterType.PUBLIC
+                            else self.scorer.policy.deadline(report.received_at),
                             text,
                         )
                         for job, report, response, text in zip(

@@ -233,6 +233,23 @@ def test_override_to_the_suggested_priority_is_refused(
     assert r.status_code == 400 and "use action 'accept'" in r.text
 
 
+def test_a_public_report_has_no_preservation_badge(
+    client: TestClient, deployed: Deployed
+) -> None:
+    """The key fact said no preservation period while the queue's badge counted one
+    down (a stranger's review, session 9)."""
+    report = submission("public-1", esp="QueueTestESP")
+    report["reporter_type"] = "public"
+    answer = _score(client, deployed, report)
+    assert not {w["code"] for w in answer["warnings"]} & {
+        "preservation_deadline",
+        "preservation_expired",
+    }
+    items = _queue(client, deployed.keys["analyst"], esp="QueueTestESP", limit=200)
+    item = next(i for i in items["items"] if i["report_id"] == "public-1")
+    assert item["badges"]["preservation_deadline"] is None
+
+
 def test_a_decision_on_a_suggestion_scored_again_since_is_refused(
     client: TestClient, deployed: Deployed
 ) -> None:
