@@ -43,7 +43,7 @@ class StateUnavailable(BentoMLException):
 
     A PostgreSQL outage was answered as an unexpected 500 on every route, which a client
     cannot tell from a bug (an outside operator test, session 9): it is a 503 that says
-    so, and a retry later may succeed. Nothing of the request was kept.
+    so, and a retry later may succeed (the request may not have been kept).
     """
 
     error_code = HTTPStatus.SERVICE_UNAVAILABLE
@@ -51,23 +51,32 @@ class StateUnavailable(BentoMLException):
 
 STATE_UNAVAILABLE = (
     "state_unavailable: the state database cannot be reached (or was busy too long); "
-    "nothing of this request was kept; retry later"
+    "this request may not have been kept; retry later"
 )
 
 
-def is_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what caused it) is the database being unreachable or stuck.
+OUTAGE_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "55P03", "57014"})
+"""SQLSTATEs of a database that is going away, full, or busy past a timeout: admin or
+crash shutdown, cannot connect now, too many connections, lock not available (the write
+lock's timeout), statement cancelled (a timeout). Class 08 (connection exceptions) too."""
 
-    psycopg's ``OperationalError``: a lost or refused connection, a lock or statement
-    timeout. SQLite's file is the service's own: its errors stay errors.
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the error it was raised from) is the database being unreachable.
+
+    A psycopg ``OperationalError`` without an SQLSTATE (the client lost or could not make
+    its connection), of class 08, or one of ``OUTAGE_STATES``; followed through
+    ``raise … from`` only. Other operational errors (a statement too complex, a limit
+    passed) are bugs to see, not outages to retry (a stranger's review).
     """
     import psycopg
 
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, psycopg.OperationalError):
-            return True
-        seen = seen.__cause__ or seen.__context__
+            state = seen.sqlstate
+            return state is None or state.startswith("08") or state in OUTAGE_STATES
+        seen = seen.__cause__
     return False
 
 

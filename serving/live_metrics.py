@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from serving.errors import is_outage
 from serving.state.store import StateStore
 
 logger = logging.getLogger(__name__)
@@ -113,10 +114,13 @@ class _Collector:
         status = read_status(self.figures.status_path)
         try:
             counts = self.figures.store.live_counts()
-        except Exception:  # the database is down: what needs none is still told
+        except Exception as exc:  # what needs no database is still told
             # (every tipscore_* family vanished, the model's and the monitor's too, so
             # TipscoreNoModel fired for the wrong cause; an outside operator test)
-            logger.warning("live counts unavailable: the state database cannot be read")
+            if is_outage(exc):
+                logger.warning("live counts unavailable: the state database is down")
+            else:
+                logger.exception("live counts unavailable")
             yield from _monitor(status)
             yield from _model(self.figures.model())
             return

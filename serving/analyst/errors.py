@@ -137,6 +137,8 @@ async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
 
 async def _outage(request: Request, exc: Exception) -> JSONResponse:
     """A database outage: a 503 that says so (an outside operator test: a 500 before)."""
+    if not is_outage(exc):  # another operational error: a bug to see, with its trace
+        return await _unexpected(request, exc)
     logger.warning(
         "%s %s: the state database cannot be reached (%s)",
         request.method,
@@ -148,10 +150,8 @@ async def _outage(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _maybe_outage(request: Request, exc: Exception) -> JSONResponse:
-    """An error caused by a database outage is one too; anything else is a 500."""
-    if is_outage(exc):
-        return await _outage(request, exc)
-    return await _unexpected(request, exc)
+    """An error raised from a database outage is one too; anything else is a 500."""
+    return await _outage(request, exc)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

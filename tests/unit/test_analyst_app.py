@@ -399,6 +399,30 @@ def test_a_database_outage_is_a_503_that_says_so(
         assert "retry later" in r.json()["message"]
 
 
+def test_an_operational_error_that_is_no_outage_stays_a_500(
+    tmp_path: Path, keys: dict[str, str]
+) -> None:
+    """A statement too complex is a bug to see, not an outage to retry (a stranger's
+    review: every OperationalError, and anything raised while handling one, was a 503)."""
+    import psycopg
+
+    client, service = _client(tmp_path)
+
+    def too_complex(*_: Any) -> Any:
+        raise psycopg.errors.lookup("54001")("statement too complex")
+
+    def while_handling(*_: Any) -> Any:
+        try:
+            raise psycopg.OperationalError("connection refused")
+        except psycopg.OperationalError:
+            raise KeyError("a bug while handling it") from None
+
+    for failing in (too_complex, while_handling):
+        service.state.queue = failing  # type: ignore[method-assign]
+        r = client.post("/queue", json={"query": {}}, headers=_auth(keys["analyst"]))
+        assert r.status_code == 500, r.text
+
+
 def test_readyz_says_the_database_is_down_when_the_model_is_loaded() -> None:
     from serving.errors import STATE_NOT_READY, not_ready_body
 
