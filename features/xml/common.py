@@ -258,3 +258,17 @@ def age_from_dob(element: ET.Element | None, at: datetime) -> int | None:
         return None
     day = at.date()
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+_LONG = re.compile(r"[+-]?\d{1,19}")
+XS_LONG_MAX = 2**63 - 1
+
+
+def report_number(value: str) -> str | None:
+    """A report number as an ``xs:long`` reads it, or None (no number, or negative).
+
+    ``+123456`` and ``0123456`` are ``123456``.
+    """
+    if not _LONG.fullmatch(value) or not 0 <= int(value) <= XS_LONG_MAX:
+        return None  # 9223372036854775808 is past xs:long (accepted before, session 9)
+    return str(int(value))

@@ -7,7 +7,6 @@ info are never read. An element that looks like file content is refused.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -21,6 +20,7 @@ from features.xml.common import (
     children,
     local,
     presence_flag,
+    report_number,
     text,
     warn_repeated,
     warn_unknown,
@@ -29,8 +29,6 @@ from features.xml.parties import RawBag
 from features.xml.safe import XmlIntakeError
 
 ROOT = "/fileDetails"
-_LONG = re.compile(r"[+-]?\d{1,19}")
-XS_LONG_MAX = 2**63 - 1
 IMAGE_EXT = frozenset(
     {"jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "webp", "heic", "heif", "avif"}
     | {"tif", "tiff"}
@@ -184,16 +182,6 @@ def _required_id(root: ET.Element, name: str) -> str:
             "missing_element", f"{ROOT}/{name}", "required element is missing or empty"
         )
     return value
-
-
-def report_number(value: str) -> str | None:
-    """A report number as an ``xs:long`` reads it, or None (no number, or negative).
-
-    ``+123456`` and ``0123456`` are ``123456``.
-    """
-    if not _LONG.fullmatch(value) or not 0 <= int(value) <= XS_LONG_MAX:
-        return None  # 9223372036854775808 is past xs:long (accepted before, session 9)
-    return str(int(value))
 
 
 def read_file_details(ctx: Context, root: ET.Element, bag: RawBag) -> FileDoc:

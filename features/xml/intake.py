@@ -24,10 +24,10 @@ from features.platforms import Platforms
 from features.report_limits import ReportLimits
 from features.schema import FileMeta, RawIdentifiers, TipReport
 from features.vocab import HashMatch, LocationSource, ReporterType
-from features.xml.common import Context, local
+from features.xml.common import Context, local, report_number
 from features.xml.content import refuse_content
 from features.xml.encoding import EncodingError, check_declaration, check_encoding
-from features.xml.files import FileDoc, read_file_details, report_number
+from features.xml.files import FileDoc, read_file_details
 from features.xml.limits import check_limits
 from features.xml.parties import RawBag
 from features.xml.places import country_of, incident_countries

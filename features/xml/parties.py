@@ -21,13 +21,12 @@ from features.xml.common import (
     child,
     children,
     filled,
+    report_number,
     text,
 )
 from features.xml.places import address_countries
 
 _AGE = re.compile(r"[+-]?\d{1,9}")
-_REPORT_NUMBER = re.compile(r"\+?\d{1,18}")
-"""A prior report number as an ``xs:long`` writes it (non-negative: report numbers are)."""
 """An ``xs:int`` age as written (a sign allowed); anything else is not read as an age."""
 
 ADULT_AGE = 18
@@ -143,7 +142,9 @@ def _devices(ctx: Context, party: ET.Element, path: str, bag: RawBag) -> int:
 def _prior_reports(ctx: Context, party: ET.Element, path: str) -> int:
     """Prior CyberTipline report numbers cited (``xs:long``; anything else is not one)."""
     numbers = [text(p) for p in children(party, "priorCTReports")]
-    kept = sum(bool(_REPORT_NUMBER.fullmatch(n)) for n in numbers)
+    kept = sum(
+        report_number(n) is not None for n in numbers
+    )  # as fileDetails reads one
     hollow(ctx, party, "priorCTReports", kept, path, "a report number (xs:long)")
     return kept
 

@@ -325,6 +325,8 @@ def test_db_copy_keeps_the_secrets_fingerprint(
     (state / "hmac.key").rename(state / "moved.key")
     refused = CliRunner().invoke(app, args)
     assert refused.exit_code == 1 and "--hmac-key-file" in refused.output
+    typo = CliRunner().invoke(app, [*args, "--hmac-key-file", str(state / "mvoed.key")])
+    assert typo.exit_code == 1 and "no such file" in typo.output
     result = CliRunner().invoke(
         app, [*args, "--hmac-key-file", str(state / "moved.key")]
     )

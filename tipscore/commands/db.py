@@ -139,6 +139,8 @@ def _source_fingerprint(source: Path, key_file: Path | None) -> str | None:
 
     if not source.is_file():
         raise FileNotFoundError(f"{source}: no SQLite state file")
+    if key_file is not None and not key_file.is_file():  # named: it must be there
+        raise FileNotFoundError(f"--hmac-key-file {key_file}: no such file")
     beside = source.parent / "hmac.key"
     chosen = key_file or (beside if beside.is_file() else IntakeSettings().key_file)
     if chosen.is_file():
