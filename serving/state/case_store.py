@@ -34,7 +34,9 @@ class _Writes(Protocol):
 
     def append_audit(self, rows: Any) -> None: ...
 
-    def set_escalated(self, report_id: str, escalated: bool) -> None: ...
+    def set_escalated(
+        self, report_id: str, escalated: bool, at: datetime | None = None
+    ) -> None: ...
 
 
 class CaseReads:

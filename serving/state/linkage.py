@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from features.linkage import LINK_COLUMNS, LINK_FEATURES, MICROS_PER_DAY, LinkDef
@@ -50,6 +51,20 @@ class BatchIndex:
         return bisect.bisect_left(times, end) - bisect.bisect_left(times, start)
 
 
+MICROS_PER_MINUTE = 60_000_000
+
+
+def escalation_minute(now: datetime | None = None) -> int:
+    """The minute an escalation takes hold, since the epoch, rounded up (``link.escalated``).
+
+    Minutes, not microseconds: the column is a 32-bit INTEGER on PostgreSQL. Rounded up,
+    so an escalation counts only for reports received at or after that minute began
+    (compared with their receipt minute rounded down): never one decided after them.
+    """
+    micros = int((now or datetime.now(UTC)).timestamp() * 1_000_000)
+    return -(-micros // MICROS_PER_MINUTE)
+
+
 def stored_ids(db: Connection, reports: Sequence[LinkRecord]) -> set[str]:
     """Which of these reports the store already holds."""
     ids = list(dict.fromkeys(r[0] for r in reports))
@@ -64,7 +79,7 @@ def stored_ids(db: Connection, reports: Sequence[LinkRecord]) -> set[str]:
 def _sums(defs: Sequence[LinkDef]) -> str:
     return ", ".join(
         sql.LINK_COUNT.format(
-            escalated=" AND escalated = 1" if d.escalations else "", i=i
+            escalated=sql.ESCALATED_BEFORE if d.escalations else "", i=i
         )
         for i, d in enumerate(defs)
     )
@@ -84,10 +99,16 @@ def stored_counts(
     """
     found: dict[str, Sequence[int]] = {}
     sums = SUMS[column]
+    received_minute = end // MICROS_PER_MINUTE
+    windows = [
+        p
+        for d, start in zip(BY_COLUMN[column], starts, strict=True)
+        for p in ((start, received_minute) if d.escalations else (start,))
+    ]
     for at in range(0, len(values), CHUNK):
         chunk = values[at : at + CHUNK]
         query = sql.LINK_COUNTS_IN.format(sums=sums, marks=sql.marks(len(chunk)))
-        for row in db.rows(query, (*starts, column, *chunk, min(starts), end)):
+        for row in db.rows(query, (*windows, column, *chunk, min(starts), end)):
             found[row["hash"]] = [int(row[f"n{i}"]) for i in range(len(starts))]
     return found
 

@@ -196,7 +196,19 @@ LINKED_TO = (
     "WHERE me.report_id = ? GROUP BY o.report_id "
     "ORDER BY MAX(o.received_us) DESC, o.report_id LIMIT ?"
 )
-SET_ESCALATED = "UPDATE link SET escalated = ? WHERE report_id = ?"
+SET_ESCALATED = (
+    "UPDATE link SET escalated = CASE WHEN ? = 0 THEN 0 WHEN escalated > 0 "
+    "THEN escalated ELSE ? END WHERE report_id = ?"
+)
+"""``link.escalated``: 0 not escalated; else the minute (since the epoch, rounded up) the
+report's escalation took hold — the first of the run of priority-1 decisions, as
+``ESCALATION_SETTLED`` dates it for training; 1 for rows marked before the minute was
+kept (time unknown: counted for every later report, as before)."""
+ESCALATED_BEFORE = " AND escalated > 0 AND (escalated = 1 OR escalated <= ?)"
+"""An escalation counts for a report received after it took hold (``?``: the report's
+receipt minute, rounded down): training counts ``decided_at < received_at``; the service
+counted every escalation on file, also those decided after a backlogged report's
+receipt (an outside test, session 9)."""
 
 MIGRATED = "SELECT rows FROM migrated WHERE source = ?"
 INSERT_MIGRATED = insert("migrated", ("source", "source_table", "rows", "at"))

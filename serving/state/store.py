@@ -122,9 +122,19 @@ class Transaction:
         """Remember reports' hashes so later reports link to them (idempotent)."""
         self._db.many(sql.INSERT_LINK, linkage.link_rows(reports, escalated))
 
-    def set_escalated(self, report_id: str, escalated: bool) -> None:
-        """Record an analyst's escalation decision for a report's linkage rows."""
-        self._db.run(sql.SET_ESCALATED, (int(escalated), report_id))
+    def set_escalated(
+        self, report_id: str, escalated: bool, at: datetime | None = None
+    ) -> None:
+        """Record an analyst's escalation decision for a report's linkage rows.
+
+        Escalated: the minute it took hold (``at``, default now; kept through further
+        priority-1 decisions, ``sql.SET_ESCALATED``); later reports count it only when
+        received after it, as training does.
+        """
+        self._db.run(
+            sql.SET_ESCALATED,
+            (int(escalated), linkage.escalation_minute(at), report_id),
+        )
 
     def decide(
         self, decision: DecisionIn, key_id: str, analyst: str, hidden: bool = False

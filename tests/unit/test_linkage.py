@@ -202,24 +202,31 @@ def test_account_history_matches_the_generators_truth(history: pd.DataFrame) -> 
 
 
 def test_store_records_escalation_decisions(tmp_path: Path) -> None:
+    """An escalation counts for reports received after it took hold, as in training."""
+    day = 86_400_000_000
+    t0 = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
+    keys = {"link_accounts": [H[3]]}
     store = StateStore.open(tmp_path / "s.db")
+
+    def escalations(at: int) -> int:
+        return store.lookup(at, keys)["hist_account_escalations_365d"]
+
     with store.transaction() as tx:
-        tx.record_links([("a", 1_000, {"link_accounts": [H[3]]})])
-    assert (
-        store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"]
-        == 0
-    )
-    with store.transaction() as tx:
-        tx.set_escalated("a", True)
-    assert (
-        store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_escalations_365d"]
-        == 1
-    )
+        tx.record_links([("a", t0, keys)])
+    assert escalations(t0 + 2 * day) == 0
+    with store.transaction() as tx:  # decided a day after its arrival
+        tx.set_escalated("a", True, datetime(2024, 1, 2, tzinfo=UTC))
+    assert escalations(t0 + 2 * day) == 1
+    assert escalations(t0 + day // 2) == 0  # received before the decision
+    with store.transaction() as tx:  # another priority 1 keeps the first time
+        tx.set_escalated("a", True, datetime(2024, 6, 1, tzinfo=UTC))
+    assert escalations(t0 + 2 * day) == 1
+    with store.transaction() as tx:  # de-escalated: counted nowhere
+        tx.set_escalated("a", False)
+    assert escalations(t0 + 2 * day) == 0
     with store.transaction() as tx:  # idempotent
-        tx.record_links([("a", 1_000, {"link_accounts": [H[3]]})])
-    assert (
-        store.lookup(2_000, {"link_accounts": [H[3]]})["hist_account_reports_365d"] == 1
-    )
+        tx.record_links([("a", t0, keys)])
+    assert store.lookup(t0 + 2 * day, keys)["hist_account_reports_365d"] == 1
     store.close()
 
 

@@ -11,7 +11,7 @@ The service path is the store's own: ``lookup_batch`` for the reports scored tog
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +85,7 @@ def service_features(table: pa.Table, decided: np.ndarray) -> dict[str, np.ndarr
         with store.transaction() as tx:
             tx.record_links(records)
 
-    for _, kind, i in _events(micros, decided):
+    for at, kind, i in _events(micros, decided):
         if kind == ARRIVE:
             record = (ids[i], int(micros[i]), {c: links[c][i] for c in LINK_COLUMNS})
             pending.append((i, record))
@@ -97,7 +97,10 @@ def service_features(table: pa.Table, decided: np.ndarray) -> dict[str, np.ndarr
             score(pending)
             pending = []
         with store.transaction() as tx:
-            tx.set_escalated(ids[i], bool(escalated[i]))
+            # at its decision time: the service keeps it (a later report counts it
+            # only when received after it, as training does)
+            when = datetime.fromtimestamp(at / 1e6, UTC)
+            tx.set_escalated(ids[i], bool(escalated[i]), when)
     if pending:
         score(pending)
     store.close()

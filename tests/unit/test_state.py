@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from features.identifiers import IdentifierHasher, to_contract
+from features.linkage import MICROS_PER_DAY
 from features.schema import ReportSubmission
 from serving.analyst.schemas import DecisionIn, QueueQuery, Reason
 from serving.schemas import WarningOut
@@ -117,12 +118,20 @@ def test_a_decision_commits_with_its_audit_row_and_escalation_mark(
     with pytest.raises(NotFound):
         store.decide(decision.model_copy(update={"report_id": "nope"}), "k2", "A")
     assert counts(store) == before
+    # decided on 2024-12-03 (the clock the mark is stamped with, pinned)
+    from serving.state import linkage
+
+    decided = linkage.escalation_minute(datetime(2024, 12, 3, tzinfo=UTC))
+    monkeypatch.setattr(linkage, "escalation_minute", lambda at=None: decided)
     store.decide(decision, "k2", "Analyst")
     after = counts(store)
     assert (after["decisions"], after["requests"]) == (1, before["requests"] + 1)
     links = link_records([_scored(hasher, "later", 3).report])[0]
-    later = store.lookup(links[1] + 1, links[2])
+    later = store.lookup(links[1] + 2 * MICROS_PER_DAY, links[2])
     assert later["hist_account_escalations_365d"] == 1  # d-1 counts as escalated now
+    # a report received before the decision does not count it (as training does not)
+    earlier = store.lookup(links[1] + 1, links[2])
+    assert earlier["hist_account_escalations_365d"] == 0
 
 
 def test_rows_are_read_by_name_into_the_right_fields(
