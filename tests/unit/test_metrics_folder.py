@@ -84,34 +84,43 @@ def test_a_metrics_folder_with_other_files_is_refused_before_bentoml_starts(
     check_metrics_dir(tmp_path / "new")  # not there yet: accepted
 
 
-def test_the_server_makes_its_files_owner_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """BentoML's metrics folder was 0755 and its files 0644 (an outside test, session 9)."""
+SERVE_FAKED = """
+import os, sys, types
+from pathlib import Path
+made = []
+
+def cli(args):
+    folder = Path(sys.argv[1]) / "made"
+    folder.mkdir()
+    (folder / "counter_1.db").write_bytes(b"")
+    print(oct(folder.stat().st_mode & 0o777), oct((folder / "counter_1.db").stat().st_mode & 0o777))
+
+fake = types.ModuleType("bentoml_cli.cli")
+fake.cli = cli
+sys.modules["bentoml_cli.cli"] = fake
+os.umask(0o022)
+from serving.bento_main import main
+main(["serve", "service:TipScoring", "--port", "3999"])
+"""
+
+
+def test_the_server_makes_its_files_owner_only(tmp_path: Path) -> None:
+    """BentoML's metrics folder was 0755 and its files 0644 (an outside test, session 9).
+
+    In a fresh interpreter: ``main`` sets BentoML's process-wide configuration.
+    """
     import os
+    import subprocess
+    import sys
 
-    import bentoml_cli.cli
-
-    from serving.bento_main import main
-
-    made: list[int] = []
-
-    def serve(args: list[str]) -> None:
-        folder = tmp_path / "made"
-        folder.mkdir()
-        (folder / "counter_1.db").write_bytes(b"")
-        made.extend(
-            [
-                folder.stat().st_mode & 0o777,
-                (folder / "counter_1.db").stat().st_mode & 0o777,
-            ]
-        )
-
-    monkeypatch.setenv("TIPSCORE_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setattr(bentoml_cli.cli, "cli", serve)
-    before = os.umask(0o022)
-    try:
-        main(["serve", "service:TipScoring", "--port", "3999"])
-    finally:
-        os.umask(before)
-    assert made == [0o700, 0o600]
+    env = {**os.environ, "TIPSCORE_STATE_DIR": str(tmp_path / "state")}
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_FAKED, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["0o700", "0o600"]
