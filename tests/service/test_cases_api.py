@@ -214,16 +214,21 @@ def test_fifty_accounts_sending_one_file_within_an_hour_are_one_burst(
     assert all("viral_burst" in m["warnings"] for m in case["members"])
 
 
+def _scored_blind(client: TestClient, deployed: Deployed, report_id: str) -> None:
+    """Score a report of its own and mark it blind (chosen at scoring time; share 0 here)."""
+    import sqlite3
+
+    _score_batch(client, deployed, [_own(report_id)])
+    db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
+    db.execute("UPDATE case_member SET blind = 1 WHERE report_id = ?", (report_id,))
+    db.close()
+
+
 def test_a_blind_report_shows_no_suggestion_until_decided(
     client: TestClient, deployed: Deployed
 ) -> None:
     """Blindness is chosen at scoring time (share 0 in these tests): set here."""
-    import sqlite3
-
-    _score_batch(client, deployed, [_own("blind-1")])
-    db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
-    db.execute("UPDATE case_member SET blind = 1 WHERE report_id = 'blind-1'")
-    db.close()
+    _scored_blind(client, deployed, "blind-1")
     analyst, admin = deployed.keys["analyst"], deployed.keys["admin"]
     body = {"report": {"report_id": "blind-1"}}
     hidden = _post(client, analyst, "/report", body)
@@ -272,12 +277,8 @@ def test_a_cursor_tells_nothing_of_a_blind_report(
 ) -> None:
     """A page's cursor held its last row's priority and probability in base64 JSON."""
     import base64
-    import sqlite3
 
-    _score_batch(client, deployed, [_own("blind-cur")])
-    db = sqlite3.connect(deployed.state / "reports.db", isolation_level=None)
-    db.execute("UPDATE case_member SET blind = 1 WHERE report_id = 'blind-cur'")
-    db.close()
+    _scored_blind(client, deployed, "blind-cur")
     analyst, admin = deployed.keys["analyst"], deployed.keys["admin"]
     shown = _post(client, admin, "/report", {"report": {"report_id": "blind-cur"}})
     probability = repr(shown["suggestion"]["escalation_probability"])
